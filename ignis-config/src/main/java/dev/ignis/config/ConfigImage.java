@@ -1,0 +1,114 @@
+package dev.ignis.config;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * An immutable view of the whole configuration at one log index. Readers (the frontend on every
+ * request) hold one without locking; {@link #replay} returns the next image.
+ *
+ * <p>Design note (KRaft's MetadataImage): all state changes go through {@code replay}, which the
+ * leader, followers, snapshot loading and restart recovery share.
+ */
+public record ConfigImage(long appliedIndex,
+                          Map<String, Account> accounts,
+                          Map<String, AccessKey> keys,
+                          Map<FunctionKey, FunctionEntry> functions) {
+
+    public static final ConfigImage EMPTY = new ConfigImage(0, Map.of(), Map.of(), Map.of());
+
+    public ConfigImage {
+        accounts = Map.copyOf(accounts);
+        keys = Map.copyOf(keys);
+        functions = Map.copyOf(functions);
+    }
+
+    public Optional<Account> account(String accountId) {
+        return Optional.ofNullable(accounts.get(accountId));
+    }
+
+    public Optional<AccessKey> key(String accessKeyId) {
+        return Optional.ofNullable(keys.get(accessKeyId));
+    }
+
+    public Optional<FunctionEntry> function(FunctionKey key) {
+        return Optional.ofNullable(functions.get(key));
+    }
+
+    public Stream<FunctionEntry> functionsOf(String accountId) {
+        return functions.values().stream().filter(f -> f.latest().accountId().equals(accountId));
+    }
+
+    public Collection<Account> allAccounts() {
+        return accounts.values();
+    }
+
+    /** The image after one more record. Pure: the same record on the same image gives the same result. */
+    public ConfigImage replay(long index, ConfigRecord record) {
+        var next = new Builder(this);
+        next.apply(record);
+        return next.build(index);
+    }
+
+    private static final class Builder {
+        private final Map<String, Account> accounts;
+        private final Map<String, AccessKey> keys;
+        private final Map<FunctionKey, FunctionEntry> functions;
+
+        Builder(ConfigImage from) {
+            accounts = new HashMap<>(from.accounts);
+            keys = new HashMap<>(from.keys);
+            functions = new HashMap<>(from.functions);
+        }
+
+        void apply(ConfigRecord record) {
+            switch (record) {
+                case ConfigRecord.Batch b -> b.records().forEach(this::apply);
+                case ConfigRecord.AccountPut a -> accounts.put(a.account().accountId(), a.account());
+                case ConfigRecord.AccountRemoved a -> {
+                    accounts.remove(a.accountId());
+                    keys.values().removeIf(k -> k.accountId().equals(a.accountId()));
+                    functions.keySet().removeIf(f -> f.accountId().equals(a.accountId()));
+                }
+                case ConfigRecord.KeyPut k -> keys.put(k.key().accessKeyId(), k.key());
+                case ConfigRecord.KeyRemoved k -> keys.remove(k.accessKeyId());
+                case ConfigRecord.LatestPut l -> functions.compute(l.config().key(), (key, old) -> old == null
+                        ? FunctionEntry.of(l.config())
+                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished()));
+                case ConfigRecord.VersionPut v -> functions.computeIfPresent(v.config().key(), (key, old) -> {
+                    var versions = new TreeMap<>(old.versions());
+                    long n = Long.parseLong(v.config().version());
+                    versions.put(n, v.config());
+                    return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(),
+                            Math.max(n, old.lastPublished()));
+                });
+                case ConfigRecord.VersionRemoved v -> functions.computeIfPresent(v.function(), (key, old) -> {
+                    var versions = new TreeMap<>(old.versions());
+                    versions.remove(v.version());
+                    return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(), old.lastPublished());
+                });
+                case ConfigRecord.FunctionRemoved f -> functions.remove(f.function());
+                case ConfigRecord.AliasPut a -> functions.computeIfPresent(a.function(), (key, old) -> {
+                    var aliases = new HashMap<>(old.aliases());
+                    aliases.put(a.alias().name(), a.alias());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished());
+                });
+                case ConfigRecord.AliasRemoved a -> functions.computeIfPresent(a.function(), (key, old) -> {
+                    var aliases = new HashMap<>(old.aliases());
+                    aliases.remove(a.name());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished());
+                });
+                case ConfigRecord.ConcurrencyPut c -> functions.computeIfPresent(c.function(), (key, old) ->
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished()));
+            }
+        }
+
+        ConfigImage build(long index) {
+            return new ConfigImage(index, accounts, keys, functions);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.ignis.config;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.ignis.common.Json;
+import dev.ignis.journal.JournalStateMachine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Applies journal records to the configuration image. The image is swapped atomically after each
+ * record, so readers never see a half-applied change.
+ */
+final class ConfigStateMachine implements JournalStateMachine {
+    private volatile ConfigImage image = ConfigImage.EMPTY;
+    private final List<Consumer<ConfigImage>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    ConfigImage image() {
+        return image;
+    }
+
+    void onChange(Consumer<ConfigImage> listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public void apply(long index, byte[] record) {
+        ConfigRecord r;
+        try {
+            r = Json.mapper().readValue(record, ConfigRecord.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("undecodable config record at index " + index, e);
+        }
+        image = image.replay(index, r);
+        listeners.forEach(l -> l.accept(image));
+    }
+
+    /** The snapshot form of an image: JSON maps cannot have record keys, so functions are a list. */
+    record Snapshot(long appliedIndex, List<Account> accounts, List<AccessKey> keys, List<SnapshotFunction> functions) {}
+
+    record SnapshotFunction(FunctionConfig latest, List<FunctionConfig> versions, List<Alias> aliases,
+                            Integer reservedConcurrency, long lastPublished) {}
+
+    @Override
+    public byte[] takeSnapshot() {
+        ConfigImage i = image;
+        var functions = i.functions().values().stream().map(f -> new SnapshotFunction(f.latest(),
+                List.copyOf(f.versions().values()), List.copyOf(f.aliases().values()), f.reservedConcurrency(), f.lastPublished())).toList();
+        try {
+            return Json.mapper().writeValueAsBytes(new Snapshot(i.appliedIndex(), List.copyOf(i.accounts().values()),
+                    List.copyOf(i.keys().values()), functions));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void restoreSnapshot(byte[] snapshot) {
+        try {
+            Snapshot s = Json.mapper().readValue(snapshot, new TypeReference<>() {});
+            Map<String, Account> accounts = new HashMap<>();
+            s.accounts().forEach(a -> accounts.put(a.accountId(), a));
+            Map<String, AccessKey> keys = new HashMap<>();
+            s.keys().forEach(k -> keys.put(k.accessKeyId(), k));
+            Map<FunctionKey, FunctionEntry> functions = new HashMap<>();
+            for (SnapshotFunction f : s.functions()) {
+                var versions = new TreeMap<Long, FunctionConfig>();
+                f.versions().forEach(v -> versions.put(Long.parseLong(v.version()), v));
+                var aliases = new HashMap<String, Alias>();
+                f.aliases().forEach(a -> aliases.put(a.name(), a));
+                functions.put(f.latest().key(), new FunctionEntry(f.latest(), versions, aliases, f.reservedConcurrency(), f.lastPublished()));
+            }
+            image = new ConfigImage(s.appliedIndex(), accounts, keys, functions);
+            listeners.forEach(l -> l.accept(image));
+        } catch (IOException e) {
+            throw new UncheckedIOException("unreadable config snapshot", e);
+        }
+    }
+}

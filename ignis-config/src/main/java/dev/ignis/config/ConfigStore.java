@@ -1,0 +1,467 @@
+package dev.ignis.config;
+
+import dev.ignis.common.Json;
+import dev.ignis.common.LambdaException;
+import dev.ignis.journal.Journal;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The config component: accounts, keys, functions, versions, aliases and code. Every change is
+ * validated against the current image, turned into one journal record and appended; the record
+ * changes the image only when the journal applies it. Writes are serialized (one writer at a
+ * time) so validation always sees the state the record will be applied to.
+ */
+public final class ConfigStore implements AutoCloseable {
+    private static final DateTimeFormatter LAST_MODIFIED = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxx").withZone(ZoneOffset.UTC);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ConfigStateMachine stateMachine;
+    private final Journal journal;
+    private final CodeStore code;
+    private final SecretSealer sealer;
+    private final Set<String> runtimes;
+    private final Clock clock;
+    private final ConcurrentHashMap<String, String> secretCache = new ConcurrentHashMap<>();
+
+    /** Where a store gets its journal: the store hands over the state machine the journal must apply to. */
+    public interface JournalFactory {
+        Journal open(dev.ignis.journal.JournalStateMachine stateMachine);
+    }
+
+    /**
+     * @param runtimes runtime ids that CreateFunction accepts (known to Lambda and served on this host)
+     */
+    public ConfigStore(JournalFactory journals, CodeStore code, SecretSealer sealer, Set<String> runtimes, Clock clock) {
+        this.stateMachine = new ConfigStateMachine();
+        this.code = code;
+        this.sealer = sealer;
+        this.runtimes = Set.copyOf(runtimes);
+        this.clock = clock;
+        this.journal = journals.open(stateMachine);
+    }
+
+    /** The current image: the frontend's config cache. Never blocks. */
+    public ConfigImage image() {
+        return stateMachine.image();
+    }
+
+    /** Called after every applied record with the new image (e.g. to retire sandboxes of old revisions). */
+    public void onChange(Consumer<ConfigImage> listener) {
+        stateMachine.onChange(listener);
+    }
+
+    public CodeStore code() {
+        return code;
+    }
+
+    public Set<String> runtimes() {
+        return runtimes;
+    }
+
+    // ---- accounts and keys ------------------------------------------------------------------
+
+    /** A new key's secret is shown once, at creation. */
+    public record IssuedKey(String accountId, String accessKeyId, String secretAccessKey) {}
+
+    public synchronized IssuedKey createAccount(String name) {
+        if (name == null || !name.matches("[a-zA-Z0-9._-]{1,64}")) {
+            throw LambdaException.invalidParameter("Account name must be 1 to 64 letters, digits, '.', '_' or '-'");
+        }
+        if (image().allAccounts().stream().anyMatch(a -> a.name().equals(name))) {
+            throw LambdaException.conflict("Account already exists: " + name);
+        }
+        String id;
+        do {
+            id = String.format("%012d", Math.floorMod(RANDOM.nextLong(), 1_000_000_000_000L));
+        } while (image().account(id).isPresent() || id.startsWith("0000"));
+        var account = new Account(id, name, clock.instant());
+        var key = newKey(id);
+        append(new ConfigRecord.Batch(List.of(new ConfigRecord.AccountPut(account), new ConfigRecord.KeyPut(key.key()))));
+        return key.issued();
+    }
+
+    public synchronized void deleteAccount(String accountIdOrName) {
+        Account a = findAccount(accountIdOrName);
+        append(new ConfigRecord.AccountRemoved(a.accountId()));
+    }
+
+    public Account findAccount(String accountIdOrName) {
+        return image().allAccounts().stream()
+                .filter(a -> a.accountId().equals(accountIdOrName) || a.name().equals(accountIdOrName))
+                .findFirst()
+                .orElseThrow(() -> LambdaException.notFound("Account not found: " + accountIdOrName));
+    }
+
+    public synchronized IssuedKey createKey(String accountIdOrName) {
+        Account a = findAccount(accountIdOrName);
+        var key = newKey(a.accountId());
+        append(new ConfigRecord.KeyPut(key.key()));
+        return key.issued();
+    }
+
+    /** Issues a new key for the same account and revokes the old one, in one record. */
+    public synchronized IssuedKey rotateKey(String accessKeyId) {
+        AccessKey old = image().key(accessKeyId).orElseThrow(() -> LambdaException.notFound("Access key not found: " + accessKeyId));
+        var key = newKey(old.accountId());
+        append(new ConfigRecord.Batch(List.of(new ConfigRecord.KeyPut(key.key()), new ConfigRecord.KeyRemoved(accessKeyId))));
+        return key.issued();
+    }
+
+    public synchronized void revokeKey(String accessKeyId) {
+        if (image().key(accessKeyId).isEmpty()) {
+            throw LambdaException.notFound("Access key not found: " + accessKeyId);
+        }
+        append(new ConfigRecord.KeyRemoved(accessKeyId));
+    }
+
+    /** The secret of an active key (what SigV4 verification needs), or empty for an unknown key. */
+    public Optional<String> secret(AccessKey key) {
+        return Optional.of(secretCache.computeIfAbsent(key.accessKeyId() + ":" + java.util.Arrays.hashCode(key.sealedSecret()),
+                k -> sealer.unseal(key)));
+    }
+
+    private record NewKey(AccessKey key, IssuedKey issued) {}
+
+    private NewKey newKey(String accountId) {
+        String id = "AKIG" + randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+        String secret = randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+        return new NewKey(new AccessKey(id, accountId, sealer.seal(id, secret), clock.instant()), new IssuedKey(accountId, id, secret));
+    }
+
+    private static String randomString(String alphabet, int n) {
+        var sb = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            sb.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        }
+        return sb.toString();
+    }
+
+    // ---- functions ----------------------------------------------------------------------------
+
+    public FunctionEntry function(FunctionKey key) {
+        return image().function(key).orElseThrow(() -> notFound(key.accountId(), key.functionName(), null));
+    }
+
+    public synchronized FunctionConfig createFunction(String accountId, FunctionRequests.Create r) {
+        FunctionName.parse(r.functionName(), accountId);
+        if (r.functionName().contains(":")) {
+            throw LambdaException.invalidParameter("CreateFunction takes a function name, not an ARN: " + r.functionName());
+        }
+        if (r.packageType() != null && !r.packageType().equals("Zip")) {
+            throw LambdaException.invalidParameter("Only PackageType Zip is supported");
+        }
+        if (r.runtime() == null) {
+            throw LambdaException.invalidParameter("Runtime is required for a .zip deployment package");
+        }
+        runtime(r.runtime());
+        if (r.handler() == null && !r.runtime().startsWith("provided")) {
+            throw LambdaException.invalidParameter("Handler is required for a .zip deployment package");
+        }
+        Limits.handler(r.handler());
+        Limits.role(r.role());
+        Limits.description(r.description());
+        int timeout = r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout();
+        int memory = r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize();
+        int ephemeral = r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize();
+        Limits.timeout(timeout);
+        Limits.memory(memory);
+        Limits.ephemeral(ephemeral);
+        Limits.environment(r.environment());
+        List<String> arch = architectures(r.architectures());
+        if (r.zipFile() == null) {
+            throw LambdaException.invalidParameter("Code.ZipFile is required (S3 and image packages are not supported)");
+        }
+        var key = new FunctionKey(accountId, r.functionName());
+        if (image().function(key).isPresent()) {
+            throw LambdaException.conflict("Function already exist: " + r.functionName());
+        }
+        var ref = code.put(r.zipFile());
+        var latest = new FunctionConfig(accountId, r.functionName(), FunctionConfig.LATEST, r.runtime(), r.role(), r.handler(),
+                r.description() == null ? "" : r.description(), timeout, memory, ephemeral, r.environment(), ref.sha256Hex(), ref.size(),
+                now(), UUID.randomUUID().toString(), arch, "Active", "Successful");
+        var records = new ArrayList<ConfigRecord>();
+        records.add(new ConfigRecord.LatestPut(latest));
+        if (r.publish()) {
+            records.add(new ConfigRecord.VersionPut(latest.withVersion("1", UUID.randomUUID().toString(), latest.lastModified())));
+        }
+        append(records.size() == 1 ? records.getFirst() : new ConfigRecord.Batch(records));
+        return r.publish() ? function(key).versions().lastEntry().getValue() : function(key).latest();
+    }
+
+    public synchronized FunctionConfig updateCode(FunctionName fn, FunctionRequests.UpdateCode r) {
+        FunctionEntry entry = function(fn.key());
+        revision(entry.latest().revisionId(), r.revisionId());
+        List<String> arch = r.architectures() == null ? entry.latest().architectures() : architectures(r.architectures());
+        if (r.zipFile() == null) {
+            throw LambdaException.invalidParameter("ZipFile is required (S3 and image packages are not supported)");
+        }
+        var ref = code.put(r.zipFile());
+        FunctionConfig old = entry.latest();
+        var latest = new FunctionConfig(old.accountId(), old.functionName(), FunctionConfig.LATEST, old.runtime(), old.role(),
+                old.handler(), old.description(), old.timeout(), old.memorySize(), old.ephemeralStorageSize(), old.environment(),
+                ref.sha256Hex(), ref.size(), now(), UUID.randomUUID().toString(), arch, "Active", "Successful");
+        if (r.dryRun()) {
+            return latest;
+        }
+        var records = new ArrayList<ConfigRecord>();
+        records.add(new ConfigRecord.LatestPut(latest));
+        FunctionConfig published = r.publish() ? publishRecord(entry, latest, null, records) : null;
+        append(records.size() == 1 ? records.getFirst() : new ConfigRecord.Batch(records));
+        return published != null ? published : function(fn.key()).latest();
+    }
+
+    public synchronized FunctionConfig updateConfiguration(FunctionName fn, FunctionRequests.UpdateConfiguration r) {
+        FunctionEntry entry = function(fn.key());
+        FunctionConfig old = entry.latest();
+        revision(old.revisionId(), r.revisionId());
+        if (r.runtime() != null) {
+            runtime(r.runtime());
+        }
+        if (r.role() != null) {
+            Limits.role(r.role());
+        }
+        Limits.handler(r.handler());
+        Limits.description(r.description());
+        if (r.timeout() != null) {
+            Limits.timeout(r.timeout());
+        }
+        if (r.memorySize() != null) {
+            Limits.memory(r.memorySize());
+        }
+        if (r.ephemeralStorageSize() != null) {
+            Limits.ephemeral(r.ephemeralStorageSize());
+        }
+        Limits.environment(r.environment());
+        var latest = new FunctionConfig(old.accountId(), old.functionName(), FunctionConfig.LATEST,
+                or(r.runtime(), old.runtime()), or(r.role(), old.role()), or(r.handler(), old.handler()),
+                or(r.description(), old.description()), or(r.timeout(), old.timeout()), or(r.memorySize(), old.memorySize()),
+                or(r.ephemeralStorageSize(), old.ephemeralStorageSize()), or(r.environment(), old.environment()),
+                old.codeSha256Hex(), old.codeSize(), now(), UUID.randomUUID().toString(), old.architectures(), "Active", "Successful");
+        append(new ConfigRecord.LatestPut(latest));
+        return function(fn.key()).latest();
+    }
+
+    public synchronized FunctionConfig publishVersion(FunctionName fn, FunctionRequests.Publish r) {
+        FunctionEntry entry = function(fn.key());
+        FunctionConfig latest = entry.latest();
+        revision(latest.revisionId(), r.revisionId());
+        if (r.codeSha256() != null && !r.codeSha256().equals(new CodeStore.CodeRef(latest.codeSha256Hex(), 0).sha256Base64())) {
+            throw LambdaException.invalidParameter("CodeSHA256 (" + r.codeSha256() + ") is different from current CodeSHA256 in $LATEST. Please try again with the CodeSHA256 in $LATEST.");
+        }
+        var records = new ArrayList<ConfigRecord>();
+        FunctionConfig v = publishRecord(entry, latest, r.description(), records);
+        if (!records.isEmpty()) {
+            append(records.getFirst());
+        }
+        return v;
+    }
+
+    /** AWS publishes nothing new when $LATEST equals the newest version: it returns that version. */
+    private FunctionConfig publishRecord(FunctionEntry entry, FunctionConfig latest, String description, List<ConfigRecord> out) {
+        var newest = entry.versions().isEmpty() ? null : entry.versions().lastEntry().getValue();
+        if (newest != null && newest.sameContentAs(latest) && out.isEmpty()) {
+            return newest;
+        }
+        String version = Long.toString(entry.lastPublished() + 1);
+        FunctionConfig v = latest.withVersion(version, UUID.randomUUID().toString(), latest.lastModified());
+        if (description != null) {
+            Limits.description(description);
+            v = new FunctionConfig(v.accountId(), v.functionName(), v.version(), v.runtime(), v.role(), v.handler(), description,
+                    v.timeout(), v.memorySize(), v.ephemeralStorageSize(), v.environment(), v.codeSha256Hex(), v.codeSize(),
+                    v.lastModified(), v.revisionId(), v.architectures(), v.state(), v.lastUpdateStatus());
+        }
+        out.add(new ConfigRecord.VersionPut(v));
+        return v;
+    }
+
+    public synchronized void deleteFunction(FunctionName fn, String qualifier) {
+        FunctionEntry entry = function(fn.key());
+        if (qualifier == null) {
+            append(new ConfigRecord.FunctionRemoved(fn.key()));
+            return;
+        }
+        if (FunctionConfig.LATEST.equals(qualifier)) {
+            throw LambdaException.invalidParameter("$LATEST version cannot be deleted without deleting the function.");
+        }
+        FunctionConfig v = entry.version(qualifier);
+        if (v == null) {
+            throw notFound(fn.accountId(), fn.name(), qualifier);
+        }
+        for (Alias a : entry.aliases().values()) {
+            if (a.functionVersion().equals(qualifier) || a.additionalVersionWeights().containsKey(qualifier)) {
+                throw LambdaException.conflict("Unable to delete version because the following aliases reference it: [" + a.name() + "]");
+            }
+        }
+        append(new ConfigRecord.VersionRemoved(fn.key(), Long.parseLong(qualifier)));
+    }
+
+    // ---- aliases ------------------------------------------------------------------------------
+
+    public synchronized Alias createAlias(FunctionName fn, FunctionRequests.AliasInput in) {
+        FunctionEntry entry = function(fn.key());
+        Limits.aliasName(in.name());
+        if (entry.aliases().containsKey(in.name())) {
+            throw LambdaException.conflict("Alias already exists: " + aliasArn(fn, in.name()));
+        }
+        var alias = checkedAlias(fn, entry, in.name(), in.functionVersion(), in.description(), in.additionalVersionWeights());
+        append(new ConfigRecord.AliasPut(fn.key(), alias));
+        return alias;
+    }
+
+    public synchronized Alias updateAlias(FunctionName fn, String name, FunctionRequests.AliasInput in) {
+        FunctionEntry entry = function(fn.key());
+        Alias old = alias(fn, name);
+        revision(old.revisionId(), in.revisionId());
+        var alias = checkedAlias(fn, entry, name, or(in.functionVersion(), old.functionVersion()), or(in.description(), old.description()),
+                in.additionalVersionWeights() == null ? old.additionalVersionWeights() : in.additionalVersionWeights());
+        append(new ConfigRecord.AliasPut(fn.key(), alias));
+        return alias;
+    }
+
+    public synchronized void deleteAlias(FunctionName fn, String name) {
+        function(fn.key());
+        alias(fn, name);
+        append(new ConfigRecord.AliasRemoved(fn.key(), name));
+    }
+
+    public Alias alias(FunctionName fn, String name) {
+        Alias a = function(fn.key()).aliases().get(name);
+        if (a == null) {
+            throw LambdaException.notFound("Cannot find alias arn: " + aliasArn(fn, name));
+        }
+        return a;
+    }
+
+    private Alias checkedAlias(FunctionName fn, FunctionEntry entry, String name, String version, String description,
+                               java.util.Map<String, Double> weights) {
+        if (version == null || entry.version(version) == null) {
+            throw LambdaException.notFound("Function not found: " + functionArn(fn.accountId(), fn.name()) + ":" + version);
+        }
+        Limits.description(description);
+        if (weights != null && !weights.isEmpty()) {
+            if (weights.size() > 1) {
+                throw LambdaException.invalidParameter("RoutingConfig supports only one additional version");
+            }
+            var e = weights.entrySet().iterator().next();
+            if (e.getValue() == null || e.getValue() < 0.0 || e.getValue() > 1.0) {
+                throw LambdaException.invalidParameter("Additional version weight must be between 0.0 and 1.0");
+            }
+            if (e.getKey().equals(version)) {
+                throw LambdaException.invalidParameter("Primary and additional version must differ");
+            }
+            if (FunctionConfig.LATEST.equals(version) || FunctionConfig.LATEST.equals(e.getKey())) {
+                throw LambdaException.invalidParameter("$LATEST is not supported for an alias pointing to more than 1 version");
+            }
+            if (entry.version(e.getKey()) == null) {
+                throw LambdaException.notFound("Function not found: " + functionArn(fn.accountId(), fn.name()) + ":" + e.getKey());
+            }
+        }
+        return new Alias(name, version, description == null ? "" : description, weights, UUID.randomUUID().toString());
+    }
+
+    // ---- concurrency --------------------------------------------------------------------------
+
+    public synchronized int putConcurrency(FunctionName fn, Integer reserved, int accountLimit) {
+        function(fn.key());
+        if (reserved == null || reserved < 0) {
+            throw LambdaException.invalidParameter("ReservedConcurrentExecutions must be 0 or more");
+        }
+        if (reserved > accountLimit) {
+            throw LambdaException.invalidParameter("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0].");
+        }
+        append(new ConfigRecord.ConcurrencyPut(fn.key(), reserved));
+        return reserved;
+    }
+
+    public synchronized void deleteConcurrency(FunctionName fn) {
+        function(fn.key());
+        append(new ConfigRecord.ConcurrencyPut(fn.key(), null));
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    public static String functionArn(String accountId, String name) {
+        return "arn:aws:lambda:" + Region.NAME + ":" + accountId + ":function:" + name;
+    }
+
+    public static String aliasArn(FunctionName fn, String alias) {
+        return functionArn(fn.accountId(), fn.name()) + ":" + alias;
+    }
+
+    public static LambdaException notFound(String accountId, String name, String qualifier) {
+        return LambdaException.notFound("Function not found: " + functionArn(accountId, name) + (qualifier == null ? "" : ":" + qualifier));
+    }
+
+    private void runtime(String runtime) {
+        if (!runtimes.contains(runtime)) {
+            throw Limits.constraint("runtime", runtime, "Member must satisfy enum value set: " + new java.util.TreeSet<>(runtimes));
+        }
+    }
+
+    private static List<String> architectures(List<String> arch) {
+        if (arch == null || arch.isEmpty()) {
+            return List.of("x86_64");
+        }
+        if (!arch.equals(List.of("x86_64"))) {
+            throw LambdaException.invalidParameter("Architectures must be [x86_64]: this Ignis installation has no arm64 workers");
+        }
+        return arch;
+    }
+
+    private static void revision(String current, String expected) {
+        if (expected != null && !expected.equals(current)) {
+            throw LambdaException.preconditionFailed("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+        }
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+
+    private String now() {
+        return LAST_MODIFIED.format(clock.instant());
+    }
+
+    private void append(ConfigRecord record) {
+        byte[] bytes;
+        try {
+            bytes = Json.mapper().writeValueAsBytes(record);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            journal.append(bytes).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw LambdaException.service("Interrupted while writing the configuration");
+        } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+            throw LambdaException.service("The configuration journal refused the write: " + e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw LambdaException.service("The configuration journal did not commit within 30 s");
+        }
+    }
+
+    /** Snapshots the state machine through the journal (lets the log be truncated). */
+    public long snapshot() {
+        return journal.snapshot();
+    }
+
+    @Override
+    public void close() {
+        journal.close();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.ignis.config;
+
+import java.util.List;
+import java.util.Map;
+
+/** The control-plane requests the config store accepts, already decoded from JSON by the frontend. */
+public final class FunctionRequests {
+    private FunctionRequests() {}
+
+    public record Create(String functionName, String runtime, String role, String handler, String description,
+                         Integer timeout, Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment,
+                         byte[] zipFile, boolean publish, List<String> architectures, String packageType) {}
+
+    /** Null fields are left unchanged. */
+    public record UpdateConfiguration(String runtime, String role, String handler, String description, Integer timeout,
+                                      Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment,
+                                      String revisionId) {}
+
+    public record UpdateCode(byte[] zipFile, boolean publish, String revisionId, List<String> architectures, boolean dryRun) {}
+
+    public record Publish(String codeSha256, String description, String revisionId) {}
+
+    public record AliasInput(String name, String functionVersion, String description, Map<String, Double> additionalVersionWeights,
+                             String revisionId) {}
+}

@@ -1,0 +1,50 @@
+package dev.ignis.frontend;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ignis.common.Json;
+import dev.ignis.common.LambdaException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What the API answers: status, headers and body. */
+public record ApiResponse(int status, Map<String, String> headers, byte[] body) {
+
+    public static ApiResponse json(int status, Object value) {
+        try {
+            return new ApiResponse(status, Map.of("Content-Type", "application/json"), Json.mapper().writeValueAsBytes(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static ApiResponse empty(int status) {
+        return new ApiResponse(status, Map.of(), new byte[0]);
+    }
+
+    /** AWS's error shape: x-amzn-ErrorType header, JSON body with Type and message (and e.g. Reason). */
+    public static ApiResponse error(LambdaException e, String requestId) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("Type", e.userFault() ? "User" : "Service");
+        body.put("message", e.getMessage());
+        body.putAll(e.extra());
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json");
+        headers.put("x-amzn-ErrorType", e.type());
+        headers.put("x-amzn-RequestId", requestId);
+        if (e.status() == 429) {
+            headers.put("Retry-After", "1");
+        }
+        try {
+            return new ApiResponse(e.status(), headers, Json.mapper().writeValueAsBytes(body));
+        } catch (JsonProcessingException ex) {
+            return new ApiResponse(e.status(), headers, e.getMessage().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    public ApiResponse withHeader(String name, String value) {
+        var h = new LinkedHashMap<>(headers);
+        h.put(name, value);
+        return new ApiResponse(status, h, body);
+    }
+}

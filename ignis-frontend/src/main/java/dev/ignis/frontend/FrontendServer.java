@@ -1,0 +1,52 @@
+package dev.ignis.frontend;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The frontend's HTTP listener: Helidon SE WebServer on virtual threads, every request to {@link LambdaApi}. */
+public final class FrontendServer implements AutoCloseable {
+    /** CreateFunction carries up to 50 MB of zip as base64 in JSON. */
+    private static final long MAX_REQUEST = 70L * 1024 * 1024;
+    private final WebServer server;
+
+    public FrontendServer(String host, int port, LambdaApi api) {
+        this.server = WebServer.builder()
+                .host(host)
+                .port(port)
+                .maxPayloadSize(MAX_REQUEST)
+                .routing(r -> r.any((req, res) -> serve(api, req, res)))
+                .build()
+                .start();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    private static void serve(LambdaApi api, ServerRequest req, ServerResponse res) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        req.headers().forEach(h -> headers.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(h.allValues()));
+        byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+        var out = api.handle(new ApiRequest(req.prologue().method().text(), req.path().rawPath(), req.query().rawValue(), headers, body));
+        res.status(out.status());
+        out.headers().forEach((k, v) -> res.header(HeaderNames.create(k), v));
+        res.send(out.body());
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    static HeaderName header(String name) {
+        return HeaderNames.create(name);
+    }
+}

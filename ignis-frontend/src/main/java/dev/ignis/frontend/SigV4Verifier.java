@@ -1,0 +1,151 @@
+package dev.ignis.frontend;
+
+import dev.ignis.common.LambdaException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
+import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+
+/**
+ * Verifies AWS Signature Version 4 (Authorization-header form) on every API request.
+ *
+ * <p>The expected signature is computed by the AWS SDK for Java v2's own signer over exactly the
+ * headers the client says it signed, at the time the client says it signed, so canonicalization
+ * (double-encoded paths, sorted query, trimmed header values) is AWS's, not ours.
+ */
+public final class SigV4Verifier {
+    private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final Duration MAX_SKEW = Duration.ofMinutes(5);
+
+    /** Who signed: the account and the key's secret. */
+    public record Caller(String accountId, String accessKeyId, String secret) {}
+
+    /** Finds an active key. */
+    public interface KeyLookup {
+        Optional<Caller> find(String accessKeyId);
+    }
+
+    private final KeyLookup keys;
+    private final Clock clock;
+    private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
+
+    public SigV4Verifier(KeyLookup keys, Clock clock) {
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    public Caller verify(ApiRequest r) {
+        String auth = r.header("authorization");
+        if (auth == null || !auth.startsWith("AWS4-HMAC-SHA256 ")) {
+            throw new LambdaException(403, "MissingAuthenticationTokenException", "Missing Authentication Token: sign the request with AWS Signature Version 4");
+        }
+        Map<String, String> parts = parseAuthorization(auth.substring("AWS4-HMAC-SHA256 ".length()));
+        String[] scope = parts.getOrDefault("Credential", "").split("/");
+        String signedHeaders = parts.get("SignedHeaders");
+        String signature = parts.get("Signature");
+        if (scope.length != 5 || signedHeaders == null || signature == null || !"aws4_request".equals(scope[4])) {
+            throw new LambdaException(400, "IncompleteSignatureException", "Authorization header requires Credential, SignedHeaders and Signature");
+        }
+        Caller caller = keys.find(scope[0]).orElseThrow(() ->
+                new LambdaException(403, "UnrecognizedClientException", "The security token included in the request is invalid."));
+        Instant signedAt = signedAt(r);
+        Instant now = clock.instant();
+        if (Duration.between(signedAt, now).abs().compareTo(MAX_SKEW) > 0) {
+            throw new LambdaException(403, "InvalidSignatureException", "Signature expired: " + AMZ_DATE.format(signedAt)
+                    + " is now earlier than " + AMZ_DATE.format(now.minus(MAX_SKEW)) + " (" + AMZ_DATE.format(now) + " - 5 min.)"
+                    + " or later than " + AMZ_DATE.format(now.plus(MAX_SKEW)) + ". Check your clock.");
+        }
+        if (!scope[1].equals(AMZ_DATE.format(signedAt).substring(0, 8))) {
+            throw invalidSignature();
+        }
+        String expected = expectedSignature(r, caller, scope[2], scope[3], signedHeaders, signedAt);
+        if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), signature.getBytes(StandardCharsets.US_ASCII))) {
+            throw invalidSignature();
+        }
+        return caller;
+    }
+
+    private String expectedSignature(ApiRequest r, Caller caller, String region, String service, String signedHeaders, Instant signedAt) {
+        String host = r.header("host");
+        if (host == null) {
+            throw invalidSignature();
+        }
+        int colon = host.lastIndexOf(':');
+        var b = SdkHttpRequest.builder()
+                .method(SdkHttpMethod.fromValue(r.method()))
+                .protocol("http")
+                .host(colon > 0 ? host.substring(0, colon) : host)
+                .port(colon > 0 ? Integer.parseInt(host.substring(colon + 1)) : 80)
+                .encodedPath(r.rawPath());
+        if (r.rawQuery() != null && !r.rawQuery().isEmpty()) {
+            for (String pair : r.rawQuery().split("&")) {
+                int eq = pair.indexOf('=');
+                b.appendRawQueryParameter(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+            }
+        }
+        for (String name : signedHeaders.split(";")) {
+            if (!name.equals("host")) {
+                List<String> values = r.headers().get(name);
+                if (values == null) {
+                    throw invalidSignature();
+                }
+                b.putHeader(name, values);
+            }
+        }
+        var signed = signer.sign(s -> s
+                .identity(AwsCredentialsIdentity.create(caller.accessKeyId(), caller.secret()))
+                .request(b.build())
+                .payload(ContentStreamProvider.fromByteArrayUnsafe(r.body()))
+                .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
+                .putProperty(AwsV4HttpSigner.REGION_NAME, region)
+                .putProperty(HttpSigner.SIGNING_CLOCK, Clock.fixed(signedAt, ZoneOffset.UTC)));
+        String authorization = signed.request().firstMatchingHeader("Authorization").orElseThrow();
+        return authorization.substring(authorization.indexOf("Signature=") + "Signature=".length()).trim();
+    }
+
+    private static Instant signedAt(ApiRequest r) {
+        String date = r.header("x-amz-date");
+        if (date == null) {
+            throw new LambdaException(400, "IncompleteSignatureException", "X-Amz-Date header is required");
+        }
+        try {
+            return Instant.from(AMZ_DATE.parse(date));
+        } catch (DateTimeParseException e) {
+            throw new LambdaException(400, "IncompleteSignatureException", "X-Amz-Date must look like 20150830T123600Z");
+        }
+    }
+
+    private static Map<String, String> parseAuthorization(String s) {
+        var out = new java.util.HashMap<String, String>();
+        for (String part : s.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                out.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+            }
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    private static LambdaException invalidSignature() {
+        return new LambdaException(403, "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.");
+    }
+}
