@@ -21,6 +21,14 @@ public final class LambdaApi {
         ApiResponse invoke(SigV4Verifier.Caller caller, String functionName, ApiRequest request, String requestId);
     }
 
+    /**
+     * Local administration (accounts and keys) under {@code /ignis-admin/}: not SigV4, but a bearer
+     * token that only the data directory's owner can read.
+     */
+    public interface AdminHandler {
+        ApiResponse handle(ApiRequest request);
+    }
+
     private interface Operation {
         ApiResponse run(SigV4Verifier.Caller caller, List<String> params, ApiRequest r, String requestId);
     }
@@ -32,8 +40,11 @@ public final class LambdaApi {
     private final CodeLinks codeLinks;
     private final List<Binding> bindings;
     private final Route codeDownload = Route.of("GET", "/ignis/code/{file}");
+    private final AdminHandler admin;
 
-    public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker) {
+    public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
+                     AdminHandler admin) {
+        this.admin = admin;
         this.verifier = verifier;
         this.config = config;
         this.codeLinks = new CodeLinks(codeLinkKey, clock);
@@ -71,6 +82,9 @@ public final class LambdaApi {
             List<String> download = codeDownload.match(r.method(), r.rawPath());
             if (download != null) {
                 return downloadCode(download.getFirst(), r);
+            }
+            if (r.rawPath().startsWith("/ignis-admin/") && admin != null) {
+                return admin.handle(r);
             }
             SigV4Verifier.Caller caller = verifier.verify(r);
             for (Binding b : bindings) {

@@ -1,0 +1,34 @@
+package dev.ignis.assignment;
+
+import dev.ignis.worker.SandboxSpec;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The talk's assignment service: the table of sandboxes (idle, busy, creating) and leases on them.
+ * A warm invoke leases an idle sandbox; with none idle, the assignment asks placement for a new one.
+ * Each sandbox runs one invoke at a time.
+ */
+public interface Assignment extends AutoCloseable {
+
+    /**
+     * Leases an idle sandbox for the key, or creates one (cold start) from the spec.
+     *
+     * @param spec built only on the cold path (it unpacks code, resolves the runtime)
+     */
+    Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec);
+
+    /** Returns the sandbox to idle, or retires it when it cannot be reused (timeout, crash, OOM). */
+    void release(Lease lease, boolean reusable);
+
+    /** Retires idle sandboxes whose key matches (e.g. of a revision that is no longer current); busy ones are retired on release. */
+    void retireWhere(Predicate<SandboxKey> stale);
+
+    /** Counts for metrics and tests. */
+    Stats stats();
+
+    record Stats(int idle, int busy, long coldStarts, long warmStarts, long retired) {}
+
+    @Override
+    void close();
+}

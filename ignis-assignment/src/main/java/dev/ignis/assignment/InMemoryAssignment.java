@@ -1,0 +1,170 @@
+package dev.ignis.assignment;
+
+import dev.ignis.worker.SandboxHandle;
+import dev.ignis.worker.SandboxSpec;
+import dev.ignis.worker.Worker;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sandbox table held in memory: the talk's original worker manager. Fast and simple, and it
+ * loses every sandbox it tracked when its process dies. Idle sandboxes are retired after the
+ * keep-alive; the most recently used idle sandbox is leased first (LIFO keeps the others ageing out).
+ */
+public final class InMemoryAssignment implements Assignment {
+    private static final Logger LOG = LoggerFactory.getLogger(InMemoryAssignment.class);
+
+    private record Idle(SandboxHandle sandbox, Instant since) {}
+
+    private record Live(SandboxHandle sandbox, Worker worker) {}
+
+    private final Placement placement;
+    private final Clock clock;
+    private final Duration keepAlive;
+    private final Map<SandboxKey, ArrayDeque<Idle>> idle = new HashMap<>();
+    private final Map<Long, Lease> busy = new HashMap<>();
+    /** Every live sandbox (idle or busy) and the worker that holds it. */
+    private final Map<String, Live> live = new HashMap<>();
+    /** Keys whose sandboxes must not return to idle (an older revision). */
+    private volatile Predicate<SandboxKey> stale = k -> false;
+    private final AtomicLong leaseIds = new AtomicLong();
+    private final AtomicLong cold = new AtomicLong();
+    private final AtomicLong warm = new AtomicLong();
+    private final AtomicLong retired = new AtomicLong();
+    private final ScheduledExecutorService sweeper;
+
+    /** Chooses the worker for a new sandbox. One worker in single-node mode. */
+    public interface Placement {
+        Worker place(SandboxSpec spec);
+    }
+
+    public InMemoryAssignment(Placement placement, Clock clock, Duration keepAlive) {
+        this.placement = placement;
+        this.clock = clock;
+        this.keepAlive = keepAlive;
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("assignment-sweeper").daemon().factory());
+        long period = Math.max(100, Math.min(keepAlive.toMillis() / 4, 10_000));
+        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec) {
+        synchronized (this) {
+            ArrayDeque<Idle> q = idle.get(key);
+            Idle i = q == null ? null : q.pollLast();
+            if (i != null) {
+                warm.incrementAndGet();
+                var lease = new Lease(leaseIds.incrementAndGet(), i.sandbox().sandboxId(), worker(i.sandbox()), key, null);
+                busy.put(lease.leaseId(), lease);
+                return lease;
+            }
+        }
+        SandboxSpec s = spec.get();
+        Worker w = placement.place(s);
+        SandboxHandle h = w.createSandbox(s);
+        cold.incrementAndGet();
+        var lease = new Lease(leaseIds.incrementAndGet(), h.sandboxId(), w, key, h.initDuration());
+        synchronized (this) {
+            busy.put(lease.leaseId(), lease);
+            live.put(h.sandboxId(), new Live(h, w));
+        }
+        return lease;
+    }
+
+    private Worker worker(SandboxHandle h) {
+        return live.get(h.sandboxId()).worker();
+    }
+
+    @Override
+    public void release(Lease lease, boolean reusable) {
+        synchronized (this) {
+            if (busy.remove(lease.leaseId()) == null) {
+                throw new IllegalStateException("lease " + lease.leaseId() + " released twice");
+            }
+            if (reusable && !stale.test(lease.key())) {
+                Live l = live.get(lease.sandboxId());
+                if (l != null) {
+                    idle.computeIfAbsent(lease.key(), k -> new ArrayDeque<>()).addLast(new Idle(l.sandbox(), clock.instant()));
+                    return;
+                }
+            }
+            live.remove(lease.sandboxId());
+        }
+        retire(lease.worker(), lease.sandboxId());
+    }
+
+    @Override
+    public void retireWhere(Predicate<SandboxKey> staleKeys) {
+        this.stale = staleKeys;
+        List<SandboxHandle> victims = new ArrayList<>();
+        synchronized (this) {
+            idle.entrySet().removeIf(e -> {
+                if (staleKeys.test(e.getKey())) {
+                    e.getValue().forEach(i -> victims.add(i.sandbox()));
+                    return true;
+                }
+                return false;
+            });
+        }
+        victims.forEach(this::retire);
+    }
+
+    private void sweep() {
+        Instant cutoff = clock.instant().minus(keepAlive);
+        List<SandboxHandle> victims = new ArrayList<>();
+        synchronized (this) {
+            for (var q : idle.values()) {
+                while (!q.isEmpty() && q.peekFirst().since().isBefore(cutoff)) {
+                    victims.add(q.pollFirst().sandbox());
+                }
+            }
+            idle.values().removeIf(ArrayDeque::isEmpty);
+        }
+        victims.forEach(this::retire);
+    }
+
+    private void retire(SandboxHandle h) {
+        Live l;
+        synchronized (this) {
+            l = live.remove(h.sandboxId());
+        }
+        if (l != null) {
+            retire(l.worker(), h.sandboxId());
+        }
+    }
+
+    private void retire(Worker w, String sandboxId) {
+        retired.incrementAndGet();
+        try {
+            w.retire(sandboxId);
+        } catch (RuntimeException e) {
+            LOG.warn("retiring sandbox {} failed", sandboxId, e);
+        }
+    }
+
+    @Override
+    public synchronized Stats stats() {
+        int idleCount = idle.values().stream().mapToInt(ArrayDeque::size).sum();
+        return new Stats(idleCount, busy.size(), cold.get(), warm.get(), retired.get());
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        retireWhere(k -> true);
+    }
+}

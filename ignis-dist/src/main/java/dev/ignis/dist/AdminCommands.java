@@ -1,0 +1,124 @@
+package dev.ignis.dist;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ignis.common.Json;
+import dev.ignis.common.LambdaException;
+import dev.ignis.runtimes.RuntimeCatalog;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** `ignis account ...` and `ignis keys ...`. */
+final class AdminCommands {
+    private AdminCommands() {}
+
+    /**
+     * Runs an admin operation on the running server of the data directory if there is one,
+     * otherwise directly on the data directory, and prints the result as JSON.
+     */
+    static int execute(Path data, String op, String arg) throws Exception {
+        Object result;
+        Path serverFile = data.resolve("server.json");
+        JsonNode server = Files.exists(serverFile) ? Json.mapper().readTree(serverFile.toFile()) : null;
+        if (server != null && ProcessHandle.of(server.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false)) {
+            String token = Files.readString(data.resolve("admin.token")).trim();
+            var request = HttpRequest.newBuilder(URI.create("http://" + server.get("host").asText() + ":" + server.get("port").asInt()
+                            + "/ignis-admin/" + op))
+                    .header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(Map.of("arg", arg))))
+                    .build();
+            try (var http = HttpClient.newHttpClient()) {
+                var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() != 200) {
+                    System.err.println("ignis: " + Json.mapper().readTree(response.body()).path("message").asText(response.body()));
+                    return 1;
+                }
+                result = Json.mapper().readTree(response.body());
+            }
+        } else {
+            try (var config = Platform.openConfig(data, RuntimeCatalog.knownAwsRuntimeIds())) {
+                result = Admin.run(config, op, arg);
+            } catch (LambdaException e) {
+                System.err.println("ignis: " + e.getMessage());
+                return 1;
+            }
+        }
+        System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        return 0;
+    }
+
+    @Command(name = "account", description = "Manage accounts (tenants).", subcommands = {AccountCommand.Create.class,
+            AccountCommand.ListCmd.class, AccountCommand.Delete.class})
+    static final class AccountCommand {
+        @Command(name = "create", description = "Create an account; prints its id and first access key.")
+        static final class Create implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "NAME") String name;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "account-create", name);
+            }
+        }
+
+        @Command(name = "list", description = "List accounts and their access key ids.")
+        static final class ListCmd implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "account-list", "");
+            }
+        }
+
+        @Command(name = "delete", description = "Delete an account with its keys and functions.")
+        static final class Delete implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "NAME_OR_ID") String name;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "account-delete", name);
+            }
+        }
+    }
+
+    @Command(name = "keys", description = "Manage access keys.", subcommands = {KeysCommand.Create.class, KeysCommand.Rotate.class,
+            KeysCommand.Revoke.class})
+    static final class KeysCommand {
+        @Command(name = "create", description = "Issue another access key for an account.")
+        static final class Create implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "ACCOUNT") String account;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "key-create", account);
+            }
+        }
+
+        @Command(name = "rotate", description = "Issue a new key for the same account and revoke this one.")
+        static final class Rotate implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "ACCESS_KEY_ID") String key;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "key-rotate", key);
+            }
+        }
+
+        @Command(name = "revoke", description = "Revoke an access key.")
+        static final class Revoke implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "ACCESS_KEY_ID") String key;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "key-revoke", key);
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.ignis.dist;
+
+import dev.ignis.config.FunctionName;
+import dev.ignis.worker.logs.LogFiles;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `ignis logs FUNCTION [--follow]`: a function's START/END/REPORT-framed logs. */
+@Command(name = "logs", description = "Print (or follow) a function's logs.")
+final class LogsCommand implements Callable<Integer> {
+    @Mixin DataDirOption dataDir;
+    @Parameters(paramLabel = "FUNCTION", description = "Function name or ARN") String function;
+    @Option(names = "--account", description = "Account id or name (default: the 'default' account)") String account = "default";
+    @Option(names = {"-f", "--follow"}, description = "Keep printing new lines") boolean follow;
+    @Option(names = {"-n", "--lines"}, description = "How many lines to show first (default 100)") int lines = 100;
+
+    @Override
+    public Integer call() throws Exception {
+        String accountId = account.matches("\\d{12}") ? account : accountIdOf(account);
+        var fn = FunctionName.parse(function, accountId);
+        LogFiles.tail(dataDir.get().resolve("worker"), accountId, fn.name(), lines).forEach(System.out::println);
+        if (follow) {
+            LogFiles.follow(dataDir.get().resolve("worker"), accountId, fn.name(), System.out::println, () -> false);
+        }
+        return 0;
+    }
+
+    private String accountIdOf(String name) throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        var saved = System.out;
+        System.setOut(new java.io.PrintStream(out));
+        try {
+            AdminCommands.execute(dataDir.get(), "account-list", "");
+        } finally {
+            System.setOut(saved);
+        }
+        for (var a : dev.ignis.common.Json.mapper().readTree(out.toByteArray())) {
+            if (a.get("name").asText().equals(name)) {
+                return a.get("accountId").asText();
+            }
+        }
+        throw new IllegalArgumentException("no account named " + name);
+    }
+}

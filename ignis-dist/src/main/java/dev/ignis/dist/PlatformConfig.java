@@ -1,0 +1,17 @@
+package dev.ignis.dist;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How a single-node platform is started.
+ *
+ * @param keepAlive how long an idle sandbox is kept warm before it is retired
+ * @param workerId  names this node's network namespaces and cgroups; unique per running platform
+ */
+public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId) {
+
+    public static PlatformConfig defaults(Path dataDir, String host, int port) {
+        return new PlatformConfig(dataDir, host, port, Duration.ofMinutes(5), "w" + ProcessHandle.current().pid());
+    }
+}

@@ -1,0 +1,92 @@
+package dev.ignis.dist;
+
+import dev.ignis.common.Json;
+import dev.ignis.config.ConfigStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** `ignis serve`: every role in one JVM on embedded defaults. */
+@Command(name = "serve", description = "Start the single-node platform (frontend, config, assignment, worker).")
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    DataDirOption dataDir;
+
+    @Option(names = "--host", description = "Listen address (env IGNIS_HOST; default 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", description = "Listen port (env IGNIS_PORT; default 9000; 0 picks a free one)")
+    Integer port;
+
+    @Option(names = "--keep-alive", description = "Idle sandbox keep-alive in seconds (default 300)")
+    long keepAliveSeconds = 300;
+
+    @Override
+    public Integer call() throws Exception {
+        Path data = dataDir.get();
+        String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
+        int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
+        var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), "w" + ProcessHandle.current().pid());
+        Platform platform = Platform.start(cfg);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            platform.close();
+            stopped.countDown();
+        }));
+        writeServerFile(data, h, platform.port());
+        String endpoint = "http://" + h + ":" + platform.port();
+        if (platform.config().image().allAccounts().isEmpty()) {
+            firstStart(platform.config(), data, endpoint);
+        }
+        System.out.println("Ignis is serving the Lambda API on " + endpoint + " (data: " + data + ")");
+        System.out.println("Runtimes: " + String.join(", ", platform.runtimes().all().stream().map(r -> r.id()).sorted().toList()));
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** Creates the default account and an AWS CLI profile for it; the secret is printed this once. */
+    private static void firstStart(ConfigStore config, Path data, String endpoint) throws IOException {
+        var key = config.createAccount("default");
+        Path aws = data.resolve("aws");
+        Files.createDirectories(aws);
+        writePrivate(aws.resolve("credentials"), "[ignis]\naws_access_key_id = " + key.accessKeyId()
+                + "\naws_secret_access_key = " + key.secretAccessKey() + "\n");
+        writePrivate(aws.resolve("config"), "[profile ignis]\nregion = " + dev.ignis.config.Region.NAME
+                + "\nendpoint_url = " + endpoint + "\noutput = json\n");
+        System.out.println("Created the default account " + key.accountId());
+        System.out.println("  aws_access_key_id     = " + key.accessKeyId());
+        System.out.println("  aws_secret_access_key = " + key.secretAccessKey());
+        System.out.println("An AWS CLI profile 'ignis' was written; use it with:");
+        System.out.println("  export AWS_SHARED_CREDENTIALS_FILE=" + aws.resolve("credentials") + " AWS_CONFIG_FILE=" + aws.resolve("config")
+                + " AWS_PROFILE=ignis");
+    }
+
+    static void writePrivate(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, content);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Lets local commands find the running server. */
+    private static void writeServerFile(Path data, String host, int port) throws IOException {
+        writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
+                Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid())));
+    }
+
+    private static String env(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.ignis.frontend;
+
+import dev.ignis.assignment.Assignment;
+import dev.ignis.assignment.Lease;
+import dev.ignis.assignment.SandboxKey;
+import dev.ignis.common.LambdaException;
+import dev.ignis.config.ConfigStore;
+import dev.ignis.config.FunctionConfig;
+import dev.ignis.config.FunctionEntry;
+import dev.ignis.config.FunctionName;
+import dev.ignis.config.Region;
+import dev.ignis.worker.InvokeOutcome;
+import dev.ignis.worker.InvokeRequest;
+import dev.ignis.worker.SandboxSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The synchronous invoke, as the talk draws it: parse → resolve config from the local image →
+ * throttle → lease a sandbox from assignment → send the payload to the worker → release.
+ */
+public final class InvokePath implements LambdaApi.Invoker {
+    static final int MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
+    private static final int MAX_CLIENT_CONTEXT = 3583;
+
+    private final ConfigStore config;
+    private final Assignment assignment;
+    private final ConcurrencyLimiter limiter = new ConcurrencyLimiter(ControlPlane.ACCOUNT_CONCURRENCY_LIMIT);
+
+    public InvokePath(ConfigStore config, Assignment assignment) {
+        this.config = config;
+        this.assignment = assignment;
+    }
+
+    @Override
+    public ApiResponse invoke(dev.ignis.frontend.SigV4Verifier.Caller caller, String name, ApiRequest r, String requestId) {
+        var fn = FunctionName.parse(name, caller.accountId());
+        String qualifier = fn.qualifierOr(r.query().get("Qualifier"));
+        FunctionEntry entry = config.function(fn.key());
+        FunctionConfig version = resolve(fn, entry, qualifier);
+        String type = r.header("x-amz-invocation-type") == null ? "RequestResponse" : r.header("x-amz-invocation-type");
+        switch (type) {
+            case "DryRun" -> {
+                return ApiResponse.empty(204);
+            }
+            case "Event" -> throw LambdaException.invalidParameter("InvocationType Event is not supported by this Ignis build yet; use RequestResponse");
+            case "RequestResponse" -> { }
+            default -> throw LambdaException.invalidParameter("InvocationType must be RequestResponse, Event or DryRun");
+        }
+        if (r.body().length > MAX_SYNC_PAYLOAD) {
+            throw LambdaException.tooLarge("Request must be smaller than " + MAX_SYNC_PAYLOAD + " bytes for the InvokeFunction operation");
+        }
+        String clientContext = clientContext(r.header("x-amz-client-context"));
+        boolean tail = "Tail".equals(r.header("x-amz-log-type"));
+        int reservedTotal = config.image().functionsOf(fn.accountId())
+                .mapToInt(e -> e.reservedConcurrency() == null ? 0 : e.reservedConcurrency()).sum();
+        String invokedArn = ConfigStore.functionArn(fn.accountId(), fn.name()) + (qualifier == null ? "" : ":" + qualifier);
+        var key = new SandboxKey(fn.accountId(), fn.name(), version.version(), version.revisionId());
+
+        try (var slot = limiter.acquire(fn.key(), entry.reservedConcurrency(), reservedTotal)) {
+            Lease lease = assignment.acquire(key, () -> spec(version));
+            InvokeOutcome outcome;
+            try {
+                outcome = lease.worker().invoke(lease.sandboxId(),
+                        new InvokeRequest(requestId, r.body(), invokedArn, clientContext, null, tail));
+            } catch (RuntimeException e) {
+                assignment.release(lease, false);
+                throw e;
+            }
+            assignment.release(lease, outcome.sandboxReusable());
+            return answer(outcome, version.version());
+        }
+    }
+
+    private static ApiResponse answer(InvokeOutcome outcome, String executedVersion) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json");
+        headers.put("X-Amz-Executed-Version", executedVersion);
+        if (outcome.isFunctionError()) {
+            headers.put("X-Amz-Function-Error", "Unhandled");
+        }
+        if (outcome.logTail() != null) {
+            headers.put("X-Amz-Log-Result", outcome.logTail());
+        }
+        return new ApiResponse(200, headers, outcome.payload());
+    }
+
+    private SandboxSpec spec(FunctionConfig c) {
+        return new SandboxSpec(c.accountId(), Region.NAME, c.functionName(), ConfigStore.functionArn(c.accountId(), c.functionName()),
+                c.version(), c.revisionId(), c.runtime(), c.handler(), c.memorySize(), c.timeout(), c.ephemeralStorageSize(),
+                c.environment(), config.code().unpacked(c.codeSha256Hex()));
+    }
+
+    /** $LATEST, a version, or an alias — with an alias's weighted routing applied per invoke. */
+    static FunctionConfig resolve(FunctionName fn, FunctionEntry entry, String qualifier) {
+        if (qualifier == null) {
+            return entry.latest();
+        }
+        FunctionConfig c = entry.version(qualifier);
+        if (c != null) {
+            return c;
+        }
+        var alias = entry.aliases().get(qualifier);
+        if (alias == null) {
+            throw ConfigStore.notFound(fn.accountId(), fn.name(), qualifier);
+        }
+        String version = alias.functionVersion();
+        for (var w : alias.additionalVersionWeights().entrySet()) {
+            if (ThreadLocalRandom.current().nextDouble() < w.getValue()) {
+                version = w.getKey();
+            }
+        }
+        c = entry.version(version);
+        if (c == null) {
+            throw ConfigStore.notFound(fn.accountId(), fn.name(), version);
+        }
+        return c;
+    }
+
+    private static String clientContext(String header) {
+        if (header == null) {
+            return null;
+        }
+        if (header.length() > MAX_CLIENT_CONTEXT) {
+            throw LambdaException.invalidParameter("Client context must be 3583 bytes or less (base64)");
+        }
+        try {
+            return new String(Base64.getDecoder().decode(header), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw LambdaException.invalidParameter("Client context must be valid base64");
+        }
+    }
+}
