@@ -1,6 +1,10 @@
 package dev.ignis.journal;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +31,8 @@ import java.util.regex.Pattern;
 public record JournalConfig(String groupName, String selfId, Map<String, InetSocketAddress> peers,
                             Path storageDir, long autoSnapshotEvery, Duration electionTimeout) {
 
+    /** Id of the only member of a {@link #singlePeer} group. */
+    public static final String SINGLE_PEER_ID = "self";
     /** Snapshot cadence used unless told otherwise. */
     public static final long DEFAULT_AUTO_SNAPSHOT_EVERY = 10_000;
     /** Ratis's own default lower bound; fine on a LAN. */
@@ -71,6 +77,21 @@ public record JournalConfig(String groupName, String selfId, Map<String, InetSoc
     /** A config with the default snapshot cadence and election timeout. */
     public JournalConfig(String groupName, String selfId, Map<String, InetSocketAddress> peers, Path storageDir) {
         this(groupName, selfId, peers, storageDir, DEFAULT_AUTO_SNAPSHOT_EVERY, DEFAULT_ELECTION_TIMEOUT);
+    }
+
+    /**
+     * A one-member group whose only peer ({@link #SINGLE_PEER_ID}) listens on a free loopback port.
+     * The port may differ between restarts; a lone member never dials its own recorded address.
+     */
+    public static JournalConfig singlePeer(String groupName, Path storageDir) {
+        final int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free loopback port", e);
+        }
+        return new JournalConfig(groupName, SINGLE_PEER_ID,
+                Map.of(SINGLE_PEER_ID, new InetSocketAddress(InetAddress.getLoopbackAddress(), port)), storageDir);
     }
 
     public JournalConfig withAutoSnapshotEvery(long entries) {

@@ -2,13 +2,10 @@ package dev.ignis.journal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -43,8 +40,6 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  */
 public final class RatisJournal implements Journal {
 
-    /** Id used by {@link #single} for its only member. */
-    public static final String SINGLE_PEER_ID = "self";
     /** A freshly elected leader is "not ready" until its first entry commits; retry that long. */
     private static final long NOT_READY_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS);
@@ -105,13 +100,11 @@ public final class RatisJournal implements Journal {
     }
 
     /**
-     * Opens a one-member group on a free loopback port and waits until it leads (single-node default).
-     * The port may differ between restarts; a lone member never dials its own recorded address.
+     * Opens a one-member group on a free loopback port ({@link JournalConfig#singlePeer}) and waits
+     * until it leads: the single-node default.
      */
     public static RatisJournal single(String groupName, Path storageDir, JournalStateMachine sm) {
-        final InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort());
-        final RatisJournal journal = open(new JournalConfig(groupName, SINGLE_PEER_ID,
-                Map.of(SINGLE_PEER_ID, address), storageDir), sm);
+        final RatisJournal journal = open(JournalConfig.singlePeer(groupName, storageDir), sm);
         if (!journal.awaitLeader(Duration.ofSeconds(30))) {
             journal.close();
             throw new IllegalStateException("single-peer journal " + groupName + " did not elect itself in 30 s");
@@ -240,14 +233,6 @@ public final class RatisJournal implements Journal {
     private static String hostPort(InetSocketAddress a) {
         final String host = a.getHostString();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port", e);
-        }
     }
 
     private static void closeQuietly(RaftServer server) {
