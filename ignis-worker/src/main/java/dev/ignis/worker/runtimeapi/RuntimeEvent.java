@@ -11,6 +11,9 @@ public sealed interface RuntimeEvent {
     /** A /response or /error body over the 6 MB limit; the runtime got 413. */
     record TooLarge(long limit) implements RuntimeEvent {}
 
+    /** The runtime's process tree ended (reported by the worker, not the runtime). */
+    record Exited(int exitValue, boolean outOfMemory) implements RuntimeEvent {}
+
     /** Init finished: the runtime called /next for the first time. */
     record Ready() implements RuntimeEvent {}
 }
