@@ -1,0 +1,94 @@
+package dev.ignis.worker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ignis.common.Json;
+import dev.ignis.worker.runtimeapi.RuntimeEvent;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Builds invoke outcomes: AWS-shaped error bodies, the END/REPORT lines, the log tail. */
+final class Outcomes {
+    private static final long MB = 1024L * 1024L;
+    private final InstantSource clock;
+
+    Outcomes(InstantSource clock) {
+        this.clock = clock;
+    }
+
+    /** Ends the log frame and assembles the outcome. */
+    InvokeOutcome finish(Sandbox sb, dev.ignis.worker.InvokeRequest req, long startNanos, InvokeOutcome.Status status,
+                         byte[] payload, boolean reusable) {
+        long nanos = System.nanoTime() - startNanos;
+        if (status == InvokeOutcome.Status.TIMEOUT) {
+            nanos = Math.max(nanos, sb.spec.timeoutSeconds() * 1_000_000_000L);
+        }
+        double ms = nanos / 1e6;
+        long billed = Math.max(1, (long) Math.ceil(ms));
+        long maxUsedMb = (sb.cgroup.peakMemoryBytes() + MB - 1) / MB;
+        StringBuilder report = new StringBuilder(160).append("REPORT RequestId: ").append(req.requestId())
+                .append(String.format(Locale.ROOT, "\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
+                        ms, billed, sb.spec.memoryMb(), Math.min(maxUsedMb, sb.spec.memoryMb())));
+        if (sb.firstInvoke) {
+            sb.firstInvoke = false;
+            report.append(String.format(Locale.ROOT, "\tInit Duration: %.2f ms", sb.handle.initDuration().toNanos() / 1e6));
+        }
+        String tail = sb.log.end(req.requestId(), report.toString(), req.tailLog());
+        return new InvokeOutcome(status, payload, tail, reusable && !sb.dead(), Duration.ofNanos(nanos));
+    }
+
+    /** {"errorMessage": message, "errorType": type}. */
+    static byte[] error(String message, String type) {
+        ObjectNode n = Json.mapper().createObjectNode();
+        n.put("errorMessage", message);
+        n.put("errorType", type);
+        try {
+            return Json.mapper().writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The error type: the runtime's header, else the body's errorType, else {@code fallback}. */
+    static String errorType(RuntimeEvent.Error err, String fallback) {
+        if (err.errorType() != null && !err.errorType().isBlank()) {
+            return err.errorType();
+        }
+        JsonNode body = parse(err.body());
+        if (body != null && body.path("errorType").isTextual()) {
+            return body.get("errorType").asText();
+        }
+        return fallback;
+    }
+
+    /** The runtime's JSON error body as sent, or a minimal one when it sent none or no JSON object. */
+    static byte[] errorBody(RuntimeEvent.Error err, String type) {
+        JsonNode body = parse(err.body());
+        if (body != null && body.isObject()) {
+            return err.body();
+        }
+        String text = err.body().length == 0 ? "" : new String(err.body(), java.nio.charset.StandardCharsets.UTF_8);
+        return error(text, type);
+    }
+
+    private static JsonNode parse(byte[] b) {
+        if (b.length == 0) {
+            return null;
+        }
+        try {
+            return Json.mapper().readTree(b);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** An X-Ray style trace header; Ignis has no tracing, but runtimes expect the header to exist. */
+    static String traceId(InstantSource clock) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return String.format("Root=1-%08x-%012x%012x;Parent=%016x;Sampled=0", clock.instant().getEpochSecond(),
+                r.nextLong(1L << 48), r.nextLong(1L << 48), r.nextLong());
+    }
+}

@@ -1,0 +1,390 @@
+package dev.ignis.worker;
+
+import dev.ignis.common.LambdaException;
+import dev.ignis.runtimes.RuntimeDefinition;
+import dev.ignis.worker.logs.FunctionLogFile;
+import dev.ignis.worker.logs.LogFiles;
+import dev.ignis.worker.logs.SandboxLog;
+import dev.ignis.worker.runtimeapi.Invocation;
+import dev.ignis.worker.runtimeapi.RuntimeApi;
+import dev.ignis.worker.runtimeapi.RuntimeApiServer;
+import dev.ignis.worker.runtimeapi.RuntimeEvent;
+import dev.ignis.worker.sandbox.Cgroups;
+import dev.ignis.worker.sandbox.NetNamespaces;
+import dev.ignis.worker.sandbox.SandboxCommand;
+import dev.ignis.worker.sandbox.SeccompFilter;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker with the {@code process} sandbox driver: each sandbox is a bubblewrap-confined process
+ * tree (all namespaces, no capabilities, an unprivileged host uid, seccomp), in its own cgroup
+ * (memory = MemorySize, CPU proportional to memory, pids bounded) and its own network namespace,
+ * where the worker's Runtime API listens on 127.0.0.1:9001. See docs/sandbox-process.md.
+ *
+ * <p>Must run as root (it creates namespaces and cgroups and drops each sandbox to its own uid).
+ * Sandbox processes are started from one long-lived owner thread: bwrap's {@code --die-with-parent}
+ * is tied to the thread that forked it, so a sandbox started from a request thread would die with it.
+ */
+public final class ProcessWorker implements Worker {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessWorker.class);
+    static final int RUNTIME_API_PORT = 9001;
+    private static final DateTimeFormatter STREAM_DATE = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
+
+    private final WorkerConfig config;
+    private final Cgroups cgroups;
+    private final NetNamespaces netns;
+    private final ExecutorService owner;
+    private final Path seccompFile;
+    private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
+    private final Map<Path, FunctionLogFile> logFiles = new ConcurrentHashMap<>();
+    private final BitSet uidsInUse = new BitSet();
+    private final SecureRandom random = new SecureRandom();
+    private final Outcomes outcomes;
+
+    public ProcessWorker(WorkerConfig config) {
+        this.config = config;
+        if (!"root".equals(System.getProperty("user.name"))) {
+            throw new IllegalStateException("the process worker must run as root (namespaces, cgroups, uid drop)");
+        }
+        for (String tool : List.of("/usr/bin/bwrap", "/usr/bin/nsenter", "/usr/bin/setpriv")) {
+            if (!Files.isExecutable(Path.of(tool))) {
+                throw new IllegalStateException(tool + " is required by the process sandbox driver");
+            }
+        }
+        try {
+            Files.createDirectories(config.dataDir());
+            Path sandboxDir = config.dataDir().resolve("sandbox");
+            Files.createDirectories(sandboxDir);
+            Files.setPosixFilePermissions(sandboxDir, PosixFilePermissions.fromString("rwx------"));
+            Path logs = config.dataDir().resolve("logs");
+            Files.createDirectories(logs);
+            Files.setPosixFilePermissions(logs, PosixFilePermissions.fromString("rwx------"));
+            this.seccompFile = sandboxDir.resolve("seccomp.bpf");
+            Files.write(seccompFile, SeccompFilter.bytes()); // read by the root wrapper, never by the tenant
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare worker data directory " + config.dataDir(), e);
+        }
+        this.cgroups = Cgroups.detect("ignis-" + config.workerId());
+        cgroups.removeStale();
+        this.netns = new NetNamespaces("ignis-" + config.workerId() + "-", config.warmNetns());
+        this.owner = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ignis-sandbox-owner-" + config.workerId());
+            t.setDaemon(true);
+            return t;
+        });
+        this.outcomes = new Outcomes(config.clock());
+        LOG.info("worker {} ready: {}", config.workerId(), cgroups.describe());
+    }
+
+    @Override
+    public String workerId() {
+        return config.workerId();
+    }
+
+    @Override
+    public SandboxHandle createSandbox(SandboxSpec spec) {
+        RuntimeDefinition rt = config.runtimes().apply(spec.runtime()).orElseThrow(() -> new LambdaException(502,
+                "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
+        validate(spec);
+        SandboxCommand.checkReachable(spec.codeDirectory());
+        String id = "sb-" + HexFormat.of().formatHex(randomBytes(6));
+        int uid = allocateUid();
+        NetNamespaces.Netns ns = null;
+        RuntimeApiServer server = null;
+        Cgroups.Group group = null;
+        Sandbox sb = null;
+        try {
+            ns = netns.acquire();
+            ServerSocketChannel listener = netns.openLoopbackListener(ns, RUNTIME_API_PORT);
+            server = new RuntimeApiServer(listener, new RuntimeApi(), id);
+            group = cgroups.create(id, Cgroups.Limits.forMemory(spec.memoryMb(), config.pidsMax()));
+            String stream = STREAM_DATE.format(config.clock().instant()) + "/[" + spec.version() + "]"
+                    + HexFormat.of().formatHex(randomBytes(16));
+            sb = new Sandbox(id, spec, ns, server, group, uid, stream);
+            List<String> argv = SandboxCommand.argv(new SandboxCommand.Params(group.procsFiles(), seccompFile,
+                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
+            Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
+            long t0 = System.nanoTime();
+            Process p = owner.submit(() -> {
+                ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+                pb.environment().clear();
+                pb.environment().putAll(env);
+                return pb.start();
+            }).get();
+            sb.process = p;
+            sb.log = new SandboxLog(logFile(spec), stream, config.clock(), p.getInputStream(), p.getErrorStream());
+            sandboxes.put(id, sb);
+            Sandbox s = sb;
+            p.onExit().thenAccept(ph -> s.exited(ph.exitValue()));
+            awaitInit(sb, t0);
+            return sb.handle;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cleanupFailedStart(id, sb, server, group, ns, uid);
+            throw new IllegalStateException("interrupted while starting a sandbox", e);
+        } catch (ExecutionException | RuntimeException e) {
+            cleanupFailedStart(id, sb, server, group, ns, uid);
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    private void awaitInit(Sandbox sb, long t0) throws InterruptedException {
+        RuntimeEvent ev;
+        try {
+            ev = sb.server.api().init().get(config.initTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            ev = null;
+        } catch (ExecutionException e) {
+            ev = awaitExit(sb);
+        }
+        Duration initDuration = Duration.ofNanos(System.nanoTime() - t0);
+        sb.handle = new SandboxHandle(sb.id, workerId(), sb.spec, initDuration);
+        if (ev instanceof RuntimeEvent.Ready) {
+            return;
+        }
+        String type;
+        byte[] body;
+        switch (ev) {
+            case RuntimeEvent.Error err -> {
+                type = Outcomes.errorType(err, "Runtime.Unknown");
+                body = Outcomes.errorBody(err, type);
+            }
+            case RuntimeEvent.Exited ex -> {
+                type = "Runtime.ExitError";
+                body = Outcomes.error("Runtime exited with error: " + Sandbox.describeExit(ex), type);
+            }
+            case null, default -> {
+                type = "Sandbox.Timeout";
+                body = Outcomes.error(String.format(java.util.Locale.ROOT, "Init timed out after %.2f seconds",
+                        config.initTimeout().toMillis() / 1000.0), type);
+            }
+        }
+        sb.initErrorType = type;
+        sb.initError = body;
+        stopProcesses(sb); // AWS discards a sandbox whose init failed; the handle stays until retire()
+        sb.log.platform(String.format(java.util.Locale.ROOT, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+                initDuration.toNanos() / 1e6, type));
+        LOG.info("sandbox {} of {} failed init: {}", sb.id, sb.spec.functionArn(), type);
+    }
+
+    /** The exit event once the exit callback has run (it may lag the init future by a moment). */
+    private static RuntimeEvent.Exited awaitExit(Sandbox sb) {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (sb.exit.get() == null && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        return sb.exit.get();
+    }
+
+    @Override
+    public InvokeOutcome invoke(String sandboxId, InvokeRequest request) {
+        Sandbox sb = sandboxes.get(sandboxId);
+        if (sb == null) {
+            throw new IllegalArgumentException("no sandbox " + sandboxId + " on worker " + workerId());
+        }
+        if (!sb.busy.compareAndSet(false, true)) {
+            throw new IllegalStateException("sandbox " + sandboxId + " is busy: one invoke at a time");
+        }
+        try {
+            return runInvoke(sb, request);
+        } finally {
+            sb.inFlight.set(null);
+            sb.busy.set(false);
+        }
+    }
+
+    private InvokeOutcome runInvoke(Sandbox sb, InvokeRequest req) {
+        long start = System.nanoTime();
+        sb.log.start(req.requestId(), sb.spec.version());
+        if (sb.initError != null) {
+            return outcomes.finish(sb, req, start, InvokeOutcome.Status.INIT_ERROR, sb.initError, false);
+        }
+        long timeoutMs = sb.spec.timeoutSeconds() * 1000L;
+        Invocation inv = new Invocation(req.requestId(), req.payload(), config.clock().millis() + timeoutMs,
+                req.invokedFunctionArn(), Outcomes.traceId(config.clock()), req.clientContext(), req.cognitoIdentity(),
+                new CompletableFuture<>());
+        sb.inFlight.set(inv);
+        RuntimeEvent.Exited already = sb.exit.get();
+        if (already != null) {
+            inv.result().complete(already);
+        } else {
+            try {
+                sb.server.api().offer(inv);
+            } catch (IllegalStateException gone) {
+                inv.result().complete(awaitExit(sb));
+            }
+        }
+        RuntimeEvent ev;
+        try {
+            ev = inv.result().get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            ev = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ev = null;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        sb.server.api().abandon(inv);
+        if (ev == null) {
+            stopProcesses(sb);
+            String msg = String.format(java.util.Locale.ROOT, "Task timed out after %.2f seconds", timeoutMs / 1000.0);
+            sb.log.platform(config.clock().instant() + " " + req.requestId() + " " + msg);
+            return outcomes.finish(sb, req, start, InvokeOutcome.Status.TIMEOUT, Outcomes.error(msg, "Sandbox.Timeout"), false);
+        }
+        return switch (ev) {
+            case RuntimeEvent.Response r -> outcomes.finish(sb, req, start, InvokeOutcome.Status.SUCCESS, r.body(), true);
+            case RuntimeEvent.Error err -> outcomes.finish(sb, req, start, InvokeOutcome.Status.FUNCTION_ERROR,
+                    Outcomes.errorBody(err, Outcomes.errorType(err, "Function.Unknown")), true);
+            case RuntimeEvent.TooLarge t -> {
+                String msg = "Response payload size exceeded maximum allowed payload size (" + t.limit() + " bytes).";
+                sb.log.platform(req.requestId() + " " + msg);
+                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.RESPONSE_TOO_LARGE,
+                        Outcomes.error(msg, "Function.ResponseSizeTooLarge"), true);
+            }
+            case RuntimeEvent.Exited ex -> {
+                String msg = "RequestId: " + req.requestId() + " Error: Runtime exited with error: " + Sandbox.describeExit(ex);
+                sb.log.platform(msg);
+                sb.log.platform("Runtime.ExitError");
+                if (ex.outOfMemory()) {
+                    LOG.info("sandbox {} of {} was OOM-killed at {} MB", sb.id, sb.spec.functionArn(), sb.spec.memoryMb());
+                }
+                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.EXIT_ERROR, Outcomes.error(msg, "Runtime.ExitError"), false);
+            }
+            case RuntimeEvent.Ready ready -> throw new IllegalStateException("unexpected " + ready);
+        };
+    }
+
+    @Override
+    public void retire(String sandboxId) {
+        Sandbox sb = sandboxes.remove(sandboxId);
+        if (sb != null) {
+            destroy(sb);
+        }
+    }
+
+    @Override
+    public Collection<SandboxHandle> sandboxes() {
+        return sandboxes.values().stream().map(s -> s.handle).filter(h -> h != null).toList();
+    }
+
+    @Override
+    public void close() {
+        for (String id : List.copyOf(sandboxes.keySet())) {
+            retire(id);
+        }
+        netns.close();
+        cgroups.removeStale();
+        owner.shutdownNow();
+        logFiles.values().forEach(FunctionLogFile::close);
+    }
+
+    /** Kills the whole process tree: every task in the cgroup, then bwrap itself; waits (bounded) for the exit. */
+    private static void stopProcesses(Sandbox sb) {
+        sb.cgroup.killAll();
+        Process p = sb.process;
+        if (p != null) {
+            p.destroyForcibly();
+            try {
+                p.onExit().get(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("sandbox {} did not exit within 5 s of SIGKILL", sb.id);
+            }
+        }
+        awaitExit(sb);
+    }
+
+    private void destroy(Sandbox sb) {
+        stopProcesses(sb);
+        sb.server.close();
+        sb.server.api().close(new IllegalStateException("retired"));
+        if (sb.log != null) {
+            sb.log.drain();
+        }
+        sb.cgroup.remove();
+        netns.release(sb.netns); // only now: every process (and socket) of the sandbox is gone
+        freeUid(sb.uid);
+    }
+
+    private void cleanupFailedStart(String id, Sandbox sb, RuntimeApiServer server, Cgroups.Group group,
+                                    NetNamespaces.Netns ns, int uid) {
+        sandboxes.remove(id);
+        if (sb != null && sb.process != null) {
+            stopProcesses(sb);
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (group != null) {
+            group.remove();
+        }
+        if (ns != null) {
+            netns.release(ns);
+        }
+        freeUid(uid);
+    }
+
+    private FunctionLogFile logFile(SandboxSpec spec) {
+        Path dir = LogFiles.directory(config.dataDir(), spec.accountId(), spec.functionName());
+        return logFiles.computeIfAbsent(dir, d -> new FunctionLogFile(d, config.logFileMaxBytes(), config.logFilesKept()));
+    }
+
+    private static void validate(SandboxSpec spec) {
+        if (spec.memoryMb() < 64 || spec.memoryMb() > 10_240) {
+            throw LambdaException.invalidParameter("MemorySize must be between 64 and 10240 MB");
+        }
+        if (spec.timeoutSeconds() < 1 || spec.timeoutSeconds() > 900) {
+            throw LambdaException.invalidParameter("Timeout must be between 1 and 900 seconds");
+        }
+        if (spec.ephemeralStorageMb() < 1 || spec.ephemeralStorageMb() > 10_240) {
+            throw LambdaException.invalidParameter("EphemeralStorage must be between 1 and 10240 MB");
+        }
+    }
+
+    private synchronized int allocateUid() {
+        int slot = uidsInUse.nextClearBit(0);
+        if (slot >= config.uidCount()) {
+            throw new LambdaException(429, "TooManyRequestsException", "worker " + workerId() + " has no free sandbox uid");
+        }
+        uidsInUse.set(slot);
+        return config.uidBase() + slot;
+    }
+
+    private synchronized void freeUid(int uid) {
+        uidsInUse.clear(uid - config.uidBase());
+    }
+
+    private byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+}

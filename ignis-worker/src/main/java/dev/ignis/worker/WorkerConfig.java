@@ -1,0 +1,62 @@
+package dev.ignis.worker;
+
+import dev.ignis.runtimes.RuntimeDefinition;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Configuration of a {@link ProcessWorker}.
+ *
+ * @param workerId        short id, [a-z0-9-]{1,24}; names this worker's network namespaces and cgroups
+ * @param dataDir         worker state: logs under {@code logs/<account>/<function>/}, the seccomp program
+ * @param runtimes        runtime id to its definition (the runtimes module's catalog)
+ * @param clock           wall clock for deadlines and log timestamps (durations use the monotonic clock)
+ * @param uidBase         first unprivileged host uid/gid given to sandboxes (one per live sandbox)
+ * @param uidCount        how many uids from {@code uidBase} may be used (bounds live sandboxes)
+ * @param pidsMax         cgroup pids limit per sandbox (fork bombs stop here)
+ * @param initTimeout     the init phase bound (Lambda: 10 s)
+ * @param logFileMaxBytes size at which a function's log file rotates
+ * @param logFilesKept    rotated files kept per function, current one included
+ * @param warmNetns       network namespaces created up front
+ */
+public record WorkerConfig(
+        String workerId,
+        Path dataDir,
+        Function<String, Optional<RuntimeDefinition>> runtimes,
+        InstantSource clock,
+        int uidBase,
+        int uidCount,
+        int pidsMax,
+        Duration initTimeout,
+        long logFileMaxBytes,
+        int logFilesKept,
+        int warmNetns) {
+
+    public WorkerConfig {
+        Objects.requireNonNull(workerId, "workerId");
+        if (!workerId.matches("[a-z0-9-]{1,24}")) {
+            throw new IllegalArgumentException("workerId must match [a-z0-9-]{1,24}: " + workerId);
+        }
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(runtimes, "runtimes");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(initTimeout, "initTimeout");
+        if (uidBase < 1000 || uidCount < 1 || (long) uidBase + uidCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("uid range must be unprivileged (>= 1000) and non-empty");
+        }
+        if (pidsMax < 16) {
+            throw new IllegalArgumentException("pidsMax must be at least 16");
+        }
+    }
+
+    /** Defaults: uids 200000+, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces. */
+    public static WorkerConfig defaults(String workerId, Path dataDir,
+                                        Function<String, Optional<RuntimeDefinition>> runtimes) {
+        return new WorkerConfig(workerId, dataDir, runtimes, InstantSource.system(), 200_000, 10_000, 512,
+                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2);
+    }
+}

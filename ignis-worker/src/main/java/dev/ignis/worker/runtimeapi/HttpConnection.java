@@ -1,0 +1,223 @@
+package dev.ignis.worker.runtimeapi;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A deliberately small, strict HTTP/1.1 server-side connection: request line, headers, and a
+ * Content-Length or chunked body, with keep-alive and {@code Expect: 100-continue}.
+ *
+ * <p>Design note: the Runtime API listener is created inside the sandbox's network namespace, so it
+ * cannot be handed to Helidon's WebServer (which creates and binds its own sockets). The protocol
+ * surface the runtimes use is tiny (three GETs and a few POSTs, no TLS, no pipelining needs), so
+ * a purpose-built parser with hard bounds is smaller to audit than an adapter. It is hostile-input
+ * code: the sandbox is the client. Every read is bounded: the request head by
+ * {@link #MAX_HEAD_BYTES}, the body by the caller's limit; oversize bodies are drained (up to
+ * {@link #MAX_DRAIN_BYTES}) without being stored, then the connection is closed.
+ */
+final class HttpConnection {
+    static final int MAX_HEAD_BYTES = 64 * 1024; // AWS's Java client sends an X-Ray header of several KB
+    static final long MAX_DRAIN_BYTES = 64L * 1024 * 1024;
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final InputStream in;
+    private final OutputStream out;
+    private final byte[] line = new byte[MAX_HEAD_BYTES];
+    private int headBudget;
+
+    HttpConnection(InputStream in, OutputStream out) {
+        this.in = in;
+        this.out = out;
+    }
+
+    /** Thrown for a request that violates the protocol; the caller answers 400 and closes. */
+    static final class BadRequest extends IOException {
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+
+    /** Reads the next request, or returns null when the client closed the connection between requests. */
+    HttpRequest read(int maxBody) throws IOException {
+        headBudget = MAX_HEAD_BYTES;
+        String requestLine = readLine(true);
+        if (requestLine == null) {
+            return null;
+        }
+        String[] parts = requestLine.split(" ");
+        if (parts.length != 3 || !parts[2].startsWith("HTTP/1.")) {
+            throw new BadRequest("malformed request line");
+        }
+        boolean http10 = parts[2].equals("HTTP/1.0");
+        Map<String, String> headers = new HashMap<>();
+        for (String h = readLine(false); !h.isEmpty(); h = readLine(false)) {
+            int colon = h.indexOf(':');
+            if (colon <= 0) {
+                throw new BadRequest("malformed header line");
+            }
+            headers.put(h.substring(0, colon).trim().toLowerCase(Locale.ROOT), h.substring(colon + 1).trim());
+        }
+        String connection = headers.getOrDefault("connection", "").toLowerCase(Locale.ROOT);
+        boolean keepAlive = http10 ? connection.equals("keep-alive") : !connection.equals("close");
+
+        String te = headers.get("transfer-encoding");
+        String cl = headers.get("content-length");
+        boolean chunked = te != null && te.toLowerCase(Locale.ROOT).contains("chunked");
+        if (te != null && !chunked) {
+            throw new BadRequest("unsupported transfer-encoding");
+        }
+        if (chunked && cl != null) {
+            throw new BadRequest("both content-length and chunked");
+        }
+        long length = 0;
+        if (cl != null) {
+            try {
+                length = Long.parseLong(cl);
+            } catch (NumberFormatException e) {
+                throw new BadRequest("bad content-length");
+            }
+            if (length < 0) {
+                throw new BadRequest("bad content-length");
+            }
+        }
+        boolean expectContinue = "100-continue".equalsIgnoreCase(headers.get("expect"));
+        if (!chunked && length > maxBody && expectContinue) {
+            // refuse before the client sends anything; the connection cannot be reused
+            return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, false);
+        }
+        if (expectContinue && (chunked || length > 0)) {
+            out.write(CONTINUE);
+            out.flush();
+        }
+        if (chunked) {
+            return readChunked(parts[0], parts[1], headers, maxBody, keepAlive);
+        }
+        if (length > maxBody) {
+            boolean drained = length <= MAX_DRAIN_BYTES && skip(length);
+            return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, keepAlive && drained);
+        }
+        byte[] body = in.readNBytes((int) length);
+        if (body.length != length) {
+            throw new EOFException("body ended early");
+        }
+        return new HttpRequest(parts[0], parts[1], headers, body, false, keepAlive);
+    }
+
+    private HttpRequest readChunked(String method, String path, Map<String, String> headers, int maxBody,
+                                    boolean keepAlive) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        long total = 0;
+        boolean tooLarge = false;
+        while (true) {
+            String sizeLine = readLine(false);
+            int semi = sizeLine.indexOf(';');
+            String hex = (semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).trim();
+            long size;
+            try {
+                size = Long.parseLong(hex, 16);
+            } catch (NumberFormatException e) {
+                throw new BadRequest("bad chunk size");
+            }
+            if (size < 0 || size > MAX_DRAIN_BYTES) {
+                throw new BadRequest("chunk too large");
+            }
+            if (size == 0) {
+                break;
+            }
+            total += size;
+            if (total > MAX_DRAIN_BYTES) {
+                throw new BadRequest("chunked body too large");
+            }
+            if (total > maxBody) {
+                tooLarge = true;
+                if (!skip(size)) {
+                    throw new EOFException("chunk ended early");
+                }
+            } else {
+                byte[] chunk = in.readNBytes((int) size);
+                if (chunk.length != size) {
+                    throw new EOFException("chunk ended early");
+                }
+                body.write(chunk);
+            }
+            if (!readLine(false).isEmpty()) {
+                throw new BadRequest("missing CRLF after chunk");
+            }
+            headBudget = MAX_HEAD_BYTES; // the budget bounds each framing line, not the whole body
+        }
+        for (String trailer = readLine(false); !trailer.isEmpty(); trailer = readLine(false)) {
+            // trailers are ignored
+        }
+        if (tooLarge) {
+            body = null;
+        }
+        return new HttpRequest(method, path, headers, tooLarge ? new byte[0] : body.toByteArray(), tooLarge, keepAlive);
+    }
+
+    private boolean skip(long n) throws IOException {
+        long left = n;
+        while (left > 0) {
+            long s = in.skip(left);
+            if (s <= 0) {
+                if (in.read() < 0) {
+                    return false;
+                }
+                s = 1;
+            }
+            left -= s;
+        }
+        return true;
+    }
+
+    /** Reads one CRLF-terminated line within the head budget; null only at EOF before the first byte if allowed. */
+    private String readLine(boolean eofAllowed) throws IOException {
+        int n = 0;
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                if (eofAllowed && n == 0) {
+                    return null;
+                }
+                throw new EOFException("connection closed mid-request");
+            }
+            if (--headBudget < 0) {
+                throw new BadRequest("request head too large");
+            }
+            if (b == '\n') {
+                if (n == 0 || line[n - 1] != '\r') {
+                    throw new BadRequest("bare LF");
+                }
+                return new String(line, 0, n - 1, StandardCharsets.ISO_8859_1);
+            }
+            line[n++] = (byte) b;
+        }
+    }
+
+    /** Writes a complete response; {@code headers} alternate name, value. */
+    void write(int status, String reason, byte[] body, boolean close, String... headers) throws IOException {
+        StringBuilder sb = new StringBuilder(256);
+        sb.append("HTTP/1.1 ").append(status).append(' ').append(reason).append("\r\n");
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            if (headers[i + 1] != null && !headers[i + 1].isEmpty()) {
+                // a value must never end the header block early (e.g. a client context with a newline)
+                sb.append(headers[i]).append(": ").append(headers[i + 1].replace('\r', ' ').replace('\n', ' '))
+                        .append("\r\n");
+            }
+        }
+        sb.append("Content-Length: ").append(body.length).append("\r\n");
+        if (close) {
+            sb.append("Connection: close\r\n");
+        }
+        sb.append("\r\n");
+        out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+    }
+}

@@ -1,0 +1,208 @@
+package dev.ignis.worker.runtimeapi;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one sandbox's Runtime API on a listening socket that the worker created inside the
+ * sandbox's network namespace. One virtual thread accepts; one virtual thread serves each
+ * connection (normally one keep-alive connection per runtime, or one per {@code curl} call).
+ */
+public final class RuntimeApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RuntimeApiServer.class);
+    private static final String PREFIX = "/2018-06-01/runtime/";
+
+    private final ServerSocketChannel listener;
+    private final RuntimeApi api;
+    private final String name;
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong requests = new AtomicLong();
+    private volatile boolean closed;
+
+    public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name) {
+        this.listener = listener;
+        this.api = api;
+        this.name = name;
+        Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
+    }
+
+    public RuntimeApi api() {
+        return api;
+    }
+
+    /** Requests served so far (for tests and diagnostics). */
+    public long requestCount() {
+        return requests.get();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                SocketChannel ch = listener.accept();
+                connections.add(ch);
+                Thread.ofVirtual().name("runtime-api-" + name).start(() -> serve(ch));
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.warn("runtime API accept failed for sandbox {}", name, e);
+                }
+                return;
+            }
+        }
+    }
+
+    private void serve(SocketChannel ch) {
+        try (ch) {
+            ch.socket().setTcpNoDelay(true);
+            HttpConnection conn = new HttpConnection(new BufferedInputStream(Channels.newInputStream(ch), 16 * 1024),
+                    new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024));
+            while (!closed) {
+                HttpRequest req;
+                try {
+                    req = conn.read(RuntimeApi.MAX_RESPONSE_BYTES);
+                } catch (HttpConnection.BadRequest e) {
+                    RuntimeApi.Reply r = RuntimeApi.Reply.json(400, "InvalidRequest", "Bad request: " + e.getMessage());
+                    conn.write(400, "Bad Request", r.body(), true, r.headers());
+                    return;
+                }
+                if (req == null) {
+                    return;
+                }
+                requests.incrementAndGet();
+                if (!handle(conn, req) || !req.keepAlive()) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            // the runtime hung up or the sandbox died; nothing to report
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            connections.remove(ch);
+        }
+    }
+
+    /** Returns false when the connection must close. */
+    private boolean handle(HttpConnection conn, HttpRequest req) throws IOException, InterruptedException {
+        String path = req.path();
+        int q = path.indexOf('?');
+        if (q >= 0) {
+            path = path.substring(0, q);
+        }
+        if (!path.startsWith(PREFIX)) {
+            return reply(conn, req, RuntimeApi.Reply.json(404, "NotFound", "Unknown path " + safe(path)));
+        }
+        String rest = path.substring(PREFIX.length());
+        boolean get = req.method().equals("GET");
+        boolean post = req.method().equals("POST");
+        if (rest.equals("invocation/next") && get) {
+            return next(conn);
+        }
+        if (rest.equals("init/error") && post) {
+            return reply(conn, req, api.initError(errorEvent(req)));
+        }
+        if (rest.equals("restore/next") && get) {
+            // no snapshot mode in the process driver: nothing to restore, the runtime carries on
+            return reply(conn, req, new RuntimeApi.Reply(200, new byte[0]));
+        }
+        if (rest.equals("restore/error") && post) {
+            return reply(conn, req, RuntimeApi.ACCEPTED);
+        }
+        if (rest.startsWith("invocation/") && post) {
+            String tail = rest.substring("invocation/".length());
+            int slash = tail.indexOf('/');
+            if (slash > 0) {
+                String id = tail.substring(0, slash);
+                String verb = tail.substring(slash + 1);
+                if (verb.equals("response") || verb.equals("error")) {
+                    RuntimeEvent event = req.bodyTooLarge()
+                            ? new RuntimeEvent.TooLarge(RuntimeApi.MAX_RESPONSE_BYTES)
+                            : verb.equals("response") ? new RuntimeEvent.Response(req.body()) : errorEvent(req);
+                    return reply(conn, req, api.answer(id, event));
+                }
+            }
+        }
+        return reply(conn, req, RuntimeApi.Reply.json(404, "NotFound", "Unknown path " + safe(path)));
+    }
+
+    private static RuntimeEvent.Error errorEvent(HttpRequest req) {
+        return new RuntimeEvent.Error(req.body(), req.header("lambda-runtime-function-error-type"));
+    }
+
+    private boolean next(HttpConnection conn) throws IOException, InterruptedException {
+        Invocation inv;
+        try {
+            inv = api.next();
+        } catch (IllegalStateException busy) {
+            RuntimeApi.Reply r = RuntimeApi.Reply.json(403, "InvalidStateTransition",
+                    "State transition from Invoking to InvocationNext failed: the current invocation is unanswered");
+            conn.write(403, "Forbidden", r.body(), true, r.headers());
+            return false;
+        }
+        if (inv == null) {
+            return false; // sandbox closed while waiting
+        }
+        conn.write(200, "OK", inv.payload(), false,
+                "Content-Type", "application/json",
+                "Lambda-Runtime-Aws-Request-Id", inv.requestId(),
+                "Lambda-Runtime-Deadline-Ms", Long.toString(inv.deadlineEpochMs()),
+                "Lambda-Runtime-Invoked-Function-Arn", inv.invokedFunctionArn(),
+                "Lambda-Runtime-Trace-Id", inv.traceId(),
+                "Lambda-Runtime-Client-Context", inv.clientContext(),
+                "Lambda-Runtime-Cognito-Identity", inv.cognitoIdentity());
+        return true;
+    }
+
+    private static boolean reply(HttpConnection conn, HttpRequest req, RuntimeApi.Reply r) throws IOException {
+        boolean close = !req.keepAlive();
+        conn.write(r.status(), reason(r.status()), r.body(), close, r.headers());
+        return !close;
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 200 -> "OK";
+            case 202 -> "Accepted";
+            case 400 -> "Bad Request";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 413 -> "Payload Too Large";
+            default -> "Status";
+        };
+    }
+
+    private static String safe(String s) {
+        String t = s.length() > 100 ? s.substring(0, 100) : s;
+        return new String(t.getBytes(StandardCharsets.US_ASCII), StandardCharsets.US_ASCII).replaceAll("[^\\x20-\\x7e]", "?")
+                .replace("\"", "'").replace("\\", "/");
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            listener.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (SocketChannel c : connections) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.ignis.worker.sandbox;
+
+import dev.ignis.runtimes.RuntimeDefinition;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Builds the argv that starts one sandbox. The chain is exec-only (one pid throughout), so the
+ * process Java starts <em>is</em> bwrap in the end and its parent is the worker's owner thread:
+ * <pre>
+ * sh -c WRAPPER  (as root: joins the cgroups, opens the seccomp program on fd 4)
+ *  -> nsenter --net=/run/netns/ignis-W-N   (the sandbox's network namespace, lo only)
+ *  -> setpriv --reuid U --regid U --clear-groups   (an unprivileged host uid, no supplementary groups)
+ *  -> bwrap --unshare-user,pid,ipc,uts,cgroup --disable-userns --cap-drop ALL --seccomp 4 ...
+ *  -> the runtime's command, cwd /var/task
+ * </pre>
+ */
+public final class SandboxCommand {
+    /** Joins every cgroup (args up to "--"), opens the seccomp file, enters the netns, drops to the uid. */
+    static final String WRAPPER = """
+            set -e
+            while [ "$1" != "--" ]; do echo $$ > "$1"; shift; done
+            shift
+            exec 4< "$1"
+            netns="$2"; uid="$3"
+            shift 3
+            exec /usr/bin/nsenter --net="$netns" -- /usr/bin/setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+            """;
+
+    private SandboxCommand() {}
+
+    /** Inputs for one sandbox's command line. */
+    public record Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
+                         RuntimeDefinition runtime, Path codeDirectory, long tmpBytes) {}
+
+    public static List<String> argv(Params p) {
+        List<String> a = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "ignis-sandbox"));
+        p.cgroupProcs().forEach(f -> a.add(f.toString()));
+        a.addAll(List.of("--", p.seccompFile().toString(), p.netnsPath().toString(), Integer.toString(p.uid())));
+        a.addAll(List.of("/usr/bin/bwrap",
+                "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
+                "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
+                "--hostname", "sandbox"));
+        for (Path host : p.runtime().hostReadOnlyPaths()) {
+            if (Files.isSymbolicLink(host)) {
+                try {
+                    a.addAll(List.of("--symlink", Files.readSymbolicLink(host).toString(), host.toString()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            } else if (Files.exists(host)) {
+                a.addAll(List.of("--ro-bind", host.toString(), host.toString()));
+            }
+        }
+        if (p.runtime().runtimeDirectory() != null) {
+            a.addAll(List.of("--ro-bind", p.runtime().runtimeDirectory().toString(), "/var/runtime"));
+        }
+        a.addAll(List.of("--ro-bind", p.codeDirectory().toString(), "/var/task",
+                "--dir", "/opt",
+                "--dev", "/dev",
+                "--proc", "/proc",
+                "--size", Long.toString(p.tmpBytes()), "--tmpfs", "/tmp",
+                "--remount-ro", "/",
+                "--chdir", "/var/task",
+                "--unsetenv", "PWD", "--unsetenv", "OLDPWD", "--unsetenv", "SHLVL", "--unsetenv", "_",
+                "--seccomp", "4",
+                "--"));
+        a.addAll(p.runtime().command());
+        return a;
+    }
+
+    /**
+     * bwrap binds paths with the sandbox's unprivileged uid, so the code directory must be reachable by
+     * "others" (AWS asks the same of deployment packages: world-readable files). Fails with a clear
+     * message otherwise, before anything is started.
+     */
+    public static void checkReachable(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(abs, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException("code directory is not a directory: " + abs);
+        }
+        try {
+            for (Path p = abs.getParent(); p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    throw new IllegalArgumentException("code directory " + abs + " is not reachable by the sandbox uid: "
+                            + p + " lacks o+x");
+                }
+            }
+            Set<PosixFilePermission> own = Files.getPosixFilePermissions(abs);
+            if (!own.contains(PosixFilePermission.OTHERS_EXECUTE) || !own.contains(PosixFilePermission.OTHERS_READ)) {
+                throw new IllegalArgumentException("code directory " + abs + " must be world-readable (o+rx)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
