@@ -23,7 +23,7 @@ final class LogsCommand implements Callable<Integer> {
         var fn = FunctionName.parse(function, accountId);
         LogFiles.tail(dataDir.get().resolve("worker"), accountId, fn.name(), lines).forEach(System.out::println);
         if (follow) {
-            LogFiles.follow(dataDir.get().resolve("worker"), accountId, fn.name(), System.out::println, () -> false);
+            LogFiles.follow(dataDir.get().resolve("worker"), accountId, fn.name(), System.out::println, () -> false, java.time.Duration.ofMillis(250));
         }
         return 0;
     }

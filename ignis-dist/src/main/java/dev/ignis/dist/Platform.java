@@ -118,10 +118,15 @@ public final class Platform implements AutoCloseable {
         config.close();
     }
 
+    /**
+     * The data directory is traversable but not listable by others (0711): sandboxes run as
+     * unprivileged uids and bubblewrap must reach the unpacked code below it, while every secret
+     * in it is a 0600 file.
+     */
     static void createPrivateDir(Path dir) {
         try {
             Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -12,6 +12,11 @@ import java.time.Duration;
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId) {
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
-        return new PlatformConfig(dataDir, host, port, Duration.ofMinutes(5), "w" + ProcessHandle.current().pid());
+        return new PlatformConfig(dataDir, host, port, Duration.ofMinutes(5), uniqueWorkerId());
+    }
+
+    /** Unique among platforms on this host: network namespaces and cgroups are named after it. */
+    public static String uniqueWorkerId() {
+        return "w" + ProcessHandle.current().pid() + "-" + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20), 36);
     }
 }

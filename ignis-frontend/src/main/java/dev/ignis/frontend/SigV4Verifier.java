@@ -13,21 +13,25 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.SdkHttpRequest;
-import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
-import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
+import software.amazon.awssdk.http.auth.aws.internal.signer.CredentialScope;
+import software.amazon.awssdk.http.auth.aws.internal.signer.V4Properties;
+import software.amazon.awssdk.http.auth.aws.internal.signer.V4RequestSigner;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 
 /**
  * Verifies AWS Signature Version 4 (Authorization-header form) on every API request.
  *
- * <p>The expected signature is computed by the AWS SDK for Java v2's own signer over exactly the
- * headers the client says it signed, at the time the client says it signed, so canonicalization
- * (double-encoded paths, sorted query, trimmed header values) is AWS's, not ours.
+ * <p>The expected signature is computed by the AWS SDK for Java v2's own V4 request signer over
+ * exactly the headers the client says it signed, at the time the client says it signed, so
+ * canonicalization (double-encoded paths, sorted query, trimmed header values) is AWS's, not ours.
+ * We call the SDK's {@code V4RequestSigner} (an internal SDK class, pinned with the SDK version)
+ * rather than {@code AwsV4HttpSigner}, because the latter always adds and signs
+ * {@code x-amz-content-sha256}, which the AWS CLI does not send.
  */
 public final class SigV4Verifier {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SigV4Verifier.class);
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Duration MAX_SKEW = Duration.ofMinutes(5);
 
@@ -41,7 +45,6 @@ public final class SigV4Verifier {
 
     private final KeyLookup keys;
     private final Clock clock;
-    private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
     public SigV4Verifier(KeyLookup keys, Clock clock) {
         this.keys = keys;
@@ -98,23 +101,45 @@ public final class SigV4Verifier {
             }
         }
         for (String name : signedHeaders.split(";")) {
-            if (!name.equals("host")) {
-                List<String> values = r.headers().get(name);
-                if (values == null) {
-                    throw invalidSignature();
-                }
-                b.putHeader(name, values);
+            List<String> values = r.headers().get(name);
+            if (values == null) {
+                throw invalidSignature();
             }
+            b.putHeader(name, values);
         }
-        var signed = signer.sign(s -> s
-                .identity(AwsCredentialsIdentity.create(caller.accessKeyId(), caller.secret()))
-                .request(b.build())
-                .payload(ContentStreamProvider.fromByteArrayUnsafe(r.body()))
-                .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
-                .putProperty(AwsV4HttpSigner.REGION_NAME, region)
-                .putProperty(HttpSigner.SIGNING_CLOCK, Clock.fixed(signedAt, ZoneOffset.UTC)));
-        String authorization = signed.request().firstMatchingHeader("Authorization").orElseThrow();
-        return authorization.substring(authorization.indexOf("Signature=") + "Signature=".length()).trim();
+        var properties = V4Properties.builder()
+                .credentials(AwsCredentialsIdentity.create(caller.accessKeyId(), caller.secret()))
+                .credentialScope(new CredentialScope(region, service, signedAt))
+                .signingClock(Clock.fixed(signedAt, ZoneOffset.UTC))
+                .doubleUrlEncode(true)
+                .normalizePath(true)
+                .build();
+        var result = V4RequestSigner.create(properties, payloadHash(r)).sign(b);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("canonical request:\n{}", result.getCanonicalRequest().getCanonicalRequestString());
+        }
+        return result.getSignature();
+    }
+
+    /** The client's declared payload hash if it signed one, else the hash of the body as received. */
+    private static String payloadHash(ApiRequest r) {
+        String declared = r.header("x-amz-content-sha256");
+        if (declared != null && declared.matches("[0-9a-f]{64}")) {
+            String actual = sha256Hex(r.body());
+            if (!actual.equals(declared)) {
+                throw new LambdaException(400, "InvalidSignatureException", "The provided x-amz-content-sha256 does not match the request body");
+            }
+            return actual;
+        }
+        return sha256Hex(r.body());
+    }
+
+    private static String sha256Hex(byte[] body) {
+        try {
+            return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Instant signedAt(ApiRequest r) {
