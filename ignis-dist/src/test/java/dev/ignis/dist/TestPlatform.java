@@ -1,0 +1,32 @@
+package dev.ignis.dist;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+
+/** Starts a real single-node platform on a free port in a temporary data directory. */
+final class TestPlatform {
+    static final String ROLE = "arn:aws:iam::123456789012:role/lambda-role";
+
+    private TestPlatform() {}
+
+    static Platform start(Path dataDir) {
+        return Platform.start(new PlatformConfig(dataDir, "127.0.0.1", 0, Duration.ofMinutes(5), PlatformConfig.uniqueWorkerId()));
+    }
+
+    static LambdaClient client(int port, String accessKeyId, String secret) {
+        return LambdaClient.builder()
+                .endpointOverride(URI.create("http://127.0.0.1:" + port))
+                .region(Region.US_EAST_1)
+                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build())
+                .overrideConfiguration(c -> c.retryStrategy(RetryMode.STANDARD).apiCallTimeout(Duration.ofSeconds(90)))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secret)))
+                .build();
+    }
+}

@@ -1,0 +1,70 @@
+package dev.ignis.dist;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/** Deployment packages for tests, good and hostile. */
+final class Zips {
+    private Zips() {}
+
+    static byte[] of(Map<String, String> files) {
+        var bytes = new ByteArrayOutputStream();
+        try (var z = new ZipOutputStream(bytes)) {
+            for (var f : files.entrySet()) {
+                z.putNextEntry(new ZipEntry(f.getKey()));
+                z.write(f.getValue().getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static byte[] python(String body) {
+        return of(Map.of("app.py", body));
+    }
+
+    /** A zip whose only entry has the given raw bytes (e.g. n zero bytes for a zip bomb). */
+    static byte[] withEntry(String name, byte[] data, int level) {
+        var bytes = new ByteArrayOutputStream();
+        try (var z = new ZipOutputStream(bytes)) {
+            z.setLevel(level);
+            z.putNextEntry(new ZipEntry(name));
+            z.write(data);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** A zip with one symlink entry (Unix mode 0120777) pointing at target. */
+    static byte[] symlink(String name, String target) {
+        byte[] zip = of(Map.of("app.py", "x = 1\n", name, target));
+        ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
+        for (int p = 0; p < zip.length - 46; p++) {
+            if (b.getInt(p) == 0x02014b50) {
+                int nameLen = Short.toUnsignedInt(b.getShort(p + 28));
+                String entry = new String(zip, p + 46, nameLen, StandardCharsets.UTF_8);
+                if (entry.equals(name)) {
+                    b.putShort(p + 4, (short) ((3 << 8) | 20));
+                    b.putInt(p + 38, 0120777 << 16);
+                }
+            }
+        }
+        return zip;
+    }
+}
