@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** The one Jackson configuration Ignis uses for wire and journal JSON. */
 public final class Json {
-    private static final ObjectMapper MAPPER = new ObjectMapper()
+    /** A 50 MB deployment package travels base64-encoded (about 67 MB) in one JSON string. */
+    private static final int MAX_STRING = 80 * 1024 * 1024;
+    private static final ObjectMapper MAPPER = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(MAX_STRING).build())
+            .build())
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
