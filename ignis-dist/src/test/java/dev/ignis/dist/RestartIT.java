@@ -1,0 +1,116 @@
+package dev.ignis.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ignis.common.Json;
+import dev.ignis.runtimes.RuntimeCatalog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/** State survives a clean stop and a kill -9: the config store is its journal. */
+class RestartIT {
+    @TempDir Path dir;
+
+    /** Everything a user could observe about the account's functions. */
+    static Map<String, Object> observe(LambdaClient lambda) {
+        Map<String, Object> seen = new TreeMap<>();
+        for (FunctionConfiguration f : lambda.listFunctions(b -> b.functionVersion("ALL")).functions()) {
+            seen.put(f.functionName() + ":" + f.version(), List.of(f.codeSha256(), f.revisionId(), f.timeout(), f.memorySize()));
+        }
+        for (String name : List.of("alpha", "beta")) {
+            lambda.listAliases(b -> b.functionName(name)).aliases().forEach(a ->
+                    seen.put(name + "@" + a.name(), List.of(a.functionVersion(), a.revisionId(), a.routingConfig() == null ? Map.of()
+                            : a.routingConfig().additionalVersionWeights())));
+            seen.put(name + "#concurrency", String.valueOf(lambda.getFunctionConcurrency(b -> b.functionName(name)).reservedConcurrentExecutions()));
+        }
+        return seen;
+    }
+
+    static void populate(LambdaClient lambda) {
+        for (String name : List.of("alpha", "beta")) {
+            lambda.createFunction(b -> b.functionName(name).runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
+                    .publish(true).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("v = '" + name + "1'\n")))));
+            lambda.updateFunctionCode(b -> b.functionName(name).publish(true).zipFile(SdkBytes.fromByteArray(Zips.python("v = '" + name + "2'\n"))));
+            lambda.updateFunctionConfiguration(b -> b.functionName(name).timeout(42).memorySize(512));
+            lambda.createAlias(b -> b.functionName(name).name("live").functionVersion("1").routingConfig(r -> r.additionalVersionWeights(Map.of("2", 0.5))));
+        }
+        lambda.putFunctionConcurrency(b -> b.functionName("alpha").reservedConcurrentExecutions(3));
+    }
+
+    @Test
+    void cleanStopAndStart() {
+        Map<String, Object> before;
+        dev.ignis.config.ConfigStore.IssuedKey key;
+        try (var platform = TestPlatform.start(dir)) {
+            key = platform.config().createAccount("alice");
+            try (var lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey())) {
+                populate(lambda);
+                before = observe(lambda);
+            }
+        }
+        try (var platform = TestPlatform.start(dir);
+             var lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey())) {
+            assertThat(observe(lambda)).isEqualTo(before);
+            assertThat(before).hasSizeGreaterThan(8);
+        }
+    }
+
+    @Test
+    void killMinusNine() throws Exception {
+        dev.ignis.config.ConfigStore.IssuedKey key;
+        try (var config = Platform.openConfig(dir, RuntimeCatalog.knownAwsRuntimeIds())) {
+            key = config.createAccount("alice");
+        }
+        Map<String, Object> before;
+        Process server = startServer();
+        try (var lambda = TestPlatform.client(port(server), key.accessKeyId(), key.secretAccessKey())) {
+            populate(lambda);
+            before = observe(lambda);
+        } finally {
+            server.destroyForcibly().waitFor();
+        }
+        Process again = startServer();
+        try (var lambda = TestPlatform.client(port(again), key.accessKeyId(), key.secretAccessKey())) {
+            assertThat(observe(lambda)).isEqualTo(before);
+        } finally {
+            again.destroyForcibly().waitFor();
+        }
+    }
+
+    private Process startServer() throws Exception {
+        Files.deleteIfExists(dir.resolve("server.json"));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.ignis.dist.Main", "serve", "--data-dir", dir.toString(), "--port", "0")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+    }
+
+    private int port(Process server) throws Exception {
+        Path file = dir.resolve("server.json");
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+        while (Instant.now().isBefore(deadline)) {
+            if (!server.isAlive()) {
+                throw new AssertionError("server exited: " + Files.readString(dir.resolve("server.log")));
+            }
+            if (Files.exists(file)) {
+                var json = Json.mapper().readTree(file.toFile());
+                if (json.get("pid").asLong() == server.pid()) {
+                    return json.get("port").asInt();
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("server did not start: " + Files.readString(dir.resolve("server.log")));
+    }
+}
