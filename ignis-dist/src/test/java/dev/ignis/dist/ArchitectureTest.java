@@ -1,0 +1,57 @@
+package dev.ignis.dist;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pins the dependency direction between components: the frontend may call config, assignment and
+ * the worker API; nothing depends on the frontend or on this wiring module; the worker and the
+ * journal know nothing of config or the frontend; Ratis stays inside the journal.
+ */
+class ArchitectureTest {
+    static final JavaClasses CLASSES = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.ignis");
+
+    @Test
+    void layers() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("dist").definedBy("dev.ignis.dist..")
+                .layer("frontend").definedBy("dev.ignis.frontend..")
+                .layer("assignment").definedBy("dev.ignis.assignment..")
+                .layer("config").definedBy("dev.ignis.config..")
+                .layer("worker").definedBy("dev.ignis.worker..")
+                .layer("runtimes").definedBy("dev.ignis.runtimes..")
+                .layer("journal").definedBy("dev.ignis.journal..")
+                .layer("chunk").definedBy("dev.ignis.chunk..")
+                .layer("common").definedBy("dev.ignis.common..")
+                .whereLayer("dist").mayNotBeAccessedByAnyLayer()
+                .whereLayer("frontend").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "dist")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "dist")
+                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "dist")
+                .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "dist")
+                .whereLayer("chunk").mayOnlyBeAccessedByLayers("dist")
+                .check(CLASSES);
+    }
+
+    @Test
+    void ratisStaysBehindTheJournal() {
+        noClasses().that().resideOutsideOfPackage("dev.ignis.journal..")
+                .should().dependOnClassesThat().resideInAPackage("org.apache.ratis..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void helidonStaysInTheFrontend() {
+        noClasses().that().resideOutsideOfPackage("dev.ignis.frontend..")
+                .should().dependOnClassesThat().resideInAPackage("io.helidon..")
+                .check(CLASSES);
+    }
+}
