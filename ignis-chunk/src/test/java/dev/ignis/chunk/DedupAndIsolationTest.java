@@ -33,13 +33,13 @@ class DedupAndIsolationTest {
     void runtimeLayersSharingJdkContentDedupe() throws Exception {
         // two deterministic tars of overlapping JDK subsets; the shared part comes first in both
         Path jdk = Path.of(System.getProperty("java.home"));
-        Path a = TestFiles.deterministicTar(tmp.resolve("a.tar"), jdk, List.of("lib/server", "lib/libjava.so"));
-        Path b = TestFiles.deterministicTar(tmp.resolve("b.tar"), jdk, List.of("lib/server", "lib/libnet.so"));
+        Path a = TestFiles.deterministicTar(tmp.resolve("a.tar"), jdk, List.of("lib/server/libjvm.so", "lib/libjava.so"));
+        Path b = TestFiles.deterministicTar(tmp.resolve("b.tar"), jdk, List.of("lib/server/libjvm.so", "lib/libnet.so"));
         try (ChunkStore s = store(DeploymentKeys.random())) {
             IngestReport ra = s.ingestWithReport(a, Layer.RUNTIME, Owner.SHARED);
             IngestReport rb = s.ingestWithReport(b, Layer.RUNTIME, Owner.SHARED);
             long serverBytes;
-            try (var files = Files.walk(jdk.resolve("lib/server"))) {
+            try (var files = Files.walk(jdk.resolve("lib/server/libjvm.so"))) {
                 serverBytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
             }
             long sharedChunks = serverBytes / ChunkStoreConfig.DEFAULT_CHUNK_SIZE - 1;
