@@ -179,7 +179,7 @@ public final class ChunkStore implements AutoCloseable {
         ChunkedObjectReader reader = new ChunkedObjectReader(id, m, tiers, new ChunkDecryptor(m, keys),
                 config.plaintextCacheBytes(), log -> saveAccessLogIfAbsent(id, log));
         if (prefetch) {
-            accessLog(id).ifPresent(reader::startPrefetch);
+            accessLog(id).ifPresent(log -> reader.prefetch(log, config.prefetchParallelism()));
         }
         return reader;
     }

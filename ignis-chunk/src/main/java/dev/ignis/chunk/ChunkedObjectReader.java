@@ -133,20 +133,42 @@ public final class ChunkedObjectReader implements AutoCloseable {
         }
     }
 
-    /** Starts walking {@code log} in the background, loading each non-zero chunk not yet loaded. */
-    void startPrefetch(PageAccessLog log) {
+    /**
+     * Starts walking {@code log} in the background: chunks are requested in log order, at most
+     * {@code parallelism} at a time, skipping zero chunks and chunks already loaded. Demand reads do
+     * not wait for this queue; a demand read of a chunk being prefetched joins that fetch.
+     */
+    public void prefetch(PageAccessLog log, int parallelism) {
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("prefetch parallelism must be at least 1");
+        }
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(parallelism);
         prefetcher = Thread.ofVirtual().name("chunk-prefetch-" + id.hex().substring(0, 8)).start(() -> {
-            for (int index : log.chunkOrder()) {
-                if (closed.get() || Thread.currentThread().isInterrupted()) {
-                    return;
-                }
-                if (!manifest.chunks().get(index).isZero() && plain.getIfPresent(index) == null) {
-                    try {
-                        chunk(index);
-                    } catch (RuntimeException e) {
-                        return; // the demand read of this chunk will report the error
+            List<Thread> workers = new ArrayList<>();
+            try {
+                for (int index : log.chunkOrder()) {
+                    if (closed.get()) {
+                        break;
                     }
+                    if (manifest.chunks().get(index).isZero() || plain.getIfPresent(index) != null) {
+                        continue;
+                    }
+                    slots.acquire();
+                    workers.add(Thread.ofVirtual().start(() -> {
+                        try {
+                            chunk(index);
+                        } catch (RuntimeException e) {
+                            // the demand read of this chunk reports the error to the consumer
+                        } finally {
+                            slots.release();
+                        }
+                    }));
                 }
+                for (Thread w : workers) {
+                    w.join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         });
     }

@@ -36,7 +36,8 @@ class PrefetchTest {
         }
         Manifest m;
         origin.chunkGetOrder.clear();
-        try (ChunkStore w2 = new ChunkStore(ChunkStoreConfig.defaults(tmp.resolve("w2")).withChunkSize(64 * 1024), origin, keys,
+        try (ChunkStore w2 = new ChunkStore(ChunkStoreConfig.defaults(tmp.resolve("w2")).withChunkSize(64 * 1024)
+                .withPrefetchParallelism(1), origin, keys,
                 new SimpleMeterRegistry()); ChunkedObjectReader r = w2.open(id)) {
             m = w2.manifest(id);
             r.awaitPrefetch();
