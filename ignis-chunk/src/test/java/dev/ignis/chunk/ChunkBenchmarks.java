@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Benchmarks (tagged, excluded from the default build). Run:
- * {@code ./mvnw -q -pl ignis-chunk test -Dchunk.excludedGroups=none -Dgroups=benchmark}.
+ * {@code ./mvnw -q -pl ignis-chunk test -Dchunk.excludedGroups=none -Dtest='*Benchmark*'}.
  * Figures are medians of repeated rounds, single thread (= per core).
  */
 @Tag("benchmark")
@@ -36,26 +36,39 @@ class ChunkBenchmarks {
         for (byte[] c : chunks) {
             rnd.nextBytes(c);
         }
+        // Throughput per core is measured on this thread's CPU time, so other processes competing
+        // for the (shared, 2-core) machine do not count against it; wall-clock is reported too.
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        int warmup = 4;
         int rounds = 9;
         double[] conv = new double[rounds];
+        double[] convWall = new double[rounds];
         double[] func = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
+        for (int r = -warmup; r < rounds; r++) {
+            long cpu = mx.getCurrentThreadCpuTime();
             long t = System.nanoTime();
             for (byte[] c : chunks) {
                 ConvergentCipher.Sealed s = cc.seal(c, 0, c.length);
                 ChunkId id = ChunkId.ofCiphertext(s.ciphertext());
                 keys.sharedKek().encrypt(s.plaintextHash(), id.bytes());
             }
-            conv[r] = 32.0 * 1.048576 / ((System.nanoTime() - t) / 1e9);
-            t = System.nanoTime();
+            long wall = System.nanoTime() - t;
+            long used = mx.getCurrentThreadCpuTime() - cpu;
+            cpu = mx.getCurrentThreadCpuTime();
             for (int i = 0; i < chunks.length; i++) {
                 ChunkId.ofCiphertext(fk.seal(chunks[i], 0, CHUNK, i));
             }
-            func[r] = 32.0 * 1.048576 / ((System.nanoTime() - t) / 1e9);
+            long usedF = mx.getCurrentThreadCpuTime() - cpu;
+            if (r >= 0) {
+                conv[r] = 32.0 * 1.048576 / (used / 1e9);
+                convWall[r] = 32.0 * 1.048576 / (wall / 1e9);
+                func[r] = 32.0 * 1.048576 / (usedF / 1e9);
+            }
         }
-        Stats.report(String.format("ingest hash+encrypt, convergent (os/runtime) layer: median %.0f MB/s per core (min %.0f, max %.0f)",
-                Stats.median(conv), Stats.percentile(conv, 0), Stats.percentile(conv, 1)));
-        Stats.report(String.format("ingest hash+encrypt, function layer (Tink AES-GCM envelope): median %.0f MB/s per core",
+        Stats.report(String.format("ingest hash+encrypt, convergent (os/runtime) layer: median %.0f MB/s per CPU-second"
+                        + " (min %.0f, max %.0f); wall-clock median %.0f MB/s on the shared machine",
+                Stats.median(conv), Stats.percentile(conv, 0), Stats.percentile(conv, 1), Stats.median(convWall)));
+        Stats.report(String.format("ingest hash+encrypt, function layer (Tink AES-GCM envelope): median %.0f MB/s per CPU-second",
                 Stats.median(func)));
         // end to end: file -> chunks -> encrypt -> local-directory origin (includes file writes)
         byte[] file = new byte[128 * CHUNK];
@@ -88,6 +101,10 @@ class ChunkBenchmarks {
             DiskTier disk = (DiskTier) s.tiers().tiers().get(1);
             for (ChunkId c : ids) {
                 disk.put(c, s.origin().get("chunks/" + c.hex()).orElseThrow());
+            }
+            for (int i = 0; i < 2000; i++) { // warm-up (JIT)
+                ChunkId c = ids.get(i % ids.size());
+                c.matches(disk.get(c).orElseThrow());
             }
             int n = 3000;
             double[] raw = new double[n];
