@@ -327,7 +327,7 @@ public final class ProcessWorker implements Worker {
         sb.server.close();
         sb.server.api().close(new IllegalStateException("retired"));
         if (sb.log != null) {
-            sb.log.drain();
+            sb.log.finish(); // the process tree is gone, so the pipes end
         }
         sb.cgroup.remove();
         netns.release(sb.netns); // only now: every process (and socket) of the sandbox is gone
