@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 final class TestSandboxes implements AutoCloseable {
     static final List<Path> HOST_PATHS = List.of(Path.of("/usr"), Path.of("/lib"), Path.of("/lib64"), Path.of("/bin"), Path.of("/sbin"));
     static final String ACCOUNT = "123456789012";
+    static final int PIDS_MAX = 128;
 
     /** The python runtime loop: keep-alive http.client, JSON in and out, exceptions to /error. */
     static final String PY_RUNTIME = """
@@ -90,7 +91,9 @@ final class TestSandboxes implements AutoCloseable {
                         List.of("/var/task/bootstrap"), Map.of()),
                 "python3.11", new RuntimeDefinition("python3.11", "Debian python3.11", runtimeDir, HOST_PATHS,
                         List.of("/usr/bin/python3.11", "-u", "/var/runtime/runtime.py"), Map.of("PYTHONDONTWRITEBYTECODE", "1")));
-        worker = new ProcessWorker(WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.get(id))));
+        WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.get(id)));
+        worker = new ProcessWorker(new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
+                PIDS_MAX, d.initTimeout(), d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns()));
     }
 
     /** A code directory holding the given files (executable when named bootstrap). */
