@@ -38,7 +38,7 @@ final class TestSandboxes implements AutoCloseable {
                 conn.request("POST", base + path, body, headers)
                 r = conn.getresponse(); r.read(); return r.status
             try:
-                spec = importlib.util.spec_from_file_location("function", "/var/task/function.py")
+                spec = importlib.util.spec_from_file_location("function", os.environ.get("LAMBDA_TASK_ROOT", "/var/task") + "/function.py")
                 fn = importlib.util.module_from_spec(spec); spec.loader.exec_module(fn)
             except Exception as e:
                 post("/init/error", json.dumps({"errorMessage": str(e), "errorType": "Runtime.ImportModuleError"}),
