@@ -32,7 +32,7 @@ final class JavaRuntime {
         Set<Path> paths = new LinkedHashSet<>();
         paths.add(DASH);
         paths.add(javaHome);
-        paths.addAll(HostProbe.sharedLibraries(List.of(DASH, javaHome.resolve("bin/java"),
+        paths.addAll(HostProbe.sharedLibraries(dir.resolveSibling(RuntimeCatalog.PROBE_CACHE), List.of(DASH, javaHome.resolve("bin/java"),
                 javaHome.resolve("lib/server/libjvm.so"), javaHome.resolve("lib/libjli.so"),
                 javaHome.resolve("lib/libjava.so"), javaHome.resolve("lib/libzip.so"), javaHome.resolve("lib/libnio.so"),
                 javaHome.resolve("lib/libnet.so"), javaHome.resolve("lib/libjimage.so"),

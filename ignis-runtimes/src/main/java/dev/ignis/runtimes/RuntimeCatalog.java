@@ -48,6 +48,7 @@ public final class RuntimeCatalog {
     static final Path DASH = Path.of("/usr/bin/dash");
     static final Path CA_CERTS = Path.of("/etc/ssl/certs");
     static final String RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
+    static final String PROBE_CACHE = ".host-probes";
     private static final Pattern PYTHON_NAME = Pattern.compile("python3\\.\\d+");
 
     private final Map<String, RuntimeDefinition> byId;
@@ -97,6 +98,7 @@ public final class RuntimeCatalog {
     }
 
     private static void python(Path root, Map<String, RuntimeDefinition> defs) throws IOException {
+        Path cache = root.resolve(PROBE_CACHE);
         RuntimeResources res = RuntimeResources.load("python");
         List<Path> pythons;
         try (Stream<Path> s = Files.list(USR_BIN)) {
@@ -110,7 +112,7 @@ public final class RuntimeCatalog {
             if (!AWS_RUNTIME_IDS.contains(id) || !Files.isDirectory(stdlib)) {
                 continue;
             }
-            Optional<String> version = HostProbe.run(List.of(python.toString(), "--version"));
+            Optional<String> version = HostProbe.version(cache, python);
             if (version.isEmpty()) {
                 continue;
             }
@@ -124,7 +126,7 @@ public final class RuntimeCatalog {
                 }
             }
             Set<Path> paths = new LinkedHashSet<>(List.of(python, stdlib));
-            paths.addAll(HostProbe.sharedLibraries(binaries));
+            paths.addAll(HostProbe.sharedLibraries(cache, binaries));
             addIfExists(paths, CA_CERTS);
             defs.put(id, new RuntimeDefinition(id,
                     "C" + version.get() + " (" + python + ") + Ignis python runtime client",
@@ -136,11 +138,12 @@ public final class RuntimeCatalog {
     }
 
     private static void node(Path root, Map<String, RuntimeDefinition> defs) throws IOException {
+        Path cache = root.resolve(PROBE_CACHE);
         Path node = USR_BIN.resolve("node");
         if (!Files.isExecutable(node)) {
             return;
         }
-        Optional<String> version = HostProbe.run(List.of(node.toString(), "--version"));
+        Optional<String> version = HostProbe.version(cache, node);
         Optional<Integer> major = version.flatMap(HostProbe::major);
         if (major.isEmpty()) {
             return;
@@ -152,7 +155,7 @@ public final class RuntimeCatalog {
         Path dir = root.resolve(id);
         RuntimeResources.load("node").materialize(dir, Map.of(), version.get());
         Set<Path> paths = new LinkedHashSet<>(List.of(node));
-        paths.addAll(HostProbe.sharedLibraries(List.of(node)));
+        paths.addAll(HostProbe.sharedLibraries(cache, List.of(node)));
         addIfExists(paths, CA_CERTS);
         defs.put(id, new RuntimeDefinition(id,
                 "Node.js " + version.get() + " (" + node + ") + Ignis node runtime client",
