@@ -20,14 +20,16 @@ final class JavaRuntime {
     }
 
     static RuntimeDefinition install(Path dir, String id, Path javaHome, int major, Properties release,
-                                     RuntimeResources resources) throws IOException {
+                                     RuntimeResources resources, boolean train) throws IOException {
         ClassSharing sharing = ClassSharing.forMajor(major);
         String jdk = release.getProperty("IMPLEMENTOR", "unknown") + " " + release.getProperty("JAVA_RUNTIME_VERSION",
                 release.getProperty("JAVA_VERSION", "?"));
         boolean rebuilt = resources.materialize(dir, Map.of(
                 "@JAVA@", javaHome.resolve("bin/java").toString(),
                 "@ARCHIVE@", sharing.archiveName(), "@ARCHIVE_FLAG@", sharing.useFlag()), jdk + " " + javaHome);
-        sharing.ensureArchive(dir, javaHome, rebuilt);
+        if (train) {
+            sharing.ensureArchive(dir, javaHome, rebuilt);
+        }
 
         Set<Path> paths = new LinkedHashSet<>();
         paths.add(DASH);

@@ -64,13 +64,18 @@ public final class RuntimeCatalog {
      * @throws UncheckedIOException if the runtime directories cannot be written
      */
     public static RuntimeCatalog install(Path dataDir) {
+        return install(dataDir, true);
+    }
+
+    /** As {@link #install(Path)}; {@code trainClassSharing=false} skips building CDS/AOT archives (tests). */
+    static RuntimeCatalog install(Path dataDir, boolean trainClassSharing) {
         Path root = dataDir.toAbsolutePath().resolve("runtimes");
         try {
             Files.createDirectories(root);
             Map<String, RuntimeDefinition> defs = new TreeMap<>();
             python(root, defs);
             node(root, defs);
-            java(root, defs);
+            java(root, defs, trainClassSharing);
             provided(root, defs);
             return new RuntimeCatalog(Map.copyOf(defs));
         } catch (IOException e) {
@@ -164,7 +169,7 @@ public final class RuntimeCatalog {
                 baseEnvironment(id, Map.of("NODE_PATH", "/opt/nodejs/node_modules:/var/runtime/node_modules"))));
     }
 
-    private static void java(Path root, Map<String, RuntimeDefinition> defs) throws IOException {
+    private static void java(Path root, Map<String, RuntimeDefinition> defs, boolean train) throws IOException {
         Map<Integer, Path> jdks = new TreeMap<>();
         Map<Integer, Properties> releases = new TreeMap<>();
         if (Files.isDirectory(JVM_DIR)) {
@@ -191,7 +196,7 @@ public final class RuntimeCatalog {
             }
             Path home = jdks.get(w.getValue());
             Properties rel = releases.get(w.getValue());
-            defs.put(w.getKey(), JavaRuntime.install(root.resolve(w.getKey()), w.getKey(), home, w.getValue(), rel, res));
+            defs.put(w.getKey(), JavaRuntime.install(root.resolve(w.getKey()), w.getKey(), home, w.getValue(), rel, res, train));
         }
     }
 

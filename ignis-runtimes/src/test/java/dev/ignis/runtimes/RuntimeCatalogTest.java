@@ -58,20 +58,20 @@ class RuntimeCatalogTest {
 
     @Test
     void installIsIdempotentAndRepairsAMissingMarker(@TempDir Path data) throws Exception {
-        // Class-sharing training is slow; this test is about the copying, so it uses a fresh dir once.
-        RuntimeCatalog.install(data);
+        // Class-sharing training is slow and tested elsewhere; this test is about the copying.
+        RuntimeCatalog.install(data, false);
         Path py = data.resolve("runtimes/python3.11");
         Path marker = py.resolve(RuntimeResources.MARKER);
         FileTime before = Files.getLastModifiedTime(py.resolve("ignis_runtime.py"));
         long t0 = System.nanoTime();
-        RuntimeCatalog again = RuntimeCatalog.install(data);
+        RuntimeCatalog again = RuntimeCatalog.install(data, false);
         long secondMs = (System.nanoTime() - t0) / 1_000_000;
         assertThat(Files.getLastModifiedTime(py.resolve("ignis_runtime.py"))).isEqualTo(before);
         assertThat(again.find("python3.11")).isPresent();
         System.out.printf("catalog re-install (already current): %d ms%n", secondMs);
         Files.delete(marker);
         Files.writeString(py.resolve("ignis_runtime.py"), "tampered");
-        RuntimeCatalog.install(data);
+        RuntimeCatalog.install(data, false);
         assertThat(Files.readString(py.resolve("ignis_runtime.py"))).contains("class RuntimeApi");
         assertThat(Files.getPosixFilePermissions(py.resolve("bootstrap")).toString()).contains("OTHERS_EXECUTE");
     }
