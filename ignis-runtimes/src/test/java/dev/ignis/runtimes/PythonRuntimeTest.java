@@ -117,4 +117,21 @@ class PythonRuntimeTest {
             assertThat(rt.output()).contains("stdout line t-42").contains("stderr line t-42");
         }
     }
+
+    @Test
+    void hostileProbeFixtureReportsErrnos() throws Exception {
+        try (var api = new RuntimeApiTestHarness(); var rt = start(api, "probes.handler")) {
+            api.enqueue(Event.of("p1", "{\"probe\":\"read\",\"path\":\"/var/task/echo.py\"}"));
+            api.enqueue(Event.of("p2", "{\"probe\":\"read\",\"path\":\"/no/such/file\"}"));
+            api.enqueue(Event.of("p3", "{\"probe\":\"write\",\"path\":\"/var/task/x\"}"));
+            JsonNode ok = JSON.readTree(api.await(20).body());
+            assertThat(ok.get("ok").asBoolean()).as(rt.output()).isTrue();
+            assertThat(ok.get("result").asText()).contains("Echo fixture");
+            JsonNode missing = JSON.readTree(api.await(20).body());
+            assertThat(missing.get("ok").asBoolean()).isFalse();
+            assertThat(missing.get("errno").asText()).isEqualTo("ENOENT");
+            // /var/task is mounted read-only, as in the sandbox.
+            assertThat(JSON.readTree(api.await(20).body()).get("errno").asText()).isEqualTo("EROFS");
+        }
+    }
 }

@@ -33,6 +33,21 @@ final class RuntimeProcess implements AutoCloseable {
     /** As {@link #start}, with {@code runtimeDir} mounted at /var/runtime instead of the definition's. */
     static RuntimeProcess start(RuntimeDefinition def, Path runtimeDir, Path taskDir, String handler, String apiAddress,
                                 Map<String, String> extraEnv) throws IOException {
+        return start(def, runtimeDir, taskDir, handler, apiAddress, extraEnv, false);
+    }
+
+    /**
+     * As {@link #start}, but the filesystem holds ONLY the definition's host paths, /var/runtime,
+     * /var/task, a fresh /tmp, /proc and /dev: proves the catalog's path list is sufficient.
+     */
+    static RuntimeProcess startWithOnlyListedPaths(RuntimeDefinition def, Path taskDir, String handler, String apiAddress)
+            throws IOException {
+        return start(def, def.runtimeDirectory(), taskDir, handler, apiAddress, Map.of(), true);
+    }
+
+    private static RuntimeProcess start(RuntimeDefinition def, Path runtimeDir, Path taskDir, String handler,
+                                        String apiAddress, Map<String, String> extraEnv, boolean onlyListed)
+            throws IOException {
         Map<String, String> env = new LinkedHashMap<>(def.environment());
         env.put("AWS_LAMBDA_RUNTIME_API", apiAddress);
         env.put("_HANDLER", handler);
@@ -45,8 +60,16 @@ final class RuntimeProcess implements AutoCloseable {
         env.put("AWS_DEFAULT_REGION", "us-east-1");
         env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
         env.putAll(extraEnv);
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/bwrap", "--dev-bind", "/", "/", "--tmpfs", "/var",
-                "--ro-bind", runtimeDir.toString(), "/var/runtime", "--ro-bind", taskDir.toString(), "/var/task",
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/bwrap"));
+        if (onlyListed) {
+            cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
+            for (Path p : def.hostReadOnlyPaths()) {
+                cmd.addAll(List.of("--ro-bind", p.toString(), p.toString()));
+            }
+        } else {
+            cmd.addAll(List.of("--dev-bind", "/", "/", "--tmpfs", "/var"));
+        }
+        cmd.addAll(List.of("--ro-bind", runtimeDir.toString(), "/var/runtime", "--ro-bind", taskDir.toString(), "/var/task",
                 "--chdir", "/var/task", "--unshare-pid", "--die-with-parent", "--clearenv"));
         env.forEach((k, v) -> {
             cmd.add("--setenv");
