@@ -44,7 +44,7 @@ final class JavaRuntime {
         RuntimeCatalog.addIfExists(paths, RuntimeCatalog.CA_CERTS);
         String servedBy = jdk + " (" + javaHome + ") + AWS aws-lambda-java-runtime-interface-client " + ricVersion(dir)
                 + (Files.exists(dir.resolve(sharing.archiveName())) ? " with " + sharing.describe() : "");
-        return new RuntimeDefinition(id, servedBy, dir, List.copyOf(paths),
+        return new RuntimeDefinition(id, servedBy, dir, RuntimeCatalog.minimal(paths),
                 List.of(DASH.toString(), "/var/runtime/bootstrap"),
                 RuntimeCatalog.baseEnvironment(id, Map.of("JAVA_HOME", javaHome.toString())));
     }

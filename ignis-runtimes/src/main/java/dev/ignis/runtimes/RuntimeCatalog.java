@@ -135,7 +135,7 @@ public final class RuntimeCatalog {
             addIfExists(paths, CA_CERTS);
             defs.put(id, new RuntimeDefinition(id,
                     "C" + version.get() + " (" + python + ") + Ignis python runtime client",
-                    dir, List.copyOf(paths),
+                    dir, minimal(paths),
                     List.of(python.toString(), "-u", "-s", "-B", "/var/runtime/ignis_runtime.py"),
                     baseEnvironment(id, Map.of("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt",
                             "PYTHONDONTWRITEBYTECODE", "1"))));
@@ -164,7 +164,7 @@ public final class RuntimeCatalog {
         addIfExists(paths, CA_CERTS);
         defs.put(id, new RuntimeDefinition(id,
                 "Node.js " + version.get() + " (" + node + ") + Ignis node runtime client",
-                dir, List.copyOf(paths),
+                dir, minimal(paths),
                 List.of(node.toString(), "/var/runtime/ignis-runtime.mjs"),
                 baseEnvironment(id, Map.of("NODE_PATH", "/opt/nodejs/node_modules:/var/runtime/node_modules"))));
     }
@@ -213,7 +213,7 @@ public final class RuntimeCatalog {
         for (String id : List.of("provided.al2023", "provided.al2")) {
             Path dir = root.resolve(id);
             res.materialize(dir, Map.of(), "");
-            defs.put(id, new RuntimeDefinition(id, servedBy, dir, List.copyOf(paths), List.of("/var/task/bootstrap"),
+            defs.put(id, new RuntimeDefinition(id, servedBy, dir, minimal(paths), List.of("/var/task/bootstrap"),
                     baseEnvironment(id, Map.of())));
         }
     }
@@ -230,6 +230,17 @@ public final class RuntimeCatalog {
         env.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
         env.putAll(extra);
         return env;
+    }
+
+    /**
+     * Normalizes the paths and drops any that lie inside another listed path (e.g. the JDK's own
+     * libjli.so once the JDK directory is listed), keeping the first-seen order.
+     */
+    static List<Path> minimal(java.util.Collection<Path> paths) {
+        List<Path> normalized = paths.stream().map(Path::normalize).distinct().toList();
+        return normalized.stream()
+                .filter(p -> normalized.stream().noneMatch(other -> !other.equals(p) && p.startsWith(other)))
+                .toList();
     }
 
     static void addIfExists(Set<Path> paths, Path p) {

@@ -75,4 +75,11 @@ class RuntimeCatalogTest {
         assertThat(Files.readString(py.resolve("ignis_runtime.py"))).contains("class RuntimeApi");
         assertThat(Files.getPosixFilePermissions(py.resolve("bootstrap")).toString()).contains("OTHERS_EXECUTE");
     }
+
+    @Test
+    void minimalDropsPathsInsideListedDirectoriesAndNormalizes() {
+        assertThat(RuntimeCatalog.minimal(List.of(Path.of("/usr/bin/dash"), Path.of("/opt/jdk"),
+                Path.of("/opt/jdk/bin/../lib/libjli.so"), Path.of("/lib/x/libc.so.6"), Path.of("/lib/x/libc.so.6"))))
+                .containsExactly(Path.of("/usr/bin/dash"), Path.of("/opt/jdk"), Path.of("/lib/x/libc.so.6"));
+    }
 }
