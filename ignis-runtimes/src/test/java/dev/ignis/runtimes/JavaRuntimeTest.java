@@ -42,6 +42,9 @@ class JavaRuntimeTest {
             assertThat(r.get("logGroupName").asText()).isEqualTo("/aws/lambda/fixture");
             assertThat(r.get("remainingTimeInMillis").asLong()).isBetween(30_000L, 60_000L);
             assertThat(r.get("javaVersion").asText()).startsWith(javaVersion);
+            // Heap is 85% of AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 (217 MB; the JVM reports it minus a survivor space),
+            // not a share of the host's RAM.
+            assertThat(r.get("maxHeapMb").asLong()).isBetween(180L, 218L);
         }
     }
 
