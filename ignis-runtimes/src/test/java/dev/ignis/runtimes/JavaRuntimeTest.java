@@ -48,10 +48,11 @@ class JavaRuntimeTest {
         }
     }
 
-    @Test
-    void streamHandlerEchoesBytesExactly() throws Exception {
+    @ParameterizedTest
+    @CsvSource({"java21, java-handlers", "java17, java17-handlers"})
+    void streamHandlerEchoesBytesExactly(String id, String fixture) throws Exception {
         try (var api = new RuntimeApiTestHarness();
-             var rt = start(api, "java21", "java-handlers", "fixtures.StreamEchoHandler")) {
+             var rt = start(api, id, fixture, "fixtures.StreamEchoHandler")) {
             String body = "{\"raw\":\"bytes \\u00e9 \\n kept\",\"spaces\" :  [ 1 ,2 ]}";
             api.enqueue(Event.of("s1", body));
             Posted p = api.await(60);
