@@ -165,12 +165,18 @@ public final class RatisJournal implements Journal {
         return Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString);
     }
 
-    /** Waits until this member is a leader ready to take appends; false on timeout. */
+    /**
+     * Waits until this member is a leader ready to take appends (its first entry of the term applied);
+     * false on timeout. {@code Duration.ZERO} checks once without waiting.
+     */
     public boolean awaitLeader(Duration timeout) {
         final long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (true) {
             if (!closed.get() && division.getInfo().isLeaderReady()) {
                 return true;
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
             }
             try {
                 Thread.sleep(2);
@@ -179,7 +185,6 @@ public final class RatisJournal implements Journal {
                 return false;
             }
         }
-        return false;
     }
 
     /** Index of the last entry applied to this member's state machine. */
