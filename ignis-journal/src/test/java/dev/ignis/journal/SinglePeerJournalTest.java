@@ -189,6 +189,19 @@ class SinglePeerJournalTest {
     }
 
     @Test
+    void aTakenPortFailsTheOpenWithoutTouchingTheStateMachineOrTheJvm() throws Exception {
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            final JournalConfig config = new JournalConfig("taken", "a",
+                    Map.of("a", new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), squatter.getLocalPort())), dir);
+            final RecordingStateMachine sm = new RecordingStateMachine();
+            assertThatThrownBy(() -> RatisJournal.open(config, sm))
+                    .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("is not available");
+            assertThat(sm.restores()).isZero();
+            assertThat(sm.entries()).isEmpty();
+        }
+    }
+
+    @Test
     void badConfigIsRejectedBeforeAnythingStarts() {
         final Map<String, java.net.InetSocketAddress> peers =
                 Map.of("a", new java.net.InetSocketAddress("127.0.0.1", 7000));
@@ -207,7 +220,7 @@ class SinglePeerJournalTest {
         // The first cycle starts Ratis's JVM-wide shared executors; count after it.
         RatisJournal.single("threads", dir, new RecordingStateMachine()).close();
         final int baseline = settledThreadCount(Integer.MAX_VALUE);
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 5; i++) {
             try (RatisJournal j = RatisJournal.single("threads", dir, new RecordingStateMachine())) {
                 append(j, "t" + i);
             }

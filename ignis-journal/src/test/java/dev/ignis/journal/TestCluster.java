@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.apache.ratis.conf.RaftProperties;
 
 /** Several {@link RatisJournal} members of one group in this JVM, each on its own port and directory. */
 final class TestCluster implements AutoCloseable {
@@ -22,10 +25,16 @@ final class TestCluster implements AutoCloseable {
     final Map<String, RecordingStateMachine> machines = new ConcurrentHashMap<>();
     private final String group;
     private final Path root;
+    private final Consumer<RaftProperties> tweak;
 
     TestCluster(String group, Path root, int size) {
+        this(group, root, size, properties -> {});
+    }
+
+    TestCluster(String group, Path root, int size, Consumer<RaftProperties> tweak) {
         this.group = group;
         this.root = root;
+        this.tweak = tweak;
         for (int i = 1; i <= size; i++) {
             peers.put("n" + i, new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort()));
         }
@@ -38,10 +47,16 @@ final class TestCluster implements AutoCloseable {
     /** (Re)opens a member with a fresh, empty state machine. */
     RatisJournal open(String id) {
         final RecordingStateMachine sm = new RecordingStateMachine();
-        final RatisJournal j = RatisJournal.open(new JournalConfig(group, id, peers, root.resolve(id)), sm);
+        final RatisJournal j = RatisJournal.open(
+                new JournalConfig(group, id, peers, root.resolve(id)).withAutoSnapshotEvery(0), sm, tweak);
         machines.put(id, sm);
         journals.put(id, j);
         return j;
+    }
+
+    /** Where a member keeps its log and snapshots. */
+    Path dirOf(String id) {
+        return root.resolve(id);
     }
 
     void close(String id) {
@@ -97,11 +112,21 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * A free port below Linux's ephemeral range (32768+). Members are restarted on their port; a port
+     * from bind(0) can meanwhile be taken as the local end of some outgoing connection (even a
+     * reconnect attempt to that very member), which makes the restart fail with EADDRINUSE.
+     */
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        final java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            final int port = 20_000 + random.nextInt(12_000);
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException taken) {
+                // try another
+            }
         }
+        throw new UncheckedIOException(new IOException("no free port in 20000..32000"));
     }
 }

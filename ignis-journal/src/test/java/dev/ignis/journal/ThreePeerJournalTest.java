@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +71,48 @@ class ThreePeerJournalTest {
             }
             assertThat(expected).extracting(RecordingStateMachine.Entry::record)
                     .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 60).mapToObj(i -> "x" + i).toList());
+        }
+    }
+
+    @Test
+    void aNewMemberWithAnEmptyDiskRebuildsFromTheLeadersSnapshotPlusTheLogTail() throws Exception {
+        // Tiny segments and no purge gap, so the leader's snapshot really deletes the log behind it and the
+        // newcomer cannot be served from the log alone: Ratis must ship the snapshot file.
+        try (TestCluster cluster = new TestCluster("rebuild", dir, 3, p -> {
+            RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("4KB"));
+            RaftServerConfigKeys.Log.setPurgeGap(p, 1);
+        })) {
+            cluster.openAll();
+            final String leader = cluster.awaitLeader(WAIT);
+            final String newcomer = cluster.peers.keySet().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+            cluster.close(newcomer);
+            deleteRecursively(cluster.dirOf(newcomer)); // the host is replaced: nothing on disk
+
+            for (int i = 0; i < 400; i++) {
+                cluster.journals.get(leader).append(("y" + i).getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            }
+            final long snapshotIndex = cluster.journals.get(leader).snapshot();
+            for (int i = 400; i < 450; i++) {
+                cluster.journals.get(leader).append(("y" + i).getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+            }
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(cluster.dirOf(leader))) {
+                assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("log_0-")))
+                        .as("the leader purged its first log segment behind snapshot %d", snapshotIndex).isEmpty();
+            }
+
+            cluster.open(newcomer);
+            TestCluster.await(WAIT, () -> cluster.machines.get(newcomer).size() == 450, "newcomer rebuilds");
+            assertThat(cluster.machines.get(newcomer).entries()).isEqualTo(cluster.machines.get(leader).entries());
+            assertThat(cluster.machines.get(newcomer).restores()).as("restored from the shipped snapshot").isEqualTo(1);
+            assertThat(cluster.machines.get(newcomer).appliedSinceRestore()).allMatch(i -> i > snapshotIndex);
+        }
+    }
+
+    private static void deleteRecursively(Path root) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(root)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
         }
     }
 }
