@@ -179,6 +179,28 @@ class SinglePeerJournalTest {
     }
 
     @Test
+    void aRecordTheStateMachineRejectsFailsItsAppendButTheJournalKeepsGoing() throws Exception {
+        final RecordingStateMachine sm = new RecordingStateMachine() {
+            @Override
+            public synchronized void apply(long index, byte[] record) {
+                if (new String(record, StandardCharsets.UTF_8).equals("boom")) {
+                    throw new IllegalArgumentException("rejected boom");
+                }
+                super.apply(index, record);
+            }
+        };
+        try (RatisJournal j = RatisJournal.single("rejects", dir, sm)) {
+            append(j, "before");
+            assertThatThrownBy(() -> j.append(bytes("boom")).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasRootCauseInstanceOf(IllegalArgumentException.class)
+                    .hasStackTraceContaining("rejected boom");
+            append(j, "after");
+            assertThat(sm.records()).containsExactly("before", "after");
+        }
+    }
+
+    @Test
     void appendAfterCloseFailsAndCloseIsIdempotent() throws Exception {
         final RatisJournal j = RatisJournal.single("closed", dir, new RecordingStateMachine());
         j.close();
