@@ -41,6 +41,9 @@ import org.apache.ratis.util.ExitUtils;
  * it knows, and the caller decides where to go. An append completes only after Ratis committed the
  * entry (fsync'ed on a majority) and this member's state machine applied it, so the caller can read
  * its own write from the state machine right away.
+ *
+ * <p>The state machine's {@code apply} and {@code leaderChanged} run on Ratis threads: they must not
+ * block on this journal (no {@code append(..).join()} inside them), or the Raft server stalls.
  */
 public final class RatisJournal implements Journal {
 
