@@ -25,6 +25,7 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 
 /**
@@ -58,15 +59,24 @@ final class RaftStateMachineAdapter extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
-        storage.init(raftStorage);
         // Ratis replays the log from getLastAppliedTermIndex()+1 after this returns.
-        loadLatestSnapshot();
+        getLifeCycle().startAndTransition(() -> {
+            storage.init(raftStorage);
+            loadLatestSnapshot();
+        }, IOException.class);
     }
 
-    /** Called after Ratis installed a snapshot received from the leader: the state jumps to it. */
+    /** Ratis pauses us before it installs a snapshot received from the leader (lifecycle RUNNING → PAUSED). */
+    @Override
+    public void pause() {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+
+    /** Called after that install: the state jumps to the new snapshot (PAUSED → RUNNING). */
     @Override
     public void reinitialize() throws IOException {
-        loadLatestSnapshot();
+        getLifeCycle().startAndTransition(this::loadLatestSnapshot, IOException.class);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.ignis.journal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,7 +15,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
+import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -28,6 +31,7 @@ import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.ExitUtils;
 
 /**
  * A {@link Journal} that is one member of an Apache Ratis Raft group.
@@ -37,6 +41,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * it knows, and the caller decides where to go. An append completes only after Ratis committed the
  * entry (fsync'ed on a majority) and this member's state machine applied it, so the caller can read
  * its own write from the state machine right away.
+ *
+ * <p>The state machine's {@code apply} and {@code leaderChanged} run on Ratis threads: they must not
+ * block on this journal (no {@code append(..).join()} inside them), or the Raft server stalls.
  */
 public final class RatisJournal implements Journal {
 
@@ -44,6 +51,12 @@ public final class RatisJournal implements Journal {
     private static final long NOT_READY_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final Executor RETRY_DELAY = CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS);
     private static final long SNAPSHOT_TIMEOUT_MS = 60_000;
+
+    static {
+        // Ratis calls System.exit(1) when its gRPC server cannot bind. A journal is a library inside a
+        // bigger process (assignment, config store): it must fail the open() call, not kill the host.
+        ExitUtils.disableSystemExit();
+    }
 
     private final JournalConfig config;
     private final RaftServer server;
@@ -70,6 +83,11 @@ public final class RatisJournal implements Journal {
      * from the latest snapshot and the log.
      */
     public static RatisJournal open(JournalConfig config, JournalStateMachine sm) {
+        return open(config, sm, properties -> {});
+    }
+
+    /** As {@link #open(JournalConfig, JournalStateMachine)}, with extra Ratis settings (tests: tiny log segments). */
+    static RatisJournal open(JournalConfig config, JournalStateMachine sm, Consumer<RaftProperties> tweak) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(sm, "sm");
         final RaftGroupId groupId = RaftGroupId.valueOf(config.groupUuid());
@@ -77,12 +95,16 @@ public final class RatisJournal implements Journal {
         final List<RaftPeer> peers = config.peers().entrySet().stream()
                 .map(e -> RaftPeer.newBuilder().setId(e.getKey()).setAddress(hostPort(e.getValue())).build())
                 .toList();
+        // Fail fast, before the state machine is touched, when the port is taken (the common mistake).
+        checkBindable(config.selfAddress());
+        final RaftProperties properties = RatisSettings.of(config);
+        tweak.accept(properties);
         RaftServer server = null;
         try {
             server = RaftServer.newBuilder()
                     .setServerId(selfId)
                     .setGroup(RaftGroup.valueOf(groupId, peers))
-                    .setProperties(RatisSettings.of(config))
+                    .setProperties(properties)
                     .setStateMachine(new RaftStateMachineAdapter(sm, selfId))
                     // RECOVER formats the directory when it holds no group yet, so one option serves both.
                     .setOption(RaftStorage.StartupOption.RECOVER)
@@ -94,8 +116,19 @@ public final class RatisJournal implements Journal {
             throw new UncheckedIOException("cannot open journal " + config.groupName() + " in "
                     + config.storageDir(), e);
         } catch (RuntimeException e) {
+            // e.g. Ratis's ExitException when the port was taken between the check and the bind.
             closeQuietly(server);
-            throw e;
+            throw new IllegalStateException("cannot open journal " + config.groupName() + " on "
+                    + config.selfAddress() + "; discard the state machine, it may be half-restored", e);
+        }
+    }
+
+    private static void checkBindable(InetSocketAddress address) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true); // as Netty's listener does, so TIME_WAIT leftovers do not count
+            probe.bind(address);
+        } catch (IOException e) {
+            throw new UncheckedIOException("journal address " + address + " is not available", e);
         }
     }
 
@@ -165,12 +198,18 @@ public final class RatisJournal implements Journal {
         return Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString);
     }
 
-    /** Waits until this member is a leader ready to take appends; false on timeout. */
+    /**
+     * Waits until this member is a leader ready to take appends (its first entry of the term applied);
+     * false on timeout. {@code Duration.ZERO} checks once without waiting.
+     */
     public boolean awaitLeader(Duration timeout) {
         final long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (true) {
             if (!closed.get() && division.getInfo().isLeaderReady()) {
                 return true;
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
             }
             try {
                 Thread.sleep(2);
@@ -179,7 +218,6 @@ public final class RatisJournal implements Journal {
                 return false;
             }
         }
-        return false;
     }
 
     /** Index of the last entry applied to this member's state machine. */

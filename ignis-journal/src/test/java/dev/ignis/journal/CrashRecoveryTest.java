@@ -39,7 +39,7 @@ class CrashRecoveryTest {
                     final String[] parts = line.split(" ");
                     acked.put("crash-" + parts[1], Long.parseLong(parts[2]));
                     // Kill at a count that is not a multiple of the in-flight window, with appends pending.
-                    if (acked.size() == 1_237) {
+                    if (acked.size() == 517) {
                         child.destroyForcibly(); // SIGKILL on Linux
                         break;
                     }
@@ -49,7 +49,7 @@ class CrashRecoveryTest {
             child.destroyForcibly();
             assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
         }
-        assertThat(acked).as("the child got far enough to be killed mid-stream").hasSize(1_237);
+        assertThat(acked).as("the child got far enough to be killed mid-stream").hasSize(517);
 
         final RecordingStateMachine sm = new RecordingStateMachine();
         try (RatisJournal ignored = RatisJournal.single("crash", dir, sm)) {

@@ -15,7 +15,7 @@ import java.util.List;
  * so "same state" is list equality. Counts restores and remembers which indices it applied since
  * the last restore, so tests can tell log replay from snapshot restore.
  */
-final class RecordingStateMachine implements JournalStateMachine {
+class RecordingStateMachine implements JournalStateMachine {
 
     record Entry(long index, String record) {}
 

@@ -179,6 +179,28 @@ class SinglePeerJournalTest {
     }
 
     @Test
+    void aRecordTheStateMachineRejectsFailsItsAppendButTheJournalKeepsGoing() throws Exception {
+        final RecordingStateMachine sm = new RecordingStateMachine() {
+            @Override
+            public synchronized void apply(long index, byte[] record) {
+                if (new String(record, StandardCharsets.UTF_8).equals("boom")) {
+                    throw new IllegalArgumentException("rejected boom");
+                }
+                super.apply(index, record);
+            }
+        };
+        try (RatisJournal j = RatisJournal.single("rejects", dir, sm)) {
+            append(j, "before");
+            assertThatThrownBy(() -> j.append(bytes("boom")).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasRootCauseInstanceOf(IllegalArgumentException.class)
+                    .hasStackTraceContaining("rejected boom");
+            append(j, "after");
+            assertThat(sm.records()).containsExactly("before", "after");
+        }
+    }
+
+    @Test
     void appendAfterCloseFailsAndCloseIsIdempotent() throws Exception {
         final RatisJournal j = RatisJournal.single("closed", dir, new RecordingStateMachine());
         j.close();
@@ -186,6 +208,19 @@ class SinglePeerJournalTest {
         assertThat(j.isLeader()).isFalse();
         assertThatThrownBy(() -> j.append(bytes("x")).get())
                 .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aTakenPortFailsTheOpenWithoutTouchingTheStateMachineOrTheJvm() throws Exception {
+        try (java.net.ServerSocket squatter = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            final JournalConfig config = new JournalConfig("taken", "a",
+                    Map.of("a", new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), squatter.getLocalPort())), dir);
+            final RecordingStateMachine sm = new RecordingStateMachine();
+            assertThatThrownBy(() -> RatisJournal.open(config, sm))
+                    .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("is not available");
+            assertThat(sm.restores()).isZero();
+            assertThat(sm.entries()).isEmpty();
+        }
     }
 
     @Test
@@ -207,7 +242,7 @@ class SinglePeerJournalTest {
         // The first cycle starts Ratis's JVM-wide shared executors; count after it.
         RatisJournal.single("threads", dir, new RecordingStateMachine()).close();
         final int baseline = settledThreadCount(Integer.MAX_VALUE);
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 5; i++) {
             try (RatisJournal j = RatisJournal.single("threads", dir, new RecordingStateMachine())) {
                 append(j, "t" + i);
             }

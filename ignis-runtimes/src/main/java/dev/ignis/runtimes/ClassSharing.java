@@ -96,7 +96,7 @@ sealed interface ClassSharing {
             Path task = Files.createTempDirectory("ignis-cds-training-");
             Path classFile = task.resolve("dev/ignis/runtimes/training/TrainingHandler.class");
             Files.createDirectories(classFile.getParent());
-            Files.write(classFile, RuntimeResources.classBytes(dev.ignis.runtimes.training.TrainingHandler.class));
+            Files.write(classFile, RuntimeResources.classBytes("dev.ignis.runtimes.training.TrainingHandler"));
             BlockingQueue<String> events = new ArrayBlockingQueue<>(2);
             events.add(EVENT);
             events.add("{\"exit\":true}");
@@ -109,6 +109,8 @@ sealed interface ClassSharing {
                     if (path.endsWith("/invocation/next")) {
                         String event = events.poll(30, TimeUnit.SECONDS);
                         byte[] out = (event == null ? "{\"exit\":true}" : event).getBytes(StandardCharsets.UTF_8);
+                        // AWS's JNI client crashes (strlen(NULL)) on a /next response without Content-Type.
+                        exchange.getResponseHeaders().add("Content-Type", "application/json");
                         exchange.getResponseHeaders().add("Lambda-Runtime-Aws-Request-Id", "training-" + events.size());
                         exchange.getResponseHeaders().add("Lambda-Runtime-Deadline-Ms",
                                 Long.toString(System.currentTimeMillis() + 60_000));

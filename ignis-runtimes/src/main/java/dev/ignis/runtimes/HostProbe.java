@@ -26,6 +26,57 @@ final class HostProbe {
     private HostProbe() {
     }
 
+    /**
+     * Memoizes a probe on disk: {@code key} names the probe, {@code files} are what its answer
+     * depends on (their size and mtime are part of the cache key). Probing ldd over ~60 Python
+     * extension modules takes seconds on a loaded host; a restart should not pay it again.
+     */
+    static String cached(Path cacheDir, String key, List<Path> files, java.util.function.Supplier<String> probe) {
+        StringBuilder k = new StringBuilder(key);
+        for (Path f : files) {
+            try {
+                k.append('\n').append(f).append(' ').append(Files.size(f)).append(' ').append(Files.getLastModifiedTime(f).toMillis());
+            } catch (IOException e) {
+                k.append('\n').append(f).append(" missing");
+            }
+        }
+        String name;
+        try {
+            name = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(k.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        Path entry = cacheDir.resolve(name);
+        try {
+            if (Files.isRegularFile(entry)) {
+                return Files.readString(entry);
+            }
+            String value = probe.get();
+            Files.createDirectories(cacheDir);
+            Path tmp = Files.createTempFile(cacheDir, name, ".tmp");
+            Files.writeString(tmp, value);
+            Files.move(tmp, entry, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return value;
+        } catch (IOException e) {
+            return probe.get();
+        }
+    }
+
+    /** {@link #sharedLibraries(List)}, memoized in {@code cacheDir}. */
+    static List<Path> sharedLibraries(Path cacheDir, List<Path> binaries) {
+        String joined = cached(cacheDir, "ldd", binaries,
+                () -> String.join("\n", sharedLibraries(binaries).stream().map(Path::toString).toList()));
+        return joined.isBlank() ? List.of() : joined.lines().map(Path::of).toList();
+    }
+
+    /** {@code binary --version}, memoized in {@code cacheDir}; empty if it fails. */
+    static Optional<String> version(Path cacheDir, Path binary) {
+        String v = cached(cacheDir, "version", List.of(binary),
+                () -> run(List.of(binary.toString(), "--version")).orElse(""));
+        return v.isBlank() ? Optional.empty() : Optional.of(v);
+    }
+
     /** Runs a command and returns its combined output, or empty if it fails or takes over 10 s. */
     static Optional<String> run(List<String> command) {
         try {

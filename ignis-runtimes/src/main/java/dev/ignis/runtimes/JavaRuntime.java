@@ -20,19 +20,21 @@ final class JavaRuntime {
     }
 
     static RuntimeDefinition install(Path dir, String id, Path javaHome, int major, Properties release,
-                                     RuntimeResources resources) throws IOException {
+                                     RuntimeResources resources, boolean train) throws IOException {
         ClassSharing sharing = ClassSharing.forMajor(major);
         String jdk = release.getProperty("IMPLEMENTOR", "unknown") + " " + release.getProperty("JAVA_RUNTIME_VERSION",
                 release.getProperty("JAVA_VERSION", "?"));
         boolean rebuilt = resources.materialize(dir, Map.of(
                 "@JAVA@", javaHome.resolve("bin/java").toString(),
                 "@ARCHIVE@", sharing.archiveName(), "@ARCHIVE_FLAG@", sharing.useFlag()), jdk + " " + javaHome);
-        sharing.ensureArchive(dir, javaHome, rebuilt);
+        if (train) {
+            sharing.ensureArchive(dir, javaHome, rebuilt);
+        }
 
         Set<Path> paths = new LinkedHashSet<>();
         paths.add(DASH);
         paths.add(javaHome);
-        paths.addAll(HostProbe.sharedLibraries(List.of(DASH, javaHome.resolve("bin/java"),
+        paths.addAll(HostProbe.sharedLibraries(dir.resolveSibling(RuntimeCatalog.PROBE_CACHE), List.of(DASH, javaHome.resolve("bin/java"),
                 javaHome.resolve("lib/server/libjvm.so"), javaHome.resolve("lib/libjli.so"),
                 javaHome.resolve("lib/libjava.so"), javaHome.resolve("lib/libzip.so"), javaHome.resolve("lib/libnio.so"),
                 javaHome.resolve("lib/libnet.so"), javaHome.resolve("lib/libjimage.so"),
@@ -42,7 +44,7 @@ final class JavaRuntime {
         RuntimeCatalog.addIfExists(paths, RuntimeCatalog.CA_CERTS);
         String servedBy = jdk + " (" + javaHome + ") + AWS aws-lambda-java-runtime-interface-client " + ricVersion(dir)
                 + (Files.exists(dir.resolve(sharing.archiveName())) ? " with " + sharing.describe() : "");
-        return new RuntimeDefinition(id, servedBy, dir, List.copyOf(paths),
+        return new RuntimeDefinition(id, servedBy, dir, RuntimeCatalog.minimal(paths),
                 List.of(DASH.toString(), "/var/runtime/bootstrap"),
                 RuntimeCatalog.baseEnvironment(id, Map.of("JAVA_HOME", javaHome.toString())));
     }

@@ -48,6 +48,7 @@ public final class RuntimeCatalog {
     static final Path DASH = Path.of("/usr/bin/dash");
     static final Path CA_CERTS = Path.of("/etc/ssl/certs");
     static final String RIC_MAIN = "com.amazonaws.services.lambda.runtime.api.client.AWSLambda";
+    static final String PROBE_CACHE = ".host-probes";
     private static final Pattern PYTHON_NAME = Pattern.compile("python3\\.\\d+");
 
     private final Map<String, RuntimeDefinition> byId;
@@ -63,13 +64,18 @@ public final class RuntimeCatalog {
      * @throws UncheckedIOException if the runtime directories cannot be written
      */
     public static RuntimeCatalog install(Path dataDir) {
+        return install(dataDir, true);
+    }
+
+    /** As {@link #install(Path)}; {@code trainClassSharing=false} skips building CDS/AOT archives (tests). */
+    static RuntimeCatalog install(Path dataDir, boolean trainClassSharing) {
         Path root = dataDir.toAbsolutePath().resolve("runtimes");
         try {
             Files.createDirectories(root);
             Map<String, RuntimeDefinition> defs = new TreeMap<>();
             python(root, defs);
             node(root, defs);
-            java(root, defs);
+            java(root, defs, trainClassSharing);
             provided(root, defs);
             return new RuntimeCatalog(Map.copyOf(defs));
         } catch (IOException e) {
@@ -97,6 +103,7 @@ public final class RuntimeCatalog {
     }
 
     private static void python(Path root, Map<String, RuntimeDefinition> defs) throws IOException {
+        Path cache = root.resolve(PROBE_CACHE);
         RuntimeResources res = RuntimeResources.load("python");
         List<Path> pythons;
         try (Stream<Path> s = Files.list(USR_BIN)) {
@@ -110,7 +117,7 @@ public final class RuntimeCatalog {
             if (!AWS_RUNTIME_IDS.contains(id) || !Files.isDirectory(stdlib)) {
                 continue;
             }
-            Optional<String> version = HostProbe.run(List.of(python.toString(), "--version"));
+            Optional<String> version = HostProbe.version(cache, python);
             if (version.isEmpty()) {
                 continue;
             }
@@ -124,11 +131,11 @@ public final class RuntimeCatalog {
                 }
             }
             Set<Path> paths = new LinkedHashSet<>(List.of(python, stdlib));
-            paths.addAll(HostProbe.sharedLibraries(binaries));
+            paths.addAll(HostProbe.sharedLibraries(cache, binaries));
             addIfExists(paths, CA_CERTS);
             defs.put(id, new RuntimeDefinition(id,
                     "C" + version.get() + " (" + python + ") + Ignis python runtime client",
-                    dir, List.copyOf(paths),
+                    dir, minimal(paths),
                     List.of(python.toString(), "-u", "-s", "-B", "/var/runtime/ignis_runtime.py"),
                     baseEnvironment(id, Map.of("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt",
                             "PYTHONDONTWRITEBYTECODE", "1"))));
@@ -136,11 +143,12 @@ public final class RuntimeCatalog {
     }
 
     private static void node(Path root, Map<String, RuntimeDefinition> defs) throws IOException {
+        Path cache = root.resolve(PROBE_CACHE);
         Path node = USR_BIN.resolve("node");
         if (!Files.isExecutable(node)) {
             return;
         }
-        Optional<String> version = HostProbe.run(List.of(node.toString(), "--version"));
+        Optional<String> version = HostProbe.version(cache, node);
         Optional<Integer> major = version.flatMap(HostProbe::major);
         if (major.isEmpty()) {
             return;
@@ -152,16 +160,16 @@ public final class RuntimeCatalog {
         Path dir = root.resolve(id);
         RuntimeResources.load("node").materialize(dir, Map.of(), version.get());
         Set<Path> paths = new LinkedHashSet<>(List.of(node));
-        paths.addAll(HostProbe.sharedLibraries(List.of(node)));
+        paths.addAll(HostProbe.sharedLibraries(cache, List.of(node)));
         addIfExists(paths, CA_CERTS);
         defs.put(id, new RuntimeDefinition(id,
                 "Node.js " + version.get() + " (" + node + ") + Ignis node runtime client",
-                dir, List.copyOf(paths),
+                dir, minimal(paths),
                 List.of(node.toString(), "/var/runtime/ignis-runtime.mjs"),
                 baseEnvironment(id, Map.of("NODE_PATH", "/opt/nodejs/node_modules:/var/runtime/node_modules"))));
     }
 
-    private static void java(Path root, Map<String, RuntimeDefinition> defs) throws IOException {
+    private static void java(Path root, Map<String, RuntimeDefinition> defs, boolean train) throws IOException {
         Map<Integer, Path> jdks = new TreeMap<>();
         Map<Integer, Properties> releases = new TreeMap<>();
         if (Files.isDirectory(JVM_DIR)) {
@@ -188,7 +196,7 @@ public final class RuntimeCatalog {
             }
             Path home = jdks.get(w.getValue());
             Properties rel = releases.get(w.getValue());
-            defs.put(w.getKey(), JavaRuntime.install(root.resolve(w.getKey()), w.getKey(), home, w.getValue(), rel, res));
+            defs.put(w.getKey(), JavaRuntime.install(root.resolve(w.getKey()), w.getKey(), home, w.getValue(), rel, res, train));
         }
     }
 
@@ -205,7 +213,7 @@ public final class RuntimeCatalog {
         for (String id : List.of("provided.al2023", "provided.al2")) {
             Path dir = root.resolve(id);
             res.materialize(dir, Map.of(), "");
-            defs.put(id, new RuntimeDefinition(id, servedBy, dir, List.copyOf(paths), List.of("/var/task/bootstrap"),
+            defs.put(id, new RuntimeDefinition(id, servedBy, dir, minimal(paths), List.of("/var/task/bootstrap"),
                     baseEnvironment(id, Map.of())));
         }
     }
@@ -222,6 +230,17 @@ public final class RuntimeCatalog {
         env.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
         env.putAll(extra);
         return env;
+    }
+
+    /**
+     * Normalizes the paths and drops any that lie inside another listed path (e.g. the JDK's own
+     * libjli.so once the JDK directory is listed), keeping the first-seen order.
+     */
+    static List<Path> minimal(java.util.Collection<Path> paths) {
+        List<Path> normalized = paths.stream().map(Path::normalize).distinct().toList();
+        return normalized.stream()
+                .filter(p -> normalized.stream().noneMatch(other -> !other.equals(p) && p.startsWith(other)))
+                .toList();
     }
 
     static void addIfExists(Set<Path> paths, Path p) {

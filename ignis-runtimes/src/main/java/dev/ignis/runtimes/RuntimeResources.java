@@ -158,9 +158,10 @@ final class RuntimeResources {
         }
     }
 
-    static byte[] classBytes(Class<?> type) {
-        String name = "/" + type.getName().replace('.', '/') + ".class";
-        try (InputStream in = type.getResourceAsStream(name)) {
+    /** A class file's bytes, read as a resource so the class is never loaded into this JVM. */
+    static byte[] classBytes(String className) {
+        String name = "/" + className.replace('.', '/') + ".class";
+        try (InputStream in = RuntimeResources.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("class file " + name + " not on the classpath");
             }

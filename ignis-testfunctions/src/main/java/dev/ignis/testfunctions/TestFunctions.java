@@ -19,6 +19,7 @@ import java.util.zip.ZipInputStream;
  *       {@code fixtures.EchoHandler::handleRequest}, {@code fixtures.StreamEchoHandler},
  *       {@code fixtures.ThrowingHandler}, {@code fixtures.SleepHandler} ({"ms":N}),
  *       {@code fixtures.MemoryHandler} ({"mb":N}), {@code fixtures.LoggingHandler}; class files are Java 21.</li>
+ *   <li>{@code java17-handlers}: the same handlers as Java 17 class files (classes at the root).</li>
  *   <li>{@code python-handlers}: {@code echo.handler}, {@code echo.none_handler}, {@code errors.handler},
  *       {@code sleep.handler}, {@code memory.handler}, {@code logs.handler}, {@code probes.handler},
  *       {@code pkg.sub.mod.handler}, {@code broken_import.handler}, {@code syntax_error.handler}.</li>
@@ -31,7 +32,7 @@ import java.util.zip.ZipInputStream;
 public final class TestFunctions {
     /** Every fixture zip this module builds. */
     public static final List<String> NAMES = List.of(
-            "java-handlers", "java-handlers-lib", "python-handlers", "node-cjs", "node-esm", "provided-bash");
+            "java-handlers", "java-handlers-lib", "java17-handlers", "python-handlers", "node-cjs", "node-esm", "provided-bash");
 
     private TestFunctions() {
     }

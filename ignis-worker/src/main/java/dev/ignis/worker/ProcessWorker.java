@@ -281,6 +281,15 @@ public final class ProcessWorker implements Worker {
         };
     }
 
+    /** Requests the sandbox's Runtime API has served (diagnostics; tests use it to prove isolation). */
+    public long runtimeApiRequests(String sandboxId) {
+        Sandbox sb = sandboxes.get(sandboxId);
+        if (sb == null) {
+            throw new IllegalArgumentException("no sandbox " + sandboxId);
+        }
+        return sb.server.requestCount();
+    }
+
     @Override
     public void retire(String sandboxId) {
         Sandbox sb = sandboxes.remove(sandboxId);
@@ -300,7 +309,7 @@ public final class ProcessWorker implements Worker {
             retire(id);
         }
         netns.close();
-        cgroups.removeStale();
+        cgroups.removeAll();
         owner.shutdownNow();
         logFiles.values().forEach(FunctionLogFile::close);
     }
@@ -327,7 +336,7 @@ public final class ProcessWorker implements Worker {
         sb.server.close();
         sb.server.api().close(new IllegalStateException("retired"));
         if (sb.log != null) {
-            sb.log.drain();
+            sb.log.finish(); // the process tree is gone, so the pipes end
         }
         sb.cgroup.remove();
         netns.release(sb.netns); // only now: every process (and socket) of the sandbox is gone

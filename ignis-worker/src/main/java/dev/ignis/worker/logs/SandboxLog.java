@@ -65,14 +65,20 @@ public final class SandboxLog {
         return Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(all, from, all.length));
     }
 
-    /** Waits until both pipes hold no unread bytes (bounded to 50 ms; a dead process never blocks this). */
+    /**
+     * Processes every byte the pipes hold right now, on the calling thread. A runtime writes its
+     * lines before it posts /response, so after this they are all inside the invoke's frame.
+     */
     public void drain() {
-        long deadline = System.nanoTime() + 50_000_000L;
         for (Pump p : pumps) {
-            while (!p.drained() && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-                Thread.yield();
-            }
+            p.pumpAvailable();
+        }
+    }
+
+    /** The process is gone: read both pipes to their end (bounded by what the pipe holds). */
+    public void finish() {
+        for (Pump p : pumps) {
+            p.pumpToEnd();
         }
     }
 
@@ -86,73 +92,114 @@ public final class SandboxLog {
         file.append(clock.instant(), stream, line);
     }
 
-    /** Reads one pipe; splits on '\n'; overlong lines are cut at {@link #MAX_LINE} bytes. */
+    /**
+     * Reads one pipe, splitting on '\n'; overlong lines are cut at {@link #MAX_LINE} bytes.
+     *
+     * <p>Design note: the JDK's process pipe stream holds its lock while blocked in read(), so nobody
+     * else could ask it how much is buffered. The pump therefore never blocks in read(): it polls
+     * {@code available()} with a backoff (1 ms while output flows, up to 100 ms when quiet) and reads
+     * only what is there; {@link #drain} does the same synchronously, under the same lock.
+     */
     private final class Pump implements Runnable {
         private final InputStream in;
-        private volatile boolean busy;
+        private final byte[] buf = new byte[8192];
+        private final byte[] line = new byte[MAX_LINE];
+        private int n;
+        private boolean partialFlushed;
         private volatile boolean eof;
 
         Pump(InputStream in) {
             this.in = in;
         }
 
-        boolean drained() {
+        /** Reads what is available without blocking; returns the number of bytes consumed. */
+        synchronized int pumpAvailable() {
             if (eof) {
-                return true;
+                return 0;
+            }
+            int total = 0;
+            try {
+                int avail;
+                while ((avail = in.available()) > 0) {
+                    int r = in.read(buf, 0, Math.min(avail, buf.length));
+                    if (r < 0) {
+                        end();
+                        break;
+                    }
+                    consume(r);
+                    total += r;
+                }
+            } catch (IOException e) {
+                end();
+            }
+            flushPartial();
+            return total;
+        }
+
+        synchronized void pumpToEnd() {
+            if (eof) {
+                return;
             }
             try {
-                return !busy && in.available() == 0;
-            } catch (IOException e) {
-                return true;
+                int r;
+                while ((r = in.read(buf)) >= 0) {
+                    consume(r);
+                }
+            } catch (IOException ignored) {
+                // closed
+            }
+            end();
+        }
+
+        private void consume(int r) {
+            for (int i = 0; i < r; i++) {
+                byte b = buf[i];
+                if (b == '\n' || n == MAX_LINE) {
+                    // unbuffered writers often send a text and its newline in two writes: the newline
+                    // right after a flushed partial line does not make an extra empty line
+                    if (!(b == '\n' && n == 0 && partialFlushed)) {
+                        emit(new String(line, 0, n, StandardCharsets.UTF_8));
+                    }
+                    n = 0;
+                    partialFlushed = false;
+                    if (b == '\n') {
+                        continue;
+                    }
+                }
+                partialFlushed = false;
+                line[n++] = b;
+            }
+        }
+
+        private void flushPartial() {
+            if (n > 0) {
+                emit(new String(line, 0, n, StandardCharsets.UTF_8));
+                n = 0;
+                partialFlushed = true;
+            }
+        }
+
+        private void end() {
+            flushPartial();
+            eof = true;
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // closing anyway
             }
         }
 
         @Override
         public void run() {
-            byte[] buf = new byte[8192];
-            byte[] line = new byte[MAX_LINE];
-            int n = 0;
-            boolean partialFlushed = false;
-            try (in) {
-                while (true) {
-                    int r = in.read(buf);
-                    if (r < 0) {
-                        break;
-                    }
-                    busy = true;
-                    for (int i = 0; i < r; i++) {
-                        byte b = buf[i];
-                        if (b == '\n' || n == MAX_LINE) {
-                            if (!(b == '\n' && n == 0 && partialFlushed)) {
-                                emit(new String(line, 0, n, StandardCharsets.UTF_8));
-                            }
-                            n = 0;
-                            partialFlushed = false;
-                            if (b == '\n') {
-                                continue;
-                            }
-                        }
-                        partialFlushed = false;
-                        line[n++] = b;
-                    }
-                    if (n > 0 && in.available() == 0) {
-                        // a partial line with nothing behind it: flush it so it lands in this invoke's frame
-                        // (unbuffered writers often send the text and its newline in two writes; the
-                        // newline that follows a flushed partial does not make an extra empty line)
-                        emit(new String(line, 0, n, StandardCharsets.UTF_8));
-                        n = 0;
-                        partialFlushed = true;
-                    }
-                    busy = false;
+            long sleepMs = 1;
+            while (!eof) {
+                int got = pumpAvailable();
+                sleepMs = got > 0 ? 1 : Math.min(100, sleepMs * 2);
+                try {
+                    Thread.sleep(sleepMs);
+                } catch (InterruptedException e) {
+                    return;
                 }
-            } catch (IOException e) {
-                // the process is gone
-            } finally {
-                if (n > 0) {
-                    emit(new String(line, 0, n, StandardCharsets.UTF_8));
-                }
-                busy = false;
-                eof = true;
             }
         }
     }

@@ -55,6 +55,9 @@ public sealed interface Cgroups permits CgroupsV1, CgroupsV2 {
     /** Kills and removes groups left by an earlier run of the same worker. */
     void removeStale();
 
+    /** Kills and removes every sandbox group of this worker, then the worker's parent group(s). */
+    void removeAll();
+
     /** Human-readable description, e.g. "cgroup v1 (memory,cpu,pids) under ...". */
     String describe();
 

@@ -111,6 +111,12 @@ final class CgroupsV1 implements Cgroups {
     }
 
     @Override
+    public void removeAll() {
+        removeStale();
+        parents.values().forEach(Cgroups::rmdir);
+    }
+
+    @Override
     public String describe() {
         return "cgroup v1 (memory, cpu, pids) under " + parents.values();
     }

@@ -69,6 +69,12 @@ final class CgroupsV2 implements Cgroups {
     }
 
     @Override
+    public void removeAll() {
+        removeStale();
+        Cgroups.rmdir(parent);
+    }
+
+    @Override
     public String describe() {
         return "cgroup v2 (memory, cpu, pids) under " + parent;
     }

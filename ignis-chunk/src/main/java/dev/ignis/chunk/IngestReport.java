@@ -1,0 +1,15 @@
+package dev.ignis.chunk;
+
+/**
+ * The outcome of one ingest.
+ *
+ * @param manifestId    name of the new manifest
+ * @param chunks        chunks in the object (including zero chunks)
+ * @param zeroChunks    all-zero chunks (not stored)
+ * @param newChunks     chunks uploaded to the origin
+ * @param dedupedChunks chunks already present (shared with an earlier ingest), not uploaded again
+ * @param uploadedBytes ciphertext bytes uploaded
+ */
+public record IngestReport(ManifestId manifestId, int chunks, int zeroChunks, int newChunks, int dedupedChunks,
+                           long uploadedBytes) {
+}

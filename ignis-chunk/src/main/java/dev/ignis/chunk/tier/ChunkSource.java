@@ -1,0 +1,27 @@
+package dev.ignis.chunk.tier;
+
+import dev.ignis.chunk.ChunkId;
+import java.util.Optional;
+
+/**
+ * One place chunk ciphertext can come from: memory, local disk, the distributed cache, the origin —
+ * or all of them stacked ({@link TieredChunkSource}). Sources hold ciphertext only; callers verify
+ * the name and decrypt. A cache tier may lose entries at any time; only the origin is durable.
+ */
+public interface ChunkSource extends AutoCloseable {
+    /** Short tier name used in metrics ({@code memory}, {@code disk}, {@code memcached}, {@code origin}). */
+    String name();
+
+    /** The chunk's ciphertext, or empty on a miss. A failing cache tier reports a miss, not an error. */
+    Optional<byte[]> get(ChunkId id);
+
+    /** Stores the chunk (best effort for caches). */
+    void put(ChunkId id, byte[] ciphertext);
+
+    /** Removes the chunk if present. */
+    void delete(ChunkId id);
+
+    @Override
+    default void close() {
+    }
+}

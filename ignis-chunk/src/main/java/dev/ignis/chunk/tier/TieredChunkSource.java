@@ -1,0 +1,136 @@
+package dev.ignis.chunk.tier;
+
+import dev.ignis.chunk.ChunkId;
+import dev.ignis.chunk.ChunkIntegrityException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The tiers stacked top (fastest) to bottom (origin). A read tries each tier in order; the first
+ * hit is checked against the chunk's name (SHA-256 of the ciphertext) and copied into every tier
+ * above it. A tier that returns bytes that do not match the name is treated as corrupt: the entry
+ * is dropped there and the read falls through; if no tier has a good copy the read fails with
+ * {@link ChunkIntegrityException} — nothing unauthenticated is served.
+ *
+ * <p>Concurrent readers of the same missing chunk share one fetch (single flight): the first
+ * caller fetches, the others wait on its future. Metrics per tier: {@code ignis.chunk.tier.hits},
+ * {@code .misses}, {@code .bytes} (counters) and {@code ignis.chunk.tier.latency} (timer with
+ * percentile histogram), tagged {@code tier=<name>}.
+ */
+public final class TieredChunkSource implements ChunkSource {
+    private final List<ChunkSource> tiers;
+    private final List<TierMeters> meters = new ArrayList<>();
+    private final ConcurrentHashMap<ChunkId, CompletableFuture<Optional<byte[]>>> inFlight = new ConcurrentHashMap<>();
+
+    private record TierMeters(Counter hits, Counter misses, Counter bytes, Timer latency) {
+    }
+
+    public TieredChunkSource(List<ChunkSource> tiersTopDown, MeterRegistry registry) {
+        if (tiersTopDown.isEmpty()) {
+            throw new IllegalArgumentException("at least one tier (the origin) is required");
+        }
+        this.tiers = List.copyOf(tiersTopDown);
+        for (ChunkSource t : tiers) {
+            meters.add(new TierMeters(
+                    Counter.builder("ignis.chunk.tier.hits").tag("tier", t.name()).register(registry),
+                    Counter.builder("ignis.chunk.tier.misses").tag("tier", t.name()).register(registry),
+                    Counter.builder("ignis.chunk.tier.bytes").baseUnit("bytes").tag("tier", t.name()).register(registry),
+                    Timer.builder("ignis.chunk.tier.latency").tag("tier", t.name()).publishPercentileHistogram()
+                            .register(registry)));
+        }
+    }
+
+    public List<ChunkSource> tiers() {
+        return tiers;
+    }
+
+    @Override
+    public String name() {
+        return "tiered";
+    }
+
+    @Override
+    public Optional<byte[]> get(ChunkId id) {
+        CompletableFuture<Optional<byte[]>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<byte[]>> existing = inFlight.putIfAbsent(id, mine);
+        if (existing != null) {
+            try {
+                return existing.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+        try {
+            Optional<byte[]> result = fetch(id);
+            mine.complete(result);
+            return result;
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            inFlight.remove(id, mine);
+        }
+    }
+
+    private Optional<byte[]> fetch(ChunkId id) {
+        boolean corruptSeen = false;
+        for (int i = 0; i < tiers.size(); i++) {
+            ChunkSource tier = tiers.get(i);
+            TierMeters m = meters.get(i);
+            long start = System.nanoTime();
+            Optional<byte[]> got = tier.get(id);
+            m.latency().record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (got.isEmpty()) {
+                m.misses().increment();
+                continue;
+            }
+            byte[] data = got.get();
+            if (!id.matches(data)) {
+                corruptSeen = true;
+                m.misses().increment();
+                if (i < tiers.size() - 1) {
+                    tier.delete(id); // a corrupt cache copy must not be served again
+                }
+                continue;
+            }
+            m.hits().increment();
+            m.bytes().increment(data.length);
+            for (int j = 0; j < i; j++) {
+                tiers.get(j).put(id, data);
+            }
+            return Optional.of(data);
+        }
+        if (corruptSeen) {
+            throw new ChunkIntegrityException("chunk " + id + " failed authentication: stored bytes do not hash to its "
+                    + "name (altered, or swapped with another chunk) and no tier holds a good copy");
+        }
+        return Optional.empty();
+    }
+
+    /** Writes through every tier, bottom first, so a chunk is durable before any cache advertises it. */
+    @Override
+    public void put(ChunkId id, byte[] ciphertext) {
+        for (int i = tiers.size() - 1; i >= 0; i--) {
+            tiers.get(i).put(id, ciphertext);
+        }
+    }
+
+    @Override
+    public void delete(ChunkId id) {
+        for (ChunkSource t : tiers) {
+            t.delete(id);
+        }
+    }
+
+    @Override
+    public void close() {
+        tiers.forEach(ChunkSource::close);
+    }
+}

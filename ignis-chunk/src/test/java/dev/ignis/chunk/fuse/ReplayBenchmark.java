@@ -1,0 +1,67 @@
+package dev.ignis.chunk.fuse;
+
+import dev.ignis.chunk.ChunkStore;
+import dev.ignis.chunk.ManifestId;
+import dev.ignis.chunk.PageAccessLog;
+import dev.ignis.chunk.Stats;
+import dev.ignis.chunk.crypto.DeploymentKeys;
+import dev.ignis.chunk.origin.Origin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Restore-trace replay through FUSE: prefetch vs lazy from cold caches, alternating rounds, medians. */
+@Tag("benchmark")
+class ReplayBenchmark {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void traceReplayPrefetchVersusLazy() throws Exception {
+        for (int delay : new int[] {5, 20}) {
+            Path dir = Files.createDirectories(tmp.resolve("d" + delay));
+            DeploymentKeys keys = DeploymentKeys.random();
+            Origin origin = RestoreTraceReplayTest.slowOrigin(dir.resolve("origin"), delay);
+            long size = 64L * RestoreTraceReplayTest.CHUNK;
+            RestoreTrace trace = new RestoreTrace(size, RestoreTraceReplayTest.CHUNK, 24, 200, 7);
+            ManifestId id;
+            try (ChunkStore s = RestoreTraceReplayTest.coldWorker(dir, "ingest", origin, keys)) {
+                id = RestoreTrace.ingestSnapshot(s, dir, size, 3);
+            }
+            int rounds = 5;
+            double[] lazy = new double[rounds];
+            double[] pre = new double[rounds];
+            double[] warm = new double[rounds];
+            try (SparseFileMount mount = SparseFileMount.mount(Files.createDirectories(dir.resolve("mnt")), 0)) {
+                try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "rec", origin, keys)) {
+                    trace.replay(mount, "record", w.open(id, false), null, dir);
+                }
+                PageAccessLog log;
+                try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "log", origin, keys)) {
+                    log = w.accessLog(id).orElseThrow();
+                }
+                for (int r = 0; r < rounds; r++) {
+                    try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "l" + r, origin, keys)) {
+                        lazy[r] = trace.replay(mount, "lazy" + r, w.open(id, false), null, dir).nanos() / 1e6;
+                    }
+                    try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "p" + r, origin, keys)) {
+                        pre[r] = trace.replay(mount, "pre" + r, w.open(id, false), log, dir).nanos() / 1e6;
+                    }
+                    // all chunks already in the reader: the pure cost of the page faults through FUSE
+                    try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "w" + r, origin, keys)) {
+                        var reader = w.open(id, false);
+                        reader.prefetch(log, 8);
+                        reader.awaitPrefetch();
+                        warm[r] = trace.replay(mount, "warm" + r, reader, null, dir).nanos() / 1e6;
+                    }
+                }
+            }
+            Stats.report(String.format("restore replay via FUSE (200 page faults over 24 of 64 chunks, origin +%d ms/GET, "
+                            + "read-ahead 0): lazy median %.0f ms, prefetch median %.0f ms -> %.2fx; chunks-resident fault cost "
+                            + "median %.0f ms", delay, Stats.median(lazy), Stats.median(pre),
+                    Stats.median(lazy) / Stats.median(pre), Stats.median(warm)));
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.ignis.worker;
+
+import static dev.ignis.worker.TestSandboxes.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Timeouts, crashes, OOM, init errors: each yields an AWS-shaped outcome, and the worker carries on. */
+class FailureTest {
+    static TestSandboxes t;
+
+    @BeforeAll
+    static void start() {
+        t = new TestSandboxes();
+    }
+
+    @AfterAll
+    static void stop() {
+        t.close();
+    }
+
+    /** After every failure a fresh sandbox must work. */
+    @AfterEach
+    void aNewSandboxStillWorks() {
+        SandboxHandle h = t.python("def handler(event):\n    return {'ok': event}\n", 512, 5, 64);
+        try {
+            InvokeOutcome o = t.invoke(h, "1");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            assertThat(text(o)).isEqualTo("{\"ok\": 1}");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void timeoutKillsTheSandbox() {
+        SandboxHandle h = t.python("import time\ndef handler(event):\n    print('sleeping')\n    time.sleep(5)\n    return 1\n", 512, 1, 64);
+        try {
+            long t0 = System.nanoTime();
+            InvokeOutcome o = t.invoke(h, "{}");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.TIMEOUT);
+            assertThat(text(o)).isEqualTo("{\"errorMessage\":\"Task timed out after 1.00 seconds\",\"errorType\":\"Sandbox.Timeout\"}");
+            assertThat(o.sandboxReusable()).isFalse();
+            assertThat(ms).isBetween(990L, 3000L);
+            assertThat(TestSandboxes.tail(o)).contains("sleeping", "Task timed out after 1.00 seconds", "REPORT RequestId: ")
+                    .containsPattern("\tDuration: 1\\d{3}\\.\\d{2} ms\t");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void crashDuringInvokeIsExitError() {
+        SandboxHandle h = t.shell("""
+                #!/bin/sh
+                curl -sS -o /dev/null "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next"
+                echo "about to crash"
+                exit 1
+                """, 256, 5);
+        try {
+            InvokeOutcome o = t.invoke(h, "{}");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
+            assertThat(text(o)).contains("Runtime exited with error: exit status 1", "\"errorType\":\"Runtime.ExitError\"");
+            assertThat(o.sandboxReusable()).isFalse();
+            assertThat(TestSandboxes.tail(o)).contains("about to crash", "Runtime.ExitError");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void outOfMemoryIsExitErrorWithOomNoted() {
+        SandboxHandle h = t.python("def handler(event):\n    s = 'x' * (300 * 1024 * 1024)\n    return len(s)\n", 128, 20, 64);
+        try {
+            InvokeOutcome o = t.invoke(h, "{}");
+            assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
+            assertThat(text(o)).contains("signal: killed", "out of memory", "Runtime.ExitError");
+            assertThat(o.sandboxReusable()).isFalse();
+            assertThat(TestSandboxes.tail(o)).contains("Max Memory Used: 128 MB");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void functionErrorKeepsTheSandbox() {
+        SandboxHandle h = t.python("def handler(event):\n    raise ValueError('bad input ' + str(event))\n", 512, 5, 64);
+        try {
+            InvokeOutcome o = t.invoke(h, "7");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.FUNCTION_ERROR);
+            assertThat(text(o)).contains("\"errorMessage\": \"bad input 7\"", "\"errorType\": \"ValueError\"", "stackTrace");
+            assertThat(o.sandboxReusable()).isTrue();
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void initErrorFromTheRuntimeIsReportedOnTheFirstInvoke() {
+        SandboxHandle h = t.python("import no_such_module\ndef handler(event):\n    return 1\n", 512, 5, 64);
+        try {
+            InvokeOutcome o = t.invoke(h, "{}");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.INIT_ERROR);
+            assertThat(text(o)).contains("no_such_module", "Runtime.ImportModuleError");
+            assertThat(o.sandboxReusable()).isFalse();
+            assertThat(TestSandboxes.tail(o)).contains("Init Duration");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void exitDuringInitIsInitErrorWithExitError() {
+        SandboxHandle h = t.shell("#!/bin/sh\necho 'init going wrong' >&2\nexit 2\n", 256, 5);
+        try {
+            InvokeOutcome o = t.invoke(h, "{}");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.INIT_ERROR);
+            assertThat(text(o)).contains("Runtime exited with error: exit status 2", "Runtime.ExitError");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void sandboxOutlivesTheThreadThatCreatedIt() throws Exception {
+        SandboxHandle[] created = new SandboxHandle[1];
+        Thread request = new Thread(() -> created[0] = t.shell(TestSandboxes.ECHO_BOOTSTRAP, 256, 5));
+        request.start();
+        request.join();
+        Thread.sleep(500); // PR_SET_PDEATHSIG would have fired by now if it were tied to that thread
+        try {
+            InvokeOutcome o = t.invoke(created[0], "still alive");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            assertThat(text(o)).isEqualTo("still alive");
+        } finally {
+            t.worker.retire(created[0].sandboxId());
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.ignis.worker;
+
+import static dev.ignis.worker.TestSandboxes.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class InvokeRoundTripTest {
+    static TestSandboxes t;
+
+    @BeforeAll
+    static void start() {
+        t = new TestSandboxes();
+    }
+
+    @AfterAll
+    static void stop() {
+        t.close();
+    }
+
+    @Test
+    void echoRoundTripWarmReuseAndLogFrame() {
+        SandboxHandle h = t.shell(TestSandboxes.ECHO_BOOTSTRAP, 256, 5);
+        try {
+            assertThat(h.initDuration()).isPositive();
+            InvokeOutcome first = t.invoke(h, "{\"hello\":\"world\"}");
+            assertThat(first.status()).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            assertThat(text(first)).isEqualTo("{\"hello\":\"world\"}");
+            assertThat(first.sandboxReusable()).isTrue();
+            String tail = TestSandboxes.tail(first);
+            assertThat(tail).containsPattern("(?s)START RequestId: \\S+ Version: \\$LATEST\n.*handling .*\nEND RequestId: .*\nREPORT RequestId: ")
+                    .contains("\tMemory Size: 256 MB\tMax Memory Used: ").contains("\tInit Duration: ");
+
+            InvokeOutcome second = t.invoke(h, "second");
+            assertThat(text(second)).isEqualTo("second");
+            assertThat(TestSandboxes.tail(second)).doesNotContain("Init Duration").contains("handling ");
+            assertThat(t.worker.sandboxes()).extracting(SandboxHandle::sandboxId).contains(h.sandboxId());
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+        assertThat(t.worker.sandboxes()).extracting(SandboxHandle::sandboxId).doesNotContain(h.sandboxId());
+    }
+
+    @Test
+    void environmentIsLambdasAndTheFunctionCannotRedirectTheRuntimeApi() {
+        String fn = """
+                import os
+                def handler(event):
+                    return {k: os.environ.get(k) for k in event}
+                """;
+        SandboxSpec spec = TestSandboxes.spec("python3.11", t.code(Map.of("function.py", fn)), 256, 5, 64,
+                Map.of("MY_VAR", "mine", "AWS_LAMBDA_RUNTIME_API", "10.0.0.1:80"));
+        SandboxHandle h = t.worker.createSandbox(spec);
+        try {
+            InvokeOutcome o = t.invoke(h, "[\"AWS_LAMBDA_RUNTIME_API\",\"_HANDLER\",\"LAMBDA_TASK_ROOT\",\"LAMBDA_RUNTIME_DIR\","
+                    + "\"AWS_LAMBDA_FUNCTION_NAME\",\"AWS_LAMBDA_FUNCTION_VERSION\",\"AWS_LAMBDA_FUNCTION_MEMORY_SIZE\","
+                    + "\"AWS_LAMBDA_LOG_GROUP_NAME\",\"AWS_LAMBDA_LOG_STREAM_NAME\",\"AWS_REGION\",\"AWS_DEFAULT_REGION\",\"TZ\","
+                    + "\"AWS_LAMBDA_INITIALIZATION_TYPE\",\"MY_VAR\",\"PWD\",\"HOME\"]");
+            assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            String env = text(o);
+            assertThat(env).contains("\"AWS_LAMBDA_RUNTIME_API\": \"127.0.0.1:9001\"", "\"_HANDLER\": \"function.handler\"",
+                    "\"LAMBDA_TASK_ROOT\": \"/var/task\"", "\"LAMBDA_RUNTIME_DIR\": \"/var/runtime\"",
+                    "\"AWS_LAMBDA_FUNCTION_NAME\": \"fn-python3-11\"", "\"AWS_LAMBDA_FUNCTION_VERSION\": \"$LATEST\"",
+                    "\"AWS_LAMBDA_FUNCTION_MEMORY_SIZE\": \"256\"", "\"AWS_LAMBDA_LOG_GROUP_NAME\": \"/aws/lambda/fn-python3-11\"",
+                    "\"AWS_REGION\": \"us-east-1\"", "\"AWS_DEFAULT_REGION\": \"us-east-1\"", "\"TZ\": \":UTC\"",
+                    "\"AWS_LAMBDA_INITIALIZATION_TYPE\": \"on-demand\"", "\"MY_VAR\": \"mine\"", "\"PWD\": \"/var/task\"", "\"HOME\": \"/tmp\"")
+                    .containsPattern("\"AWS_LAMBDA_LOG_STREAM_NAME\": \"\\d{4}/\\d{2}/\\d{2}/\\[\\$LATEST\\][0-9a-f]{32}\"");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+}

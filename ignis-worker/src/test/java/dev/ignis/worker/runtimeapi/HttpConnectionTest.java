@@ -1,0 +1,80 @@
+package dev.ignis.worker.runtimeapi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class HttpConnectionTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    private HttpConnection conn(String raw) {
+        return new HttpConnection(new ByteArrayInputStream(raw.getBytes(StandardCharsets.ISO_8859_1)), out);
+    }
+
+    @Test
+    void keepAliveRequestsWithContentLengthAndChunkedBodies() throws IOException {
+        HttpConnection c = conn("POST /a HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\n\r\nhello"
+                + "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: y\r\n\r\n"
+                + "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n");
+        HttpRequest a = c.read(100);
+        assertThat(a.path()).isEqualTo("/a");
+        assertThat(new String(a.body(), StandardCharsets.UTF_8)).isEqualTo("hello");
+        assertThat(a.keepAlive()).isTrue();
+        HttpRequest b = c.read(100);
+        assertThat(new String(b.body(), StandardCharsets.UTF_8)).isEqualTo("abcde");
+        HttpRequest g = c.read(100);
+        assertThat(g.method()).isEqualTo("GET");
+        assertThat(g.keepAlive()).isFalse();
+        assertThat(c.read(100)).isNull();
+    }
+
+    @Test
+    void oversizeBodiesAreDrainedNotStored() throws IOException {
+        HttpConnection c = conn("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789GET /y HTTP/1.1\r\n\r\n");
+        HttpRequest big = c.read(4);
+        assertThat(big.bodyTooLarge()).isTrue();
+        assertThat(big.body()).isEmpty();
+        assertThat(big.keepAlive()).isTrue();
+        assertThat(c.read(4).path()).isEqualTo("/y");
+
+        HttpConnection chunked = conn("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n0\r\n\r\n");
+        assertThat(chunked.read(4).bodyTooLarge()).isTrue();
+    }
+
+    @Test
+    void expectContinueIsAnsweredOrRefused() throws IOException {
+        HttpConnection ok = conn("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi");
+        assertThat(new String(ok.read(10).body(), StandardCharsets.UTF_8)).isEqualTo("hi");
+        assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        out.reset();
+        HttpConnection refused = conn("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 20\r\n\r\n");
+        HttpRequest r = refused.read(10);
+        assertThat(r.bodyTooLarge()).isTrue();
+        assertThat(r.keepAlive()).isFalse();
+        assertThat(out.size()).isZero();
+    }
+
+    @Test
+    void malformedInputIsRejected() {
+        assertThatThrownBy(() -> conn("GET /x HTTP/1.1\n\n").read(10)).isInstanceOf(HttpConnection.BadRequest.class);
+        assertThatThrownBy(() -> conn("GET /x\r\n\r\n").read(10)).isInstanceOf(HttpConnection.BadRequest.class);
+        assertThatThrownBy(() -> conn("GET /x HTTP/1.1\r\nNoColon\r\n\r\n").read(10)).isInstanceOf(HttpConnection.BadRequest.class);
+        assertThatThrownBy(() -> conn("POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n").read(10)).isInstanceOf(HttpConnection.BadRequest.class);
+        assertThatThrownBy(() -> conn("POST /x HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n").read(10))
+                .isInstanceOf(HttpConnection.BadRequest.class);
+        assertThatThrownBy(() -> conn("GET /x HTTP/1.1\r\nX: " + "a".repeat(HttpConnection.MAX_HEAD_BYTES) + "\r\n\r\n").read(10))
+                .isInstanceOf(HttpConnection.BadRequest.class).hasMessageContaining("too large");
+        assertThatThrownBy(() -> conn("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab").read(10)).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void headerValuesCannotInjectHeaders() throws IOException {
+        conn("").write(200, "OK", new byte[0], false, "Lambda-Runtime-Client-Context", "{\"a\":1}\r\nX-Evil: 1");
+        assertThat(out.toString(StandardCharsets.ISO_8859_1)).doesNotContain("\r\nX-Evil").contains("{\"a\":1}  X-Evil: 1");
+    }
+}

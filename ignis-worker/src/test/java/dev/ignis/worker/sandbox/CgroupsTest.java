@@ -1,0 +1,53 @@
+package dev.ignis.worker.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Against the machine's real cgroup hierarchy (v1 here). */
+class CgroupsTest {
+    @Test
+    void cpuQuotaIsProportionalToMemory() {
+        assertThat(Cgroups.Limits.forMemory(1769, 256).cpuQuotaMicros()).isEqualTo(100_000);
+        assertThat(Cgroups.Limits.forMemory(3538, 256).cpuQuotaMicros()).isEqualTo(200_000);
+        assertThat(Cgroups.Limits.forMemory(128, 256).cpuQuotaMicros()).isEqualTo(7235);
+        assertThat(Cgroups.Limits.forMemory(128, 256).memoryBytes()).isEqualTo(128L << 20);
+    }
+
+    @Test
+    void createsLimitsJoinsKillsAndRemoves() throws Exception {
+        Cgroups cg = Cgroups.detect("ignis-cgtest" + ProcessHandle.current().pid());
+        Cgroups.Group g = cg.create("sb-test", Cgroups.Limits.forMemory(256, 64));
+        try {
+            for (Path procs : g.procsFiles()) {
+                Path dir = procs.getParent();
+                if (Files.exists(dir.resolve("memory.limit_in_bytes"))) {
+                    assertThat(Files.readString(dir.resolve("memory.limit_in_bytes")).trim()).isEqualTo(Long.toString(256L << 20));
+                }
+                if (Files.exists(dir.resolve("memory.max"))) {
+                    assertThat(Files.readString(dir.resolve("memory.max")).trim()).isEqualTo(Long.toString(256L << 20));
+                }
+                if (Files.exists(dir.resolve("pids.max"))) {
+                    assertThat(Files.readString(dir.resolve("pids.max")).trim()).isEqualTo("64");
+                }
+            }
+            StringBuilder join = new StringBuilder();
+            for (Path procs : g.procsFiles()) {
+                join.append("echo $$ > ").append(procs).append("; ");
+            }
+            Process p = new ProcessBuilder("/bin/sh", "-c", join + "exec sleep 60").start();
+            Thread.sleep(200);
+            assertThat(Files.readString(g.procsFiles().get(0)).trim()).isEqualTo(Long.toString(p.pid()));
+            g.killAll();
+            assertThat(p.waitFor()).isEqualTo(137);
+        } finally {
+            g.remove();
+            cg.removeAll();
+        }
+        for (Path procs : g.procsFiles()) {
+            assertThat(Files.exists(procs.getParent())).isFalse();
+        }
+    }
+}
