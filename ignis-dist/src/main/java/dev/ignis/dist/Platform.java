@@ -54,7 +54,7 @@ public final class Platform implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         Path data = cfg.dataDir().toAbsolutePath();
         createPrivateDir(data);
-        RuntimeCatalog runtimes = RuntimeCatalog.install(data);
+        RuntimeCatalog runtimes = RuntimeCatalog.install(cfg.runtimeHome().toAbsolutePath());
         Set<String> ids = new HashSet<>();
         runtimes.all().forEach(r -> ids.add(r.id()));
         ConfigStore config = openConfig(data, ids);

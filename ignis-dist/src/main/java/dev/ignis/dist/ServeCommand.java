@@ -27,6 +27,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Listen port (env IGNIS_PORT; default 9000; 0 picks a free one)")
     Integer port;
 
+    @Option(names = "--runtime-home", description = "Where managed runtimes are installed (default: the data directory)")
+    Path runtimeHome;
+
     @Option(names = "--keep-alive", description = "Idle sandbox keep-alive in seconds (default 300)")
     long keepAliveSeconds = 300;
 
@@ -35,7 +38,8 @@ final class ServeCommand implements Callable<Integer> {
         Path data = dataDir.get();
         String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
-        var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.uniqueWorkerId());
+        var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.uniqueWorkerId(),
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data);
         Platform platform = Platform.start(cfg);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -92,7 +92,8 @@ class RestartIT {
         Files.deleteIfExists(dir.resolve("server.json"));
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.ignis.dist.Main", "serve", "--data-dir", dir.toString(), "--port", "0")
+                "dev.ignis.dist.Main", "serve", "--data-dir", dir.toString(), "--port", "0",
+                "--runtime-home", TestPlatform.RUNTIME_HOME.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
     }
 

@@ -17,8 +17,15 @@ final class TestPlatform {
     private TestPlatform() {}
 
     static Platform start(Path dataDir) {
-        return Platform.start(new PlatformConfig(dataDir, "127.0.0.1", 0, Duration.ofMinutes(5), PlatformConfig.uniqueWorkerId()));
+        return start(dataDir, Duration.ofMinutes(5));
     }
+
+    static Platform start(Path dataDir, Duration keepAlive) {
+        return Platform.start(new PlatformConfig(dataDir, "127.0.0.1", 0, keepAlive, PlatformConfig.uniqueWorkerId(), RUNTIME_HOME));
+    }
+
+    /** One runtime installation per checkout (its class-data archives take a while to train). */
+    static final Path RUNTIME_HOME = Path.of("target/runtime-home").toAbsolutePath();
 
     static LambdaClient client(int port, String accessKeyId, String secret) {
         return LambdaClient.builder()
