@@ -48,14 +48,10 @@ public final class SandboxCommand {
                 "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
                 "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
                 "--hostname", "sandbox"));
-        for (Path host : p.runtime().hostReadOnlyPaths()) {
-            if (Files.isSymbolicLink(host)) {
-                try {
-                    a.addAll(List.of("--symlink", Files.readSymbolicLink(host).toString(), host.toString()));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            } else if (Files.exists(host)) {
+        // bwrap resolves a symlinked source, so each listed path appears at its listed name with the
+        // content it has on the host (e.g. /lib64/ld-linux-x86-64.so.2 on merged-/usr Debian)
+        for (Path host : new java.util.LinkedHashSet<>(p.runtime().hostReadOnlyPaths())) {
+            if (Files.exists(host)) {
                 a.addAll(List.of("--ro-bind", host.toString(), host.toString()));
             }
         }
