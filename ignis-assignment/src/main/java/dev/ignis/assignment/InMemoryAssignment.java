@@ -46,6 +46,7 @@ public final class InMemoryAssignment implements Assignment {
     private final AtomicLong warm = new AtomicLong();
     private final AtomicLong retired = new AtomicLong();
     private final ScheduledExecutorService sweeper;
+    private final java.util.concurrent.Semaphore creations;
 
     /** Chooses the worker for a new sandbox. One worker in single-node mode. */
     public interface Placement {
@@ -53,6 +54,12 @@ public final class InMemoryAssignment implements Assignment {
     }
 
     public InMemoryAssignment(Placement placement, Clock clock, Duration keepAlive) {
+        this(placement, clock, keepAlive, Math.max(2, 2 * java.lang.Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** @param maxConcurrentCreates how many sandboxes may be starting at once */
+    public InMemoryAssignment(Placement placement, Clock clock, Duration keepAlive, int maxConcurrentCreates) {
+        this.creations = new java.util.concurrent.Semaphore(maxConcurrentCreates, true);
         this.placement = placement;
         this.clock = clock;
         this.keepAlive = keepAlive;
@@ -63,25 +70,50 @@ public final class InMemoryAssignment implements Assignment {
 
     @Override
     public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec) {
-        synchronized (this) {
-            ArrayDeque<Idle> q = idle.get(key);
-            Idle i = q == null ? null : q.pollLast();
-            if (i != null) {
-                warm.incrementAndGet();
-                var lease = new Lease(leaseIds.incrementAndGet(), i.sandbox().sandboxId(), worker(i.sandbox()), key, null);
-                busy.put(lease.leaseId(), lease);
-                return lease;
-            }
+        Lease warmLease = leaseIdle(key);
+        if (warmLease != null) {
+            return warmLease;
         }
-        SandboxSpec s = spec.get();
-        Worker w = placement.place(s);
-        SandboxHandle h = w.createSandbox(s);
+        // Cold path. Creations are bounded: a burst of cold starts on a small host would otherwise
+        // stretch every init past its timeout. A request waiting for a creation slot takes a
+        // sandbox that became idle meanwhile instead of creating one.
+        try {
+            creations.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to create a sandbox", e);
+        }
+        SandboxHandle h;
+        Worker w;
+        try {
+            warmLease = leaseIdle(key);
+            if (warmLease != null) {
+                return warmLease;
+            }
+            SandboxSpec s = spec.get();
+            w = placement.place(s);
+            h = w.createSandbox(s);
+        } finally {
+            creations.release();
+        }
         cold.incrementAndGet();
         var lease = new Lease(leaseIds.incrementAndGet(), h.sandboxId(), w, key, h.initDuration());
         synchronized (this) {
             busy.put(lease.leaseId(), lease);
             live.put(h.sandboxId(), new Live(h, w));
         }
+        return lease;
+    }
+
+    private synchronized Lease leaseIdle(SandboxKey key) {
+        ArrayDeque<Idle> q = idle.get(key);
+        Idle i = q == null ? null : q.pollLast();
+        if (i == null) {
+            return null;
+        }
+        warm.incrementAndGet();
+        var lease = new Lease(leaseIds.incrementAndGet(), i.sandbox().sandboxId(), worker(i.sandbox()), key, null);
+        busy.put(lease.leaseId(), lease);
         return lease;
     }
 
