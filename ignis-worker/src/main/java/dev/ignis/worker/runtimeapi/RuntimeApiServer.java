@@ -29,12 +29,13 @@ public final class RuntimeApiServer implements AutoCloseable {
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong requests = new AtomicLong();
     private volatile boolean closed;
+    private final Thread acceptor;
 
     public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name) {
         this.listener = listener;
         this.api = api;
         this.name = name;
-        Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
+        this.acceptor = Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
     }
 
     public RuntimeApi api() {
@@ -189,6 +190,11 @@ public final class RuntimeApiServer implements AutoCloseable {
                 .replace("\"", "'").replace("\\", "/");
     }
 
+    /**
+     * Closes the listener and every connection. Returns only once the accepting thread has left
+     * accept(): NIO defers the real close of a channel until its blocked thread is released, and the
+     * network namespace (with its port 9001) is handed to the next sandbox right after this.
+     */
     @Override
     public void close() {
         closed = true;
@@ -196,6 +202,11 @@ public final class RuntimeApiServer implements AutoCloseable {
             listener.close();
         } catch (IOException ignored) {
             // closing anyway
+        }
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (SocketChannel c : connections) {
             try {
