@@ -226,7 +226,7 @@ public final class ProcessWorker implements Worker {
             return outcomes.finish(sb, req, start, InvokeOutcome.Status.INIT_ERROR, sb.initError, false);
         }
         long timeoutMs = sb.spec.timeoutSeconds() * 1000L;
-        Invocation inv = new Invocation(req.requestId(), req.payload(), config.clock().millis() + timeoutMs,
+        Invocation inv = new Invocation(req.requestId(), req.payload() == null ? new byte[0] : req.payload(), config.clock().millis() + timeoutMs,
                 req.invokedFunctionArn(), Outcomes.traceId(config.clock()), req.clientContext(), req.cognitoIdentity(),
                 new CompletableFuture<>());
         sb.inFlight.set(inv);
@@ -246,8 +246,12 @@ public final class ProcessWorker implements Worker {
         } catch (TimeoutException e) {
             ev = null;
         } catch (InterruptedException e) {
+            // the caller gave up mid-invoke: the runtime's state is unknown, so the sandbox goes
             Thread.currentThread().interrupt();
-            ev = null;
+            sb.server.api().abandon(inv);
+            stopProcesses(sb);
+            sb.log.end(req.requestId(), "REPORT RequestId: " + req.requestId() + "\tStatus: interrupted", false);
+            throw new IllegalStateException("invoke " + req.requestId() + " interrupted; sandbox " + sb.id + " was stopped", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
