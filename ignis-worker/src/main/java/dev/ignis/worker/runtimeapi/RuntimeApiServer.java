@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
 public final class RuntimeApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeApiServer.class);
     private static final String PREFIX = "/2018-06-01/runtime/";
+    /**
+     * Open connections allowed per sandbox. Runtimes use one or two; the bound stops a hostile runtime
+     * from tying up worker memory (each connection may buffer a body of up to 6 MB).
+     */
+    static final int MAX_CONNECTIONS = 8;
 
     private final ServerSocketChannel listener;
     private final RuntimeApi api;
@@ -51,6 +56,10 @@ public final class RuntimeApiServer implements AutoCloseable {
         while (!closed) {
             try {
                 SocketChannel ch = listener.accept();
+                if (connections.size() >= MAX_CONNECTIONS) {
+                    ch.close();
+                    continue;
+                }
                 connections.add(ch);
                 Thread.ofVirtual().name("runtime-api-" + name).start(() -> serve(ch));
             } catch (ClosedChannelException e) {
