@@ -133,6 +133,15 @@ class ChunkBenchmarks {
             Stats.report(String.format("reader first touch from local-directory origin: p50 %.0f us",
                     Stats.median(firstTouch(cold, id, 40))));
         }
+        try (MemcachedProcess mc = new MemcachedProcess();
+             ChunkStore viaMc = new ChunkStore(ChunkStoreConfig.defaults(tmp.resolve("mc")).withBounds(0, 0)
+                     .withMemcached(List.of(mc.address)), new LocalDirectoryOrigin(tmp.resolve("o")), keys,
+                     new SimpleMeterRegistry())) {
+            ManifestId id = viaMc.manifests().getFirst();
+            firstTouch(viaMc, id, 64); // fills memcached from the origin
+            Stats.report(String.format("reader first touch from memcached (loopback, memory and disk tiers off): p50 %.0f us",
+                    Stats.median(firstTouch(viaMc, id, 40))));
+        }
     }
 
     private static double[] firstTouch(ChunkStore s, ManifestId id, int rounds) {

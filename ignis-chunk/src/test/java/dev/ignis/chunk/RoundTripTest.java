@@ -95,4 +95,19 @@ class RoundTripTest {
         assertThatThrownBy(() -> Layer.parse("kernel")).hasMessageContaining("use os, runtime or function");
         assertThatThrownBy(() -> ChunkStoreConfig.defaults(tmp).withChunkSize(1000)).hasMessageContaining("power of two");
     }
+
+    @Test
+    void embeddedStoreKeepsItsDeploymentKeyAcrossRestarts() throws Exception {
+        Path f = TestFiles.random(tmp, "obj", 1_000_000, 77);
+        ManifestId id;
+        try (ChunkStore s = ChunkStore.embedded(tmp.resolve("root"))) {
+            id = s.ingest(f, Layer.FUNCTION, Owner.ofArn("arn:aws:lambda:us-east-1:111111111111:function:f"));
+        }
+        assertThat(java.nio.file.Files.getPosixFilePermissions(tmp.resolve("root/keys/deployment.key")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        try (ChunkStore s = ChunkStore.embedded(tmp.resolve("root")); ChunkedObjectReader r = s.open(id)) {
+            assertThat(TestFiles.readAll(r)).isEqualTo(Files.readAllBytes(f));
+        }
+    }
 }
