@@ -110,4 +110,26 @@ class RoundTripTest {
             assertThat(TestFiles.readAll(r)).isEqualTo(Files.readAllBytes(f));
         }
     }
+
+    @Test
+    void equalChunksInARowAreStoredOnceAndReadBack() throws Exception {
+        int cs = 4096;
+        byte[] page = new byte[cs];
+        java.util.Arrays.fill(page, (byte) 0xff); // e.g. a run of identical non-zero pages
+        byte[] data = new byte[4 * cs];
+        new Random(8).nextBytes(data);
+        System.arraycopy(page, 0, data, cs, cs);
+        System.arraycopy(page, 0, data, 2 * cs, cs);
+        Path f = Files.write(tmp.resolve("dup"), data);
+        try (ChunkStore s = store(tmp.resolve("c"), DeploymentKeys.random(), cs)) {
+            IngestReport r = s.ingestWithReport(f, Layer.OS, Owner.SHARED);
+            assertThat(r.newChunks()).isEqualTo(3);
+            assertThat(r.dedupedChunks()).isEqualTo(1);
+            IngestReport again = s.ingestWithReport(f, Layer.OS, Owner.SHARED);
+            assertThat(again.newChunks()).isZero();
+            try (ChunkedObjectReader reader = s.open(r.manifestId())) {
+                assertThat(TestFiles.readAll(reader)).isEqualTo(data);
+            }
+        }
+    }
 }
