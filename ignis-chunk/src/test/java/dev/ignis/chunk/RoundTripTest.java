@@ -95,4 +95,41 @@ class RoundTripTest {
         assertThatThrownBy(() -> Layer.parse("kernel")).hasMessageContaining("use os, runtime or function");
         assertThatThrownBy(() -> ChunkStoreConfig.defaults(tmp).withChunkSize(1000)).hasMessageContaining("power of two");
     }
+
+    @Test
+    void embeddedStoreKeepsItsDeploymentKeyAcrossRestarts() throws Exception {
+        Path f = TestFiles.random(tmp, "obj", 1_000_000, 77);
+        ManifestId id;
+        try (ChunkStore s = ChunkStore.embedded(tmp.resolve("root"))) {
+            id = s.ingest(f, Layer.FUNCTION, Owner.ofArn("arn:aws:lambda:us-east-1:111111111111:function:f"));
+        }
+        assertThat(java.nio.file.Files.getPosixFilePermissions(tmp.resolve("root/keys/deployment.key")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        try (ChunkStore s = ChunkStore.embedded(tmp.resolve("root")); ChunkedObjectReader r = s.open(id)) {
+            assertThat(TestFiles.readAll(r)).isEqualTo(Files.readAllBytes(f));
+        }
+    }
+
+    @Test
+    void equalChunksInARowAreStoredOnceAndReadBack() throws Exception {
+        int cs = 4096;
+        byte[] page = new byte[cs];
+        java.util.Arrays.fill(page, (byte) 0xff); // e.g. a run of identical non-zero pages
+        byte[] data = new byte[4 * cs];
+        new Random(8).nextBytes(data);
+        System.arraycopy(page, 0, data, cs, cs);
+        System.arraycopy(page, 0, data, 2 * cs, cs);
+        Path f = Files.write(tmp.resolve("dup"), data);
+        try (ChunkStore s = store(tmp.resolve("c"), DeploymentKeys.random(), cs)) {
+            IngestReport r = s.ingestWithReport(f, Layer.OS, Owner.SHARED);
+            assertThat(r.newChunks()).isEqualTo(3);
+            assertThat(r.dedupedChunks()).isEqualTo(1);
+            IngestReport again = s.ingestWithReport(f, Layer.OS, Owner.SHARED);
+            assertThat(again.newChunks()).isZero();
+            try (ChunkedObjectReader reader = s.open(r.manifestId())) {
+                assertThat(TestFiles.readAll(reader)).isEqualTo(data);
+            }
+        }
+    }
 }

@@ -28,6 +28,7 @@ import java.util.BitSet;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -180,14 +181,14 @@ public final class ProcessWorker implements Worker {
             }
             case null, default -> {
                 type = "Sandbox.Timeout";
-                body = Outcomes.error(String.format(java.util.Locale.ROOT, "Init timed out after %.2f seconds",
+                body = Outcomes.error(String.format(Locale.ROOT, "Init timed out after %.2f seconds",
                         config.initTimeout().toMillis() / 1000.0), type);
             }
         }
         sb.initErrorType = type;
         sb.initError = body;
         stopProcesses(sb); // AWS discards a sandbox whose init failed; the handle stays until retire()
-        sb.log.platform(String.format(java.util.Locale.ROOT, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+        sb.log.platform(String.format(Locale.ROOT, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
                 initDuration.toNanos() / 1e6, type));
         LOG.info("sandbox {} of {} failed init: {}", sb.id, sb.spec.functionArn(), type);
     }
@@ -226,7 +227,7 @@ public final class ProcessWorker implements Worker {
             return outcomes.finish(sb, req, start, InvokeOutcome.Status.INIT_ERROR, sb.initError, false);
         }
         long timeoutMs = sb.spec.timeoutSeconds() * 1000L;
-        Invocation inv = new Invocation(req.requestId(), req.payload(), config.clock().millis() + timeoutMs,
+        Invocation inv = new Invocation(req.requestId(), req.payload() == null ? new byte[0] : req.payload(), config.clock().millis() + timeoutMs,
                 req.invokedFunctionArn(), Outcomes.traceId(config.clock()), req.clientContext(), req.cognitoIdentity(),
                 new CompletableFuture<>());
         sb.inFlight.set(inv);
@@ -246,15 +247,19 @@ public final class ProcessWorker implements Worker {
         } catch (TimeoutException e) {
             ev = null;
         } catch (InterruptedException e) {
+            // the caller gave up mid-invoke: the runtime's state is unknown, so the sandbox goes
             Thread.currentThread().interrupt();
-            ev = null;
+            sb.server.api().abandon(inv);
+            stopProcesses(sb);
+            sb.log.end(req.requestId(), "REPORT RequestId: " + req.requestId() + "\tStatus: interrupted", false);
+            throw new IllegalStateException("invoke " + req.requestId() + " interrupted; sandbox " + sb.id + " was stopped", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
         sb.server.api().abandon(inv);
         if (ev == null) {
             stopProcesses(sb);
-            String msg = String.format(java.util.Locale.ROOT, "Task timed out after %.2f seconds", timeoutMs / 1000.0);
+            String msg = String.format(Locale.ROOT, "Task timed out after %.2f seconds", timeoutMs / 1000.0);
             sb.log.platform(config.clock().instant() + " " + req.requestId() + " " + msg);
             return outcomes.finish(sb, req, start, InvokeOutcome.Status.TIMEOUT, Outcomes.error(msg, "Sandbox.Timeout"), false);
         }

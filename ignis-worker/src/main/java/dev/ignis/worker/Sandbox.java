@@ -6,6 +6,7 @@ import dev.ignis.worker.runtimeapi.RuntimeApiServer;
 import dev.ignis.worker.runtimeapi.RuntimeEvent;
 import dev.ignis.worker.sandbox.Cgroups;
 import dev.ignis.worker.sandbox.NetNamespaces;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -33,7 +34,7 @@ final class Sandbox {
     /** the exit, once the process tree ended (exit callback) */
     final AtomicReference<RuntimeEvent.Exited> exit = new AtomicReference<>();
     /** one invoke at a time (invoking thread) */
-    final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean busy = new AtomicBoolean();
     /** the invocation in flight (invoking thread) */
     final AtomicReference<Invocation> inFlight = new AtomicReference<>();
 

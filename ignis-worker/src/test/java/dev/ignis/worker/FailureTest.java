@@ -126,6 +126,20 @@ class FailureTest {
     }
 
     @Test
+    void initIsBoundedByTheInitTimeout() {
+        try (TestSandboxes quick = new TestSandboxes(java.time.Duration.ofSeconds(1))) {
+            long t0 = System.nanoTime();
+            SandboxHandle h = quick.shell("#!/bin/sh\necho 'slow init'\nsleep 30\n", 256, 5);
+            assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(1000L, 4000L);
+            InvokeOutcome o = quick.invoke(h, "{}");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.INIT_ERROR);
+            assertThat(text(o)).isEqualTo("{\"errorMessage\":\"Init timed out after 1.00 seconds\",\"errorType\":\"Sandbox.Timeout\"}");
+            assertThat(TestSandboxes.tail(o)).contains("END RequestId");
+            quick.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
     void sandboxOutlivesTheThreadThatCreatedIt() throws Exception {
         SandboxHandle[] created = new SandboxHandle[1];
         Thread request = new Thread(() -> created[0] = t.shell(TestSandboxes.ECHO_BOOTSTRAP, 256, 5));

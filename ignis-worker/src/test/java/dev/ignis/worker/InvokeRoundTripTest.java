@@ -45,6 +45,35 @@ class InvokeRoundTripTest {
     }
 
     @Test
+    void nextCarriesLambdasHeadersOnlyWhenNonEmpty() {
+        SandboxHandle h = t.shell("""
+                #!/bin/sh
+                API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+                while true; do
+                  curl -sS -o /tmp/event -D /tmp/headers "$API/invocation/next" || exit 3
+                  RID=$(grep -i '^lambda-runtime-aws-request-id:' /tmp/headers | cut -d' ' -f2 | tr -d '\\r')
+                  curl -sS -o /dev/null -X POST --data-binary @/tmp/headers "$API/invocation/$RID/response"
+                done
+                """, 256, 7);
+        try {
+            long before = System.currentTimeMillis();
+            InvokeOutcome o = t.worker.invoke(h.sandboxId(), new InvokeRequest("req-1", "{}".getBytes(),
+                    "arn:aws:lambda:us-east-1:123456789012:function:f:live", "{\"custom\":{\"k\":\"v\"}}", null, false));
+            String headers = text(o).replace("\r", "");
+            assertThat(headers).startsWith("HTTP/1.1 200 OK\n").contains("Lambda-Runtime-Aws-Request-Id: req-1\n",
+                    "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:f:live\n",
+                    "Lambda-Runtime-Client-Context: {\"custom\":{\"k\":\"v\"}}\n")
+                    .containsPattern("Lambda-Runtime-Trace-Id: Root=1-[0-9a-f]{8}-[0-9a-f]{24};")
+                    .doesNotContain("Lambda-Runtime-Cognito-Identity");
+            long deadline = Long.parseLong(headers.replaceAll("(?s).*Lambda-Runtime-Deadline-Ms: (\\d+).*", "$1"));
+            assertThat(deadline).isBetween(before + 7000, System.currentTimeMillis() + 7000);
+            assertThat(o.logTail()).isNull();
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
     void environmentIsLambdasAndTheFunctionCannotRedirectTheRuntimeApi() {
         String fn = """
                 import os

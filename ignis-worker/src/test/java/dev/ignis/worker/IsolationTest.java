@@ -73,6 +73,19 @@ class IsolationTest {
                 if p == "uid": return [os.getuid(), os.geteuid(), os.getgid(), os.getgroups()]
                 if p == "fill": return attempt(lambda: fill_tmp(event["mb"]))
                 if p == "forkbomb": return fork_bomb()
+                if p == "flood":
+                    socks, refused = [], 0
+                    for i in range(50):
+                        s = socket.socket(); s.settimeout(2); s.connect(("127.0.0.1", 9001)); socks.append(s)
+                    time.sleep(0.3)
+                    for s in socks:
+                        try:
+                            s.send(b"GET /2018-06-01/runtime/restore/next HTTP/1.1\\r\\n\\r\\n")
+                            if s.recv(100) == b"": refused += 1
+                        except OSError:
+                            refused += 1
+                        s.close()
+                    return refused
                 if p == "marker": return attempt(lambda: open("/tmp/marker-" + event["name"], "w").write("secret"))
                 return "unknown probe"
             """;
@@ -148,6 +161,14 @@ class IsolationTest {
         long neighbourRequests = t.worker.runtimeApiRequests(neighbour.sandboxId());
         assertThat(probe(hostile, "{\"probe\":\"connect\",\"host\":\"127.0.0.1\",\"port\":9001}")).isEqualTo("\"ALLOWED: 'connected'\"");
         assertThat(t.worker.runtimeApiRequests(neighbour.sandboxId())).isEqualTo(neighbourRequests);
+    }
+
+    @Test
+    void aRuntimeCannotOpenUnboundedRuntimeApiConnections() {
+        // the runtime's own keep-alive connection counts too; at most MAX_CONNECTIONS are served
+        String refused = probe(hostile, "{\"probe\":\"flood\"}");
+        assertThat(Integer.parseInt(refused)).isGreaterThanOrEqualTo(50 - 8);
+        assertThat(probe(hostile, "{\"probe\":\"uid\"}")).startsWith("[2");
     }
 
     @Test

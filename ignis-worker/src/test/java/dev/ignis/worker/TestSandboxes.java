@@ -75,6 +75,10 @@ final class TestSandboxes implements AutoCloseable {
     final String workerId;
 
     TestSandboxes() {
+        this(java.time.Duration.ofSeconds(10));
+    }
+
+    TestSandboxes(java.time.Duration initTimeout) {
         try {
             base = Files.createDirectories(Path.of("/tmp/ignis-worker-test-" + UUID.randomUUID()));
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
@@ -93,7 +97,7 @@ final class TestSandboxes implements AutoCloseable {
                         List.of("/usr/bin/python3.11", "-u", "/var/runtime/runtime.py"), Map.of("PYTHONDONTWRITEBYTECODE", "1")));
         WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.get(id)));
         worker = new ProcessWorker(new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
-                PIDS_MAX, d.initTimeout(), d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns()));
+                PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns()));
     }
 
     /** A code directory holding the given files (executable when named bootstrap). */

@@ -1,10 +1,12 @@
 package dev.ignis.chunk.crypto;
 
-import com.google.crypto.tink.aead.internal.InsecureNonceAesGcmJce;
 import com.google.crypto.tink.subtle.Hkdf;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Convergent encryption for shared layers (ATC'23 "On-demand container loading"): the key is
@@ -16,11 +18,13 @@ import java.security.MessageDigest;
  * message, so a nonce is never reused with different data. It is deterministic and authenticated
  * (a deterministic AEAD) and runs on AES-NI/CLMUL. Tink's AES-SIV DeterministicAead gives the
  * same properties but measured ~110 MB/s on this machine (pure-Java CMAC) against ~1 GB/s for GCM.
+ * A fresh JCE {@code Cipher} is used per chunk: a cached one (as in Tink's
+ * {@code InsecureNonceAesGcmJce}) refuses the same key and nonce twice in a row — which is exactly
+ * what two equal chunks in a row produce, by design.
  */
 public final class ConvergentCipher {
     private static final byte[] ZERO_NONCE = new byte[12];
     private static final byte[] INFO = "ignis-chunk/convergent-key".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] NO_AD = new byte[0];
 
     private final byte[] salt;
 
@@ -35,19 +39,22 @@ public final class ConvergentCipher {
     public Sealed seal(byte[] plain, int off, int len) throws GeneralSecurityException {
         byte[] hash = Hashes.sha256(plain, off, len);
         byte[] input = off == 0 && len == plain.length ? plain : java.util.Arrays.copyOfRange(plain, off, off + len);
-        return new Sealed(hash, cipher(hash).encrypt(ZERO_NONCE, input, NO_AD));
+        return new Sealed(hash, cipher(Cipher.ENCRYPT_MODE, hash).doFinal(input));
     }
 
     /** Decrypts and checks that the plaintext hashes to the expected value. */
     public byte[] open(byte[] plaintextHash, byte[] ciphertext) throws GeneralSecurityException {
-        byte[] plain = cipher(plaintextHash).decrypt(ZERO_NONCE, ciphertext, NO_AD);
+        byte[] plain = cipher(Cipher.DECRYPT_MODE, plaintextHash).doFinal(ciphertext);
         if (!MessageDigest.isEqual(Hashes.sha256(plain), plaintextHash)) {
             throw new GeneralSecurityException("convergent chunk plaintext does not match its hash");
         }
         return plain;
     }
 
-    private InsecureNonceAesGcmJce cipher(byte[] plaintextHash) throws GeneralSecurityException {
-        return new InsecureNonceAesGcmJce(Hkdf.computeHkdf("HMACSHA256", plaintextHash, salt, INFO, 32));
+    private Cipher cipher(int mode, byte[] plaintextHash) throws GeneralSecurityException {
+        byte[] key = Hkdf.computeHkdf("HMACSHA256", plaintextHash, salt, INFO, 32);
+        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+        c.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, ZERO_NONCE));
+        return c;
     }
 }

@@ -29,7 +29,7 @@ final class HttpConnection {
 
     private final InputStream in;
     private final OutputStream out;
-    private final byte[] line = new byte[MAX_HEAD_BYTES];
+    private byte[] line = new byte[1024]; // grows up to MAX_HEAD_BYTES
     private int headBudget;
 
     HttpConnection(InputStream in, OutputStream out) {
@@ -195,6 +195,9 @@ final class HttpConnection {
                     throw new BadRequest("bare LF");
                 }
                 return new String(line, 0, n - 1, StandardCharsets.ISO_8859_1);
+            }
+            if (n == line.length) {
+                line = java.util.Arrays.copyOf(line, Math.min(MAX_HEAD_BYTES, line.length * 2));
             }
             line[n++] = (byte) b;
         }

@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
 public final class RuntimeApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeApiServer.class);
     private static final String PREFIX = "/2018-06-01/runtime/";
+    /**
+     * Open connections allowed per sandbox. Runtimes use one or two; the bound stops a hostile runtime
+     * from tying up worker memory (each connection may buffer a body of up to 6 MB).
+     */
+    static final int MAX_CONNECTIONS = 8;
 
     private final ServerSocketChannel listener;
     private final RuntimeApi api;
@@ -29,12 +34,13 @@ public final class RuntimeApiServer implements AutoCloseable {
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong requests = new AtomicLong();
     private volatile boolean closed;
+    private final Thread acceptor;
 
     public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name) {
         this.listener = listener;
         this.api = api;
         this.name = name;
-        Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
+        this.acceptor = Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
     }
 
     public RuntimeApi api() {
@@ -50,6 +56,10 @@ public final class RuntimeApiServer implements AutoCloseable {
         while (!closed) {
             try {
                 SocketChannel ch = listener.accept();
+                if (connections.size() >= MAX_CONNECTIONS) {
+                    ch.close();
+                    continue;
+                }
                 connections.add(ch);
                 Thread.ofVirtual().name("runtime-api-" + name).start(() -> serve(ch));
             } catch (ClosedChannelException e) {
@@ -189,6 +199,11 @@ public final class RuntimeApiServer implements AutoCloseable {
                 .replace("\"", "'").replace("\\", "/");
     }
 
+    /**
+     * Closes the listener and every connection. Returns only once the accepting thread has left
+     * accept(): NIO defers the real close of a channel until its blocked thread is released, and the
+     * network namespace (with its port 9001) is handed to the next sandbox right after this.
+     */
     @Override
     public void close() {
         closed = true;
@@ -196,6 +211,11 @@ public final class RuntimeApiServer implements AutoCloseable {
             listener.close();
         } catch (IOException ignored) {
             // closing anyway
+        }
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (SocketChannel c : connections) {
             try {

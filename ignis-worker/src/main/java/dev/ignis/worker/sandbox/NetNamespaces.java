@@ -111,7 +111,7 @@ public final class NetNamespaces implements AutoCloseable {
                     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.INET);
                     try {
                         ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                        ch.bind(new InetSocketAddress("127.0.0.1", port), 16);
+                        bindWithRetry(ch, port);
                         return ch;
                     } catch (IOException | RuntimeException e) {
                         ch.close();
@@ -124,6 +124,26 @@ public final class NetNamespaces implements AutoCloseable {
                 closeFd(fd);
             }
         });
+    }
+
+    /** A previous sandbox's listener may still be closing (bounded wait: 1 s). */
+    private static void bindWithRetry(ServerSocketChannel ch, int port) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                ch.bind(new InetSocketAddress("127.0.0.1", port), 16);
+                return;
+            } catch (java.net.BindException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Number of namespaces this pool created and still owns. */

@@ -96,6 +96,10 @@ public final class SeccompFilter {
         m.put("quotactl", 179);
         m.put("lookup_dcookie", 212);
         m.put("iopl", 172);
+        // io_uring: a large, frequently exploited kernel surface; libuv and others fall back to epoll
+        m.put("io_uring_setup", 425);
+        m.put("io_uring_enter", 426);
+        m.put("io_uring_register", 427);
         m.put("ioperm", 173);
         return java.util.Collections.unmodifiableMap(m);
     }

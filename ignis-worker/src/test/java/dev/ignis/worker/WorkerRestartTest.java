@@ -1,0 +1,62 @@
+package dev.ignis.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** A worker that starts after a crash of its predecessor (same id) clears what the predecessor left. */
+class WorkerRestartTest {
+    @Test
+    void staleSandboxProcessesCgroupsAndNamespacesAreRemovedAtStart() throws Exception {
+        String id = "r" + UUID.randomUUID().toString().substring(0, 6);
+        // what a crashed worker leaves: a namespace, and a sandbox cgroup with a live process in it
+        new ProcessBuilder("ip", "netns", "add", "ignis-" + id + "-5").start().waitFor();
+        List<Path> stale = Stream.of("memory", "cpu", "pids").map(c -> ownGroup(c).resolve("ignis-" + id).resolve("sb-crashed")).toList();
+        for (Path d : stale) {
+            Files.createDirectories(d);
+        }
+        StringBuilder join = new StringBuilder();
+        stale.forEach(d -> join.append("echo $$ > ").append(d.resolve("cgroup.procs")).append("; "));
+        Process orphan = new ProcessBuilder("/bin/sh", "-c", join + "exec sleep 300").start();
+        Thread.sleep(200);
+        assertThat(orphan.isAlive()).isTrue();
+
+        Path data = Files.createTempDirectory("ignis-restart");
+        try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
+            assertThat(orphan.waitFor()).isEqualTo(137);
+            for (Path d : stale) {
+                assertThat(Files.exists(d)).as(d.toString()).isFalse();
+            }
+            assertThat(Files.exists(Path.of("/run/netns/ignis-" + id + "-5"))).isFalse();
+        } finally {
+            orphan.destroyForcibly();
+            try (Stream<Path> s = Files.walk(data)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        for (Path d : stale) {
+            assertThat(Files.exists(d.getParent())).isFalse();
+        }
+    }
+
+    /** This JVM's own group in a v1 controller (the worker nests its groups there). */
+    private static Path ownGroup(String controller) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                String[] p = line.split(":", 3);
+                if (List.of(p[1].split(",")).contains(controller)) {
+                    return Path.of("/sys/fs/cgroup", controller, p[2].substring(1));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return Path.of("/sys/fs/cgroup", controller);
+    }
+}
