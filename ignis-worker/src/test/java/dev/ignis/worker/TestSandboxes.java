@@ -73,6 +73,8 @@ final class TestSandboxes implements AutoCloseable {
     final Path runtimeDir;
     final ProcessWorker worker;
     final String workerId;
+    /** Runtimes a test adds after start (the worker looks runtimes up at createSandbox). */
+    final Map<String, RuntimeDefinition> extraRuntimes = new java.util.concurrent.ConcurrentHashMap<>();
 
     TestSandboxes() {
         this(java.time.Duration.ofSeconds(10));
@@ -95,7 +97,7 @@ final class TestSandboxes implements AutoCloseable {
                         List.of("/var/task/bootstrap"), Map.of()),
                 "python3.11", new RuntimeDefinition("python3.11", "Debian python3.11", runtimeDir, HOST_PATHS,
                         List.of("/usr/bin/python3.11", "-u", "/var/runtime/runtime.py"), Map.of("PYTHONDONTWRITEBYTECODE", "1")));
-        WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.get(id)));
+        WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.getOrDefault(id, extraRuntimes.get(id))));
         worker = new ProcessWorker(new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
                 PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns()));
     }
