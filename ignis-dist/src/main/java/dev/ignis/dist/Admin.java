@@ -1,6 +1,8 @@
 package dev.ignis.dist;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ignis.async.Event;
+import dev.ignis.async.EventQueue;
 import dev.ignis.common.Json;
 import dev.ignis.common.LambdaException;
 import dev.ignis.config.ConfigStore;
@@ -22,8 +24,26 @@ final class Admin {
     private Admin() {}
 
     /** One administrative operation with its single argument (a name or an id; empty for list). */
-    static Object run(ConfigStore config, String op, String arg) {
+    static Object run(ConfigStore config, EventQueue events, String op, String arg) {
         return switch (op) {
+            case "events-list" -> Map.of("pending", events.pending().stream().map(Admin::summary).toList(),
+                    "deadLetters", events.deadLetters().stream().map(d -> {
+                        var m = new java.util.LinkedHashMap<String, Object>(summary(d.event()));
+                        m.put("condition", d.condition());
+                        m.put("failedAt", java.time.Instant.ofEpochMilli(d.failedAt()).toString());
+                        return m;
+                    }).toList());
+            case "events-show" -> events.deadLetter(arg).map(d -> (Object) Map.of("event", summary(d.event()), "condition", d.condition(),
+                            "payload", new String(d.event().payload(), java.nio.charset.StandardCharsets.UTF_8),
+                            "lastError", String.valueOf(d.event().lastError())))
+                    .or(() -> events.pending().stream().filter(e -> e.requestId().equals(arg)).findFirst().map(e -> (Object) Map.of(
+                            "event", summary(e), "payload", new String(e.payload(), java.nio.charset.StandardCharsets.UTF_8))))
+                    .orElseThrow(() -> LambdaException.notFound("No event " + arg));
+            case "events-redrive" -> {
+                events.redrive(arg);
+                yield Map.of("redriven", arg);
+            }
+            case "events-stats" -> events.stats();
             case "account-create" -> config.createAccount(arg);
             case "account-list" -> config.image().allAccounts().stream()
                     .sorted(java.util.Comparator.comparing(dev.ignis.config.Account::name))
@@ -45,10 +65,17 @@ final class Admin {
         };
     }
 
-    static final List<String> OPERATIONS = List.of("account-create", "account-list", "account-delete", "key-create", "key-rotate", "key-revoke");
+    static final List<String> OPERATIONS = List.of("account-create", "account-list", "account-delete", "key-create", "key-rotate", "key-revoke",
+            "events-list", "events-show", "events-redrive", "events-stats");
+
+    private static Map<String, Object> summary(Event e) {
+        return Map.of("requestId", e.requestId(), "accountId", e.accountId(), "function", e.functionName(),
+                "qualifier", String.valueOf(e.qualifier()), "enqueuedAt", java.time.Instant.ofEpochMilli(e.enqueuedAt()).toString(),
+                "attempts", e.attempts());
+    }
 
     /** The server side: POST /ignis-admin/{op} with {"arg": "..."} and "Authorization: Bearer <token>". */
-    record Endpoint(ConfigStore config, String token) implements LambdaApi.AdminHandler {
+    record Endpoint(ConfigStore config, EventQueue events, String token) implements LambdaApi.AdminHandler {
         @Override
         public ApiResponse handle(ApiRequest r) {
             String auth = r.header("authorization");
@@ -67,7 +94,7 @@ final class Admin {
             } catch (IOException e) {
                 throw LambdaException.invalidRequestContent("admin request body must be JSON");
             }
-            return ApiResponse.json(200, run(config, op, arg));
+            return ApiResponse.json(200, run(config, events, op, arg));
         }
     }
 }

@@ -44,8 +44,9 @@ final class AdminCommands {
                 result = Json.mapper().readTree(response.body());
             }
         } else {
-            try (var config = Platform.openConfig(data, RuntimeCatalog.knownAwsRuntimeIds())) {
-                result = Admin.run(config, op, arg);
+            try (var config = Platform.openConfig(data, RuntimeCatalog.knownAwsRuntimeIds());
+                 var events = Platform.openEvents(data)) {
+                result = Admin.run(config, events, op, arg);
             } catch (LambdaException e) {
                 System.err.println("ignis: " + e.getMessage());
                 return 1;
@@ -84,6 +85,48 @@ final class AdminCommands {
 
             public Integer call() throws Exception {
                 return execute(dataDir.get(), "account-delete", name);
+            }
+        }
+    }
+
+    @Command(name = "events", description = "Asynchronous invocations: queue, dead letters, redrive.",
+            subcommands = {EventsCommand.ListCmd.class, EventsCommand.Show.class, EventsCommand.Redrive.class, EventsCommand.Stats.class})
+    static final class EventsCommand {
+        @Command(name = "list", description = "Pending and dead-lettered events.")
+        static final class ListCmd implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "events-list", "");
+            }
+        }
+
+        @Command(name = "show", description = "One event with its payload and last error.")
+        static final class Show implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "REQUEST_ID") String id;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "events-show", id);
+            }
+        }
+
+        @Command(name = "redrive", description = "Put a dead-lettered event back on the queue with fresh retries.")
+        static final class Redrive implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+            @Parameters(paramLabel = "REQUEST_ID") String id;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "events-redrive", id);
+            }
+        }
+
+        @Command(name = "stats", description = "Queue depth, oldest event age, retries, dead letters.")
+        static final class Stats implements Callable<Integer> {
+            @Mixin DataDirOption dataDir;
+
+            public Integer call() throws Exception {
+                return execute(dataDir.get(), "events-stats", "");
             }
         }
     }

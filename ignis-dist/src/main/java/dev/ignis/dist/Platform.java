@@ -1,6 +1,7 @@
 package dev.ignis.dist;
 
 import dev.ignis.assignment.InMemoryAssignment;
+import dev.ignis.async.EventQueue;
 import dev.ignis.assignment.SandboxKey;
 import dev.ignis.config.CodeStore;
 import dev.ignis.config.ConfigImage;
@@ -34,8 +35,11 @@ public final class Platform implements AutoCloseable {
     private final InMemoryAssignment assignment;
     private final FrontendServer frontend;
     private final RuntimeCatalog runtimes;
+    private final EventQueue events;
 
-    private Platform(ConfigStore config, ProcessWorker worker, InMemoryAssignment assignment, FrontendServer frontend, RuntimeCatalog runtimes) {
+    private Platform(ConfigStore config, ProcessWorker worker, InMemoryAssignment assignment, FrontendServer frontend, RuntimeCatalog runtimes,
+                     EventQueue events) {
+        this.events = events;
         this.config = config;
         this.worker = worker;
         this.assignment = assignment;
@@ -50,6 +54,12 @@ public final class Platform implements AutoCloseable {
                 new CodeStore(dataDir), SecretSealer.open(dataDir), runtimeIds, Clock.systemUTC());
     }
 
+    /** Opens only the event queue of a data directory (for offline administration; its poller does not run). */
+    public static EventQueue openEvents(Path dataDir) {
+        return new EventQueue(sm -> RatisJournal.single("events", dataDir.resolve("journal/events"), sm),
+                event -> new EventQueue.Result(EventQueue.Kind.PLATFORM_ERROR, null, null), Clock.systemUTC(), EventQueue.Settings.aws());
+    }
+
     public static Platform start(PlatformConfig cfg) {
         Clock clock = Clock.systemUTC();
         Path data = cfg.dataDir().toAbsolutePath();
@@ -60,6 +70,7 @@ public final class Platform implements AutoCloseable {
         ConfigStore config = openConfig(data, ids);
         ProcessWorker worker = null;
         InMemoryAssignment assignment = null;
+        EventQueue events = null;
         try {
             worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find));
             ProcessWorker w = worker;
@@ -68,11 +79,19 @@ public final class Platform implements AutoCloseable {
             config.onChange(image -> a.retireWhere(key -> !current(image, key)));
             var verifier = new SigV4Verifier(id -> config.image().key(id)
                     .map(k -> new SigV4Verifier.Caller(k.accountId(), k.accessKeyId(), config.secret(k).orElseThrow())), clock);
-            var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, new InvokePath(config, assignment),
-                    new Admin.Endpoint(config, Secrets.adminToken(data)));
+            var invokePath = new java.util.concurrent.atomic.AtomicReference<InvokePath>();
+            events = new EventQueue(sm -> RatisJournal.single("events", data.resolve("journal/events"), sm),
+                    event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws());
+            invokePath.set(new InvokePath(config, assignment, events));
+            var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
+                    new Admin.Endpoint(config, events, Secrets.adminToken(data)));
             var frontend = new FrontendServer(cfg.host(), cfg.port(), api);
-            return new Platform(config, worker, assignment, frontend, runtimes);
+            events.start();
+            return new Platform(config, worker, assignment, frontend, runtimes, events);
         } catch (RuntimeException e) {
+            if (events != null) {
+                events.close();
+            }
             if (assignment != null) {
                 assignment.close();
             }
@@ -106,6 +125,10 @@ public final class Platform implements AutoCloseable {
         return assignment;
     }
 
+    public EventQueue events() {
+        return events;
+    }
+
     public RuntimeCatalog runtimes() {
         return runtimes;
     }
@@ -113,6 +136,7 @@ public final class Platform implements AutoCloseable {
     @Override
     public void close() {
         frontend.close();
+        events.close();
         assignment.close();
         worker.close();
         config.close();

@@ -24,6 +24,7 @@ class ArchitectureTest {
                 .layer("dist").definedBy("dev.ignis.dist..")
                 .layer("frontend").definedBy("dev.ignis.frontend..")
                 .layer("assignment").definedBy("dev.ignis.assignment..")
+                .layer("async").definedBy("dev.ignis.async..")
                 .layer("config").definedBy("dev.ignis.config..")
                 .layer("worker").definedBy("dev.ignis.worker..")
                 .layer("runtimes").definedBy("dev.ignis.runtimes..")
@@ -33,10 +34,11 @@ class ArchitectureTest {
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
                 .whereLayer("frontend").mayOnlyBeAccessedByLayers("dist")
                 .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "dist")
+                .whereLayer("async").mayOnlyBeAccessedByLayers("frontend", "dist")
                 .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "dist")
                 .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "dist")
                 .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
-                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "dist")
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "dist")
                 .whereLayer("chunk").mayOnlyBeAccessedByLayers("dist")
                 .check(CLASSES);
     }

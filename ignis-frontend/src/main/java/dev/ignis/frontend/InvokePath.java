@@ -1,6 +1,7 @@
 package dev.ignis.frontend;
 
 import dev.ignis.assignment.Assignment;
+import dev.ignis.async.EventQueue;
 import dev.ignis.assignment.Lease;
 import dev.ignis.assignment.SandboxKey;
 import dev.ignis.common.LambdaException;
@@ -28,12 +29,17 @@ public final class InvokePath implements LambdaApi.Invoker {
 
     private final ConfigStore config;
     private final Assignment assignment;
+    private final EventQueue events;
     private final ConcurrencyLimiter limiter = new ConcurrencyLimiter(ControlPlane.ACCOUNT_CONCURRENCY_LIMIT);
 
-    public InvokePath(ConfigStore config, Assignment assignment) {
+    public InvokePath(ConfigStore config, Assignment assignment, EventQueue events) {
         this.config = config;
         this.assignment = assignment;
+        this.events = events;
     }
+
+    /** What one synchronous execution produced, and which version ran. */
+    public record Execution(InvokeOutcome outcome, String executedVersion) {}
 
     @Override
     public ApiResponse invoke(dev.ignis.frontend.SigV4Verifier.Caller caller, String name, ApiRequest r, String requestId) {
@@ -46,15 +52,31 @@ public final class InvokePath implements LambdaApi.Invoker {
             case "DryRun" -> {
                 return ApiResponse.empty(204);
             }
-            case "Event" -> throw LambdaException.invalidParameter("InvocationType Event is not supported by this Ignis build yet; use RequestResponse");
+            case "Event" -> {
+                // durably queued before the 202; throttling never rejects an enqueue (the event waits)
+                events.enqueue(requestId, fn.accountId(), fn.name(), qualifier, r.body());
+                return new ApiResponse(202, Map.of(), new byte[0]);
+            }
             case "RequestResponse" -> { }
             default -> throw LambdaException.invalidParameter("InvocationType must be RequestResponse, Event or DryRun");
         }
         if (r.body().length > MAX_SYNC_PAYLOAD) {
             throw LambdaException.tooLarge("Request must be smaller than " + MAX_SYNC_PAYLOAD + " bytes for the InvokeFunction operation");
         }
-        String clientContext = clientContext(r.header("x-amz-client-context"));
-        boolean tail = "Tail".equals(r.header("x-amz-log-type"));
+        var e = execute(fn, entry, version, qualifier, r.body(), requestId, clientContext(r.header("x-amz-client-context")),
+                "Tail".equals(r.header("x-amz-log-type")));
+        return answer(e.outcome(), e.executedVersion());
+    }
+
+    /** Runs one invoke synchronously: the path shared by RequestResponse invokes and the async pollers. */
+    public Execution execute(String accountId, String functionName, String qualifier, byte[] payload, String requestId) {
+        var fn = new FunctionName(accountId, functionName, null);
+        FunctionEntry entry = config.function(fn.key());
+        return execute(fn, entry, resolve(fn, entry, qualifier), qualifier, payload, requestId, null, false);
+    }
+
+    private Execution execute(FunctionName fn, FunctionEntry entry, FunctionConfig version, String qualifier, byte[] payload,
+                              String requestId, String clientContext, boolean tail) {
         int reservedTotal = config.image().functionsOf(fn.accountId())
                 .mapToInt(e -> e.reservedConcurrency() == null ? 0 : e.reservedConcurrency()).sum();
         String invokedArn = ConfigStore.functionArn(fn.accountId(), fn.name()) + (qualifier == null ? "" : ":" + qualifier);
@@ -65,13 +87,13 @@ public final class InvokePath implements LambdaApi.Invoker {
             InvokeOutcome outcome;
             try {
                 outcome = lease.worker().invoke(lease.sandboxId(),
-                        new InvokeRequest(requestId, r.body(), invokedArn, clientContext, null, tail));
+                        new InvokeRequest(requestId, payload, invokedArn, clientContext, null, tail));
             } catch (RuntimeException e) {
                 assignment.release(lease, false);
                 throw e;
             }
             assignment.release(lease, outcome.sandboxReusable());
-            return answer(outcome, version.version());
+            return new Execution(outcome, version.version());
         }
     }
 

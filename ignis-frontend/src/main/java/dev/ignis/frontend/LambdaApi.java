@@ -43,13 +43,15 @@ public final class LambdaApi {
     private final AdminHandler admin;
 
     public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
-                     AdminHandler admin) {
+                     dev.ignis.async.EventQueue events, AdminHandler admin) {
         this.admin = admin;
         this.verifier = verifier;
         this.config = config;
         this.codeLinks = new CodeLinks(codeLinkKey, clock);
         var cp = new ControlPlane(config, codeLinks);
+        var eic = new EventInvokeConfigApi(config, events);
         String f = "/2015-03-31/functions";
+        String e = "/2019-09-25/functions/{name}/event-invoke-config";
         this.bindings = List.of(
                 bind("POST", f + "/{name}/invocations", (c, p, r, id) -> invoker.invoke(c, p.get(0), r, id)),
                 bind("POST", f, (c, p, r, id) -> cp.createFunction(c.accountId(), r)),
@@ -69,7 +71,12 @@ public final class LambdaApi {
                 bind("PUT", "/2017-10-31/functions/{name}/concurrency", (c, p, r, id) -> cp.putConcurrency(c.accountId(), p.get(0), r)),
                 bind("GET", "/2019-09-30/functions/{name}/concurrency", (c, p, r, id) -> cp.getConcurrency(c.accountId(), p.get(0))),
                 bind("DELETE", "/2017-10-31/functions/{name}/concurrency", (c, p, r, id) -> cp.deleteConcurrency(c.accountId(), p.get(0))),
-                bind("GET", "/2016-08-19/account-settings", (c, p, r, id) -> cp.accountSettings(c.accountId())));
+                bind("GET", "/2016-08-19/account-settings", (c, p, r, id) -> cp.accountSettings(c.accountId())),
+                bind("PUT", e, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, false)),
+                bind("POST", e, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, true)),
+                bind("GET", e, (c, p, r, id) -> eic.get(c.accountId(), p.get(0), r)),
+                bind("DELETE", e, (c, p, r, id) -> eic.delete(c.accountId(), p.get(0), r)),
+                bind("GET", e + "/list", (c, p, r, id) -> eic.list(c.accountId(), p.get(0))));
     }
 
     private static Binding bind(String method, String template, Operation op) {

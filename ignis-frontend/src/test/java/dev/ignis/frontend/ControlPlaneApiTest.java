@@ -40,7 +40,7 @@ class ControlPlaneApiTest {
         key = config.createAccount("test");
         var verifier = new SigV4Verifier(id -> config.image().key(id)
                 .map(k -> new SigV4Verifier.Caller(k.accountId(), k.accessKeyId(), config.secret(k).orElseThrow())), Clock.systemUTC());
-        var api = new LambdaApi(verifier, config, new byte[32], Clock.systemUTC(), (c, n, r, id) -> ApiResponse.empty(501), null);
+        var api = new LambdaApi(verifier, config, new byte[32], Clock.systemUTC(), (c, n, r, id) -> ApiResponse.empty(501), null, null);
         server = new FrontendServer("127.0.0.1", 0, api);
     }
 

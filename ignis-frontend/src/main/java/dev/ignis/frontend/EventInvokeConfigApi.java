@@ -1,0 +1,80 @@
+package dev.ignis.frontend;
+
+import dev.ignis.async.Event;
+import dev.ignis.async.EventInvokeConfig;
+import dev.ignis.async.EventQueue;
+import dev.ignis.common.LambdaException;
+import dev.ignis.config.ConfigStore;
+import dev.ignis.config.FunctionEntry;
+import dev.ignis.config.FunctionName;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Put/Update/Get/Delete/ListFunctionEventInvokeConfig(s) (the 2019-09-25 API). */
+final class EventInvokeConfigApi {
+    private final ConfigStore config;
+    private final EventQueue events;
+
+    EventInvokeConfigApi(ConfigStore config, EventQueue events) {
+        this.config = config;
+        this.events = events;
+    }
+
+    ApiResponse put(String account, String name, ApiRequest r, boolean merge) {
+        var key = key(account, name, r);
+        var b = RequestBody.parse(r.body());
+        var saved = events.putConfig(key, b.integer("MaximumRetryAttempts"), b.integer("MaximumEventAgeInSeconds"),
+                b.text("DestinationConfig.OnSuccess.Destination"), b.text("DestinationConfig.OnFailure.Destination"), merge);
+        return ApiResponse.json(200, shape(key, saved));
+    }
+
+    ApiResponse get(String account, String name, ApiRequest r) {
+        var key = key(account, name, r);
+        return ApiResponse.json(200, shape(key, events.config(key).orElseThrow(() ->
+                LambdaException.notFound("The function " + arn(key) + " doesn't have an EventInvokeConfig"))));
+    }
+
+    ApiResponse delete(String account, String name, ApiRequest r) {
+        events.deleteConfig(key(account, name, r));
+        return ApiResponse.empty(204);
+    }
+
+    ApiResponse list(String account, String name) {
+        var fn = FunctionName.parse(name, account);
+        config.function(fn.key());
+        List<Object> items = events.configs(fn.accountId(), fn.name()).stream().map(e -> (Object) shape(e.getKey(), e.getValue())).toList();
+        return ApiResponse.json(200, Map.of("FunctionEventInvokeConfigs", items));
+    }
+
+    private Event.ConfigKey key(String account, String name, ApiRequest r) {
+        var fn = FunctionName.parse(name, account);
+        String qualifier = fn.qualifierOr(r.query().get("Qualifier"));
+        FunctionEntry entry = config.function(fn.key());
+        if (qualifier != null && entry.version(qualifier) == null && !entry.aliases().containsKey(qualifier)) {
+            throw ConfigStore.notFound(fn.accountId(), fn.name(), qualifier);
+        }
+        return new Event.ConfigKey(fn.accountId(), fn.name(), qualifier == null ? "$LATEST" : qualifier);
+    }
+
+    private static String arn(Event.ConfigKey key) {
+        return ConfigStore.functionArn(key.accountId(), key.functionName()) + ":" + key.qualifier();
+    }
+
+    private static Map<String, Object> shape(Event.ConfigKey key, EventInvokeConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("LastModified", c.lastModifiedEpochMillis() / 1000.0);
+        m.put("FunctionArn", arn(key));
+        m.put("MaximumRetryAttempts", c.maximumRetryAttempts());
+        m.put("MaximumEventAgeInSeconds", c.maximumEventAgeInSeconds());
+        Map<String, Object> dest = new LinkedHashMap<>();
+        if (c.onSuccess() != null) {
+            dest.put("OnSuccess", Map.of("Destination", c.onSuccess()));
+        }
+        if (c.onFailure() != null) {
+            dest.put("OnFailure", Map.of("Destination", c.onFailure()));
+        }
+        m.put("DestinationConfig", dest);
+        return m;
+    }
+}
