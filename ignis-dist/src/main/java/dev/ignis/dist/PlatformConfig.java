@@ -14,11 +14,16 @@ import java.time.Duration;
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
-        return new PlatformConfig(dataDir, host, port, Duration.ofMinutes(5), uniqueWorkerId(), dataDir);
+        return new PlatformConfig(dataDir, host, port, Duration.ofMinutes(5), workerIdFor(dataDir), dataDir);
     }
 
-    /** Unique among platforms on this host: network namespaces and cgroups are named after it. */
-    public static String uniqueWorkerId() {
-        return "w" + ProcessHandle.current().pid() + "-" + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 20), 36);
+    /**
+     * The worker id of a data directory: stable across restarts, so a platform that starts after a
+     * crash (kill -9) removes the network namespaces and cgroups its predecessor left behind; and
+     * distinct per data directory, so platforms of parallel checkouts never collide.
+     */
+    public static String workerIdFor(Path dataDir) {
+        return "w" + Integer.toString(dataDir.toAbsolutePath().normalize().toString().hashCode() & 0x7fffffff, 36);
     }
+
 }

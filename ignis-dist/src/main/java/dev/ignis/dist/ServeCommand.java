@@ -38,7 +38,7 @@ final class ServeCommand implements Callable<Integer> {
         Path data = dataDir.get();
         String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
-        var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.uniqueWorkerId(),
+        var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
                 runtimeHome != null ? runtimeHome.toAbsolutePath() : data);
         Platform platform = Platform.start(cfg);
         CountDownLatch stopped = new CountDownLatch(1);

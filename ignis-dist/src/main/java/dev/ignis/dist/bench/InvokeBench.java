@@ -125,7 +125,7 @@ public final class InvokeBench {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         Path data = Files.createTempDirectory("ignis-bench-");
         Path runtimeHome = Path.of(args.length > 1 ? args[1] : ".ignis-data").toAbsolutePath();
-        var cfg = new PlatformConfig(data, "127.0.0.1", 0, Duration.ofMinutes(10), PlatformConfig.uniqueWorkerId(), runtimeHome);
+        var cfg = new PlatformConfig(data, "127.0.0.1", 0, Duration.ofMinutes(10), PlatformConfig.workerIdFor(data), runtimeHome);
         try (Platform platform = Platform.start(cfg); EchoServer echo = new EchoServer()) {
             var key = platform.config().createAccount("bench");
             var bench = new InvokeBench(key.accessKeyId(), key.secretAccessKey());

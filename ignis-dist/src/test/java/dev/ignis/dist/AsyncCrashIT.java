@@ -1,0 +1,130 @@
+package dev.ignis.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ignis.common.Json;
+import dev.ignis.runtimes.RuntimeCatalog;
+import dev.ignis.testfunctions.TestFunctions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.model.InvocationType;
+
+/**
+ * At least once, for real: enqueue many events, kill -9 the server while it works through them,
+ * start it again, and every event has run to completion at least once — none lost.
+ */
+class AsyncCrashIT {
+    static final int EVENTS = 40;
+    @TempDir Path dir;
+
+    @Test
+    void killMinusNineLosesNoEvent() throws Exception {
+        dev.ignis.config.ConfigStore.IssuedKey key;
+        try (var config = Platform.openConfig(dir, RuntimeCatalog.knownAwsRuntimeIds())) {
+            key = config.createAccount("alice");
+        }
+        Set<String> accepted = new HashSet<>();
+        Process server = startServer();
+        int port = port(server);
+        try (var lambda = TestPlatform.client(port, key.accessKeyId(), key.secretAccessKey())) {
+            lambda.createFunction(b -> b.functionName("worker").runtime("python3.11").handler("sleep.handler").role(TestPlatform.ROLE)
+                    .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("python-handlers")))));
+            for (int i = 0; i < EVENTS; i++) {
+                var r = lambda.invoke(b -> b.functionName("worker").invocationType(InvocationType.EVENT)
+                        .payload(SdkBytes.fromUtf8String("{\"ms\":400}")));
+                assertThat(r.statusCode()).isEqualTo(202);
+                accepted.add(r.responseMetadata().requestId());
+            }
+            // let it get part of the way through, then pull the plug
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+            JsonNode atKill = stats(port);
+            while (atKill.get("succeeded").asLong() < 3 && Instant.now().isBefore(deadline)) {
+                Thread.sleep(20);
+                atKill = stats(port);
+            }
+            System.out.println("async crash test, at kill -9: " + atKill);
+            assertThat(atKill.get("depth").asInt()).as("killed while events were still queued").isPositive();
+        } finally {
+            server.destroyForcibly().waitFor();
+        }
+        Process again = startServer();
+        try {
+            int port2 = port(again);
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(180));
+            JsonNode stats = stats(port2);
+            while (stats.get("depth").asInt() > 0 && Instant.now().isBefore(deadline)) {
+                Thread.sleep(100);
+                stats = stats(port2);
+            }
+            System.out.println("async crash test, after restart: " + stats);
+            assertThat(stats.get("depth").asInt()).isZero();
+            assertThat(stats.get("succeeded").asLong()).isEqualTo(EVENTS);
+            assertThat(stats.get("deadLettered").asLong()).isZero();
+        } finally {
+            again.destroyForcibly().waitFor();
+        }
+        // every accepted request id reached a REPORT line (ran to completion) at least once
+        Set<String> completed = new HashSet<>();
+        try (Stream<Path> files = Files.walk(dir.resolve("worker/logs"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                for (String line : Files.readAllLines(f)) {
+                    int i = line.indexOf("REPORT RequestId: ");
+                    if (i >= 0) {
+                        completed.add(line.substring(i + 18, i + 18 + 36));
+                    }
+                }
+            }
+        }
+        assertThat(completed).containsAll(accepted);
+    }
+
+    private JsonNode stats(int port) throws Exception {
+        String token = Files.readString(dir.resolve("admin.token")).trim();
+        try (var http = HttpClient.newHttpClient()) {
+            var r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ignis-admin/events-stats"))
+                    .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return Json.mapper().readTree(r.body());
+        }
+    }
+
+    private Process startServer() throws Exception {
+        Files.deleteIfExists(dir.resolve("server.json"));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.ignis.dist.Main", "serve", "--data-dir", dir.toString(), "--port", "0",
+                "--runtime-home", TestPlatform.RUNTIME_HOME.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile())).start();
+    }
+
+    private int port(Process server) throws Exception {
+        Path file = dir.resolve("server.json");
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+        while (Instant.now().isBefore(deadline)) {
+            if (!server.isAlive()) {
+                throw new AssertionError("server exited: " + Files.readString(dir.resolve("server.log")));
+            }
+            if (Files.exists(file)) {
+                var json = Json.mapper().readTree(file.toFile());
+                if (json.get("pid").asLong() == server.pid()) {
+                    return json.get("port").asInt();
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("server did not start: " + Files.readString(dir.resolve("server.log")));
+    }
+}

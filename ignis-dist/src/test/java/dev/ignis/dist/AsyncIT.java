@@ -1,0 +1,80 @@
+package dev.ignis.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ignis.config.ConfigStore;
+import dev.ignis.testfunctions.TestFunctions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.InvocationType;
+import software.amazon.awssdk.services.lambda.model.RequestTooLargeException;
+import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
+
+/** Event invokes and event-invoke configs through the AWS SDK against a real platform. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AsyncIT {
+    @TempDir static Path dir;
+    Platform platform;
+    LambdaClient lambda;
+    ConfigStore.IssuedKey key;
+
+    @BeforeAll
+    void start() {
+        platform = TestPlatform.start(dir);
+        key = platform.config().createAccount("alice");
+        lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
+        lambda.createFunction(b -> b.functionName("target").runtime("python3.11").handler("echo.handler").role(TestPlatform.ROLE)
+                .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("python-handlers")))));
+    }
+
+    @AfterAll
+    void stop() {
+        lambda.close();
+        platform.close();
+    }
+
+    @Test
+    void eventInvokeIsAcceptedThenRuns() throws Exception {
+        long before = ((Number) platform.events().stats().get("succeeded")).longValue();
+        var r = lambda.invoke(b -> b.functionName("target").invocationType(InvocationType.EVENT).payload(SdkBytes.fromUtf8String("{\"a\":1}")));
+        assertThat(r.statusCode()).isEqualTo(202);
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        while (((Number) platform.events().stats().get("succeeded")).longValue() == before && Instant.now().isBefore(deadline)) {
+            Thread.sleep(50);
+        }
+        assertThat(((Number) platform.events().stats().get("succeeded")).longValue()).isEqualTo(before + 1);
+        assertThatThrownBy(() -> lambda.invoke(b -> b.functionName("target").invocationType(InvocationType.EVENT)
+                .payload(SdkBytes.fromByteArray(new byte[1024 * 1024 + 10])))).isInstanceOf(RequestTooLargeException.class);
+        assertThatThrownBy(() -> lambda.invoke(b -> b.functionName("missing").invocationType(InvocationType.EVENT)
+                .payload(SdkBytes.fromUtf8String("{}")))).isInstanceOf(ResourceNotFoundException.class);
+    }
+
+    @Test
+    void eventInvokeConfigApi() {
+        String dest = "arn:aws:lambda:us-east-1:" + key.accountId() + ":function:target";
+        var put = lambda.putFunctionEventInvokeConfig(b -> b.functionName("target").maximumRetryAttempts(1).maximumEventAgeInSeconds(120)
+                .destinationConfig(d -> d.onFailure(f -> f.destination(dest))));
+        assertThat(put.maximumRetryAttempts()).isEqualTo(1);
+        assertThat(put.functionArn()).endsWith(":function:target:$LATEST");
+        var updated = lambda.updateFunctionEventInvokeConfig(b -> b.functionName("target").maximumEventAgeInSeconds(300));
+        assertThat(updated.maximumRetryAttempts()).isEqualTo(1);
+        assertThat(updated.maximumEventAgeInSeconds()).isEqualTo(300);
+        assertThat(updated.destinationConfig().onFailure().destination()).isEqualTo(dest);
+        assertThat(lambda.getFunctionEventInvokeConfig(b -> b.functionName("target")).maximumEventAgeInSeconds()).isEqualTo(300);
+        assertThat(lambda.listFunctionEventInvokeConfigs(b -> b.functionName("target")).functionEventInvokeConfigs()).hasSize(1);
+        assertThatThrownBy(() -> lambda.putFunctionEventInvokeConfig(b -> b.functionName("target").maximumRetryAttempts(3)))
+                .isInstanceOf(software.amazon.awssdk.services.lambda.model.LambdaException.class);
+        lambda.deleteFunctionEventInvokeConfig(b -> b.functionName("target"));
+        assertThatThrownBy(() -> lambda.getFunctionEventInvokeConfig(b -> b.functionName("target")))
+                .isInstanceOf(ResourceNotFoundException.class);
+    }
+}
