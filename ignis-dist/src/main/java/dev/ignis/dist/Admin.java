@@ -75,7 +75,7 @@ final class Admin {
     }
 
     /** The server side: POST /ignis-admin/{op} with {"arg": "..."} and "Authorization: Bearer <token>". */
-    record Endpoint(ConfigStore config, EventQueue events, String token) implements LambdaApi.AdminHandler {
+    record Endpoint(ConfigStore config, EventQueue events, Metrics metrics, String token) implements LambdaApi.AdminHandler {
         @Override
         public ApiResponse handle(ApiRequest r) {
             String auth = r.header("authorization");
@@ -84,6 +84,10 @@ final class Admin {
                 throw LambdaException.accessDenied("admin token required");
             }
             String op = r.rawPath().substring("/ignis-admin/".length());
+            if ("metrics".equals(op) && "GET".equals(r.method())) {
+                return new ApiResponse(200, Map.of("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            }
             if (!"POST".equals(r.method()) || !OPERATIONS.contains(op)) {
                 throw LambdaException.notFound("unknown admin operation " + op);
             }

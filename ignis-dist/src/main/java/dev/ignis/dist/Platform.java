@@ -84,7 +84,7 @@ public final class Platform implements AutoCloseable {
                     event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws());
             invokePath.set(new InvokePath(config, assignment, events));
             var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
-                    new Admin.Endpoint(config, events, Secrets.adminToken(data)));
+                    new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(data)));
             var frontend = new FrontendServer(cfg.host(), cfg.port(), api);
             events.start();
             return new Platform(config, worker, assignment, frontend, runtimes, events);

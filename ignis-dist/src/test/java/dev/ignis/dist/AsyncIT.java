@@ -59,6 +59,21 @@ class AsyncIT {
     }
 
     @Test
+    void metricsAreServedToTheAdminTokenOnly() throws Exception {
+        String token = java.nio.file.Files.readString(dir.resolve("admin.token")).trim();
+        var uri = java.net.URI.create("http://127.0.0.1:" + platform.port() + "/ignis-admin/metrics");
+        try (var http = java.net.http.HttpClient.newHttpClient()) {
+            var ok = http.send(java.net.http.HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(ok.statusCode()).isEqualTo(200);
+            assertThat(ok.body()).contains("ignis_async_queue_depth", "ignis_async_oldest_event_age_seconds", "ignis_async_retries_total",
+                    "ignis_async_dead_lettered_total", "ignis_sandboxes_cold_starts_total");
+            var denied = http.send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(denied.statusCode()).isEqualTo(403);
+        }
+    }
+
+    @Test
     void eventInvokeConfigApi() {
         String dest = "arn:aws:lambda:us-east-1:" + key.accountId() + ":function:target";
         var put = lambda.putFunctionEventInvokeConfig(b -> b.functionName("target").maximumRetryAttempts(1).maximumEventAgeInSeconds(120)

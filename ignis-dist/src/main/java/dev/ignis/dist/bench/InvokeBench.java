@@ -158,6 +158,7 @@ public final class InvokeBench {
             System.out.printf("cold start java21 (sandbox + AWS RIC, median of 5): %.1f ms; bare `java -Xshare:auto -version` (Temurin 25): %.1f ms%n",
                     fns.coldStartMs("noop-java", 5), bareStartMs(List.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java", "-Xshare:auto", "-version"), 5));
             System.out.println("(cold start = the Init Duration the worker measured: sandbox creation to the runtime's first /next)");
+            new AsyncBench(platform, bench, data, key.accountId()).run("noop-python", Math.max(200, requests / 4));
             System.out.println(Map.of("assignment", platform.assignment().stats()));
         }
     }
