@@ -39,7 +39,7 @@ public record ChunkStoreConfig(int chunkSize, long memoryBytes, Path diskDir, lo
     /** Defaults: 512 KiB chunks, 256 MiB memory, 4 GiB disk under {@code diskDir}, no memcached. */
     public static ChunkStoreConfig defaults(Path diskDir) {
         return new ChunkStoreConfig(DEFAULT_CHUNK_SIZE, 256L << 20, diskDir, 4L << 30, List.of(),
-                Duration.ofMillis(500), 256L << 20, Duration.ofMinutes(10), 8);
+                Duration.ofMillis(500), 256L << 20, Duration.ofMinutes(10), 24);
     }
 
     public ChunkStoreConfig withChunkSize(int size) {

@@ -64,7 +64,7 @@ class ReplayBenchmark {
                     // all chunks already in the reader: the pure cost of the page faults through FUSE
                     try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "w" + r, origin, keys)) {
                         var reader = w.open(id, false);
-                        reader.prefetch(log, 8);
+                        reader.prefetch(log, 24);
                         reader.awaitPrefetch();
                         warm[r] = trace.replay(mount, "warm" + r, reader, null, dir).nanos() / 1e6;
                     }

@@ -67,7 +67,7 @@ final class RestoreTrace {
                 throw new IOException("replay process did not start: " + ready);
             }
             if (log != null) {
-                reader.prefetch(log, 8);
+                reader.prefetch(log, 24);
             }
             in.write("GO\n");
             in.flush();
