@@ -131,6 +131,47 @@ class InvokeIT {
         assertThat(json(j).has("errorType")).isTrue();
     }
 
+    @ParameterizedTest(name = "{0} {2}")
+    @CsvSource({
+            "python3.11, python-handlers, errors.handler, ValueError",
+            "nodejs20.x, node-cjs, index.fail, ",
+            "java21, java-handlers, fixtures.ThrowingHandler, java.lang.IllegalStateException",
+            "java17, java17-handlers, fixtures.ThrowingHandler, java.lang.IllegalStateException",
+    })
+    void unhandledErrorsInEveryRuntime(String runtime, String zip, String handler, String errorType) throws Exception {
+        String name = ("err-" + runtime + "-" + zip).replaceAll("[^a-zA-Z0-9-_]", "-");
+        deploy(name, runtime, zip, handler, 30, 512);
+        var r = invoke(name, "{\"message\":\"boom\"}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.functionError()).isEqualTo("Unhandled");
+        JsonNode body = json(r);
+        assertThat(body.has("errorMessage")).as(body.toString()).isTrue();
+        assertThat(body.has("errorType")).as(body.toString()).isTrue();
+        if (errorType != null) {
+            assertThat(body.get("errorType").asText()).isEqualTo(errorType);
+        }
+        // the sandbox survives a handled-by-the-runtime error and serves the next invoke warm
+        long cold = platform.assignment().stats().coldStarts();
+        assertThat(invoke(name, "{}").functionError()).isEqualTo("Unhandled");
+        assertThat(platform.assignment().stats().coldStarts()).isEqualTo(cold);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "python3.11, python-handlers, sleep.handler",
+            "nodejs20.x, node-cjs, index.sleep",
+            "java21, java-handlers, fixtures.SleepHandler",
+    })
+    void timeoutsInEveryRuntime(String runtime, String zip, String handler) throws Exception {
+        String name = ("timeout-" + runtime).replaceAll("[^a-zA-Z0-9-_]", "-");
+        deploy(name, runtime, zip, handler, 2, 512);
+        var r = invoke(name, "{\"ms\":6000}");
+        assertThat(r.functionError()).isEqualTo("Unhandled");
+        assertThat(json(r).get("errorMessage").asText()).contains("Task timed out after 2.00 seconds");
+        var ok = invoke(name, "{\"ms\":5}");
+        assertThat(ok.functionError()).as(ok.payload().asUtf8String()).isNull();
+    }
+
     @Test
     void initErrorThenStillAnsweredByFreshSandboxes() throws Exception {
         deploy("broken", "python3.11", "python-handlers", "broken_import.handler", 30, 128);
