@@ -27,7 +27,7 @@ final class BenchFunctions {
 
     void create(String name, String runtime, String fixture, String handler) {
         platform.config().createFunction(accountId, new FunctionRequests.Create(name, runtime, "arn:aws:iam::123456789012:role/bench",
-                handler, "", 60, 512, null, Map.of(), TestFunctions.zip(fixture), false, null, "Zip"));
+                handler, "", 60, 1769, null, Map.of(), TestFunctions.zip(fixture), false, null, "Zip"));
     }
 
     /**
