@@ -13,16 +13,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Cold start per runtime, A/B on the same machine in the same run (interleaved rounds): process
  * start to the first GET /next (runtime init), and to the first response (init + first invoke).
  * A benchmark, not a correctness test, so it only runs when asked:
- * {@code ./mvnw -pl ignis-runtimes test -Dtest=ColdStartMeasurementTest -Dignis.measure=true}
+ * {@code ./mvnw -pl ignis-runtimes -am install -Druntimes.excludedGroups=none -Dtest=ColdStartMeasurementTest -Dsurefire.failIfNoSpecifiedTests=false}
  * Results are printed and written to target/cold-start.txt.
  */
-@EnabledIfSystemProperty(named = "ignis.measure", matches = "true")
+@org.junit.jupiter.api.Tag("benchmark")
 class ColdStartMeasurementTest {
     private static final int ROUNDS = Integer.getInteger("ignis.measure.rounds", 9);
 
