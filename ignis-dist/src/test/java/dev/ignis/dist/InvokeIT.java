@@ -102,6 +102,15 @@ class InvokeIT {
     }
 
     @Test
+    void noPayloadIsAnEmptyObject() throws Exception {
+        deploy("no-payload", "python3.11", Zips.python("def handler(e, c):\n    return {'type': type(e).__name__, 'e': e}\n"),
+                "app.handler", 30, 128);
+        var r = lambda.invoke(b -> b.functionName("no-payload"));
+        assertThat(r.functionError()).as(r.payload().asUtf8String()).isNull();
+        assertThat(r.payload().asUtf8String()).isEqualTo("{\"type\": \"dict\", \"e\": {}}");
+    }
+
+    @Test
     void providedBashBootstrap() throws Exception {
         deploy("bash", "provided.al2023", "provided-bash", "unused", 30, 128);
         var r = invoke("bash", "{\"shell\":true}");

@@ -25,6 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class InvokePath implements LambdaApi.Invoker {
     static final int MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
+    /** Lambda hands a function {@code {}} when the caller sent no payload. */
+    private static final byte[] EMPTY_EVENT = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final int MAX_CLIENT_CONTEXT = 3583;
 
     private final ConfigStore config;
@@ -47,6 +49,7 @@ public final class InvokePath implements LambdaApi.Invoker {
         String qualifier = fn.qualifierOr(r.query().get("Qualifier"));
         FunctionEntry entry = config.function(fn.key());
         FunctionConfig version = resolve(fn, entry, qualifier);
+        byte[] payload = r.body().length == 0 ? EMPTY_EVENT : r.body();
         String type = r.header("x-amz-invocation-type") == null ? "RequestResponse" : r.header("x-amz-invocation-type");
         switch (type) {
             case "DryRun" -> {
@@ -54,16 +57,16 @@ public final class InvokePath implements LambdaApi.Invoker {
             }
             case "Event" -> {
                 // durably queued before the 202; throttling never rejects an enqueue (the event waits)
-                events.enqueue(requestId, fn.accountId(), fn.name(), qualifier, r.body());
+                events.enqueue(requestId, fn.accountId(), fn.name(), qualifier, payload);
                 return new ApiResponse(202, Map.of(), new byte[0]);
             }
             case "RequestResponse" -> { }
             default -> throw LambdaException.invalidParameter("InvocationType must be RequestResponse, Event or DryRun");
         }
-        if (r.body().length > MAX_SYNC_PAYLOAD) {
+        if (payload.length > MAX_SYNC_PAYLOAD) {
             throw LambdaException.tooLarge("Request must be smaller than " + MAX_SYNC_PAYLOAD + " bytes for the InvokeFunction operation");
         }
-        var e = execute(fn, entry, version, qualifier, r.body(), requestId, clientContext(r.header("x-amz-client-context")),
+        var e = execute(fn, entry, version, qualifier, payload, requestId, clientContext(r.header("x-amz-client-context")),
                 "Tail".equals(r.header("x-amz-log-type")));
         return answer(e.outcome(), e.executedVersion());
     }
