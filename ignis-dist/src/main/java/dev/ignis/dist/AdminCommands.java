@@ -56,35 +56,60 @@ final class AdminCommands {
         return 0;
     }
 
+    /** One admin operation as a subcommand: the data directory option, an operation name, an optional argument. */
+    abstract static class AdminCall implements Callable<Integer> {
+        @Mixin DataDirOption dataDir;
+        private final String op;
+
+        AdminCall(String op) {
+            this.op = op;
+        }
+
+        String arg() {
+            return "";
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            return execute(dataDir.get(), op, arg());
+        }
+    }
+
     @Command(name = "account", description = "Manage accounts (tenants).", subcommands = {AccountCommand.Create.class,
             AccountCommand.ListCmd.class, AccountCommand.Delete.class})
     static final class AccountCommand {
         @Command(name = "create", description = "Create an account; prints its id and first access key.")
-        static final class Create implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Create extends AdminCall {
             @Parameters(paramLabel = "NAME") String name;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "account-create", name);
+            Create() {
+                super("account-create");
+            }
+
+            @Override
+            String arg() {
+                return name;
             }
         }
 
         @Command(name = "list", description = "List accounts and their access key ids.")
-        static final class ListCmd implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
-
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "account-list", "");
+        static final class ListCmd extends AdminCall {
+            ListCmd() {
+                super("account-list");
             }
         }
 
         @Command(name = "delete", description = "Delete an account with its keys and functions.")
-        static final class Delete implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Delete extends AdminCall {
             @Parameters(paramLabel = "NAME_OR_ID") String name;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "account-delete", name);
+            Delete() {
+                super("account-delete");
+            }
+
+            @Override
+            String arg() {
+                return name;
             }
         }
     }
@@ -93,40 +118,44 @@ final class AdminCommands {
             subcommands = {EventsCommand.ListCmd.class, EventsCommand.Show.class, EventsCommand.Redrive.class, EventsCommand.Stats.class})
     static final class EventsCommand {
         @Command(name = "list", description = "Pending and dead-lettered events.")
-        static final class ListCmd implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
-
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "events-list", "");
+        static final class ListCmd extends AdminCall {
+            ListCmd() {
+                super("events-list");
             }
         }
 
         @Command(name = "show", description = "One event with its payload and last error.")
-        static final class Show implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Show extends AdminCall {
             @Parameters(paramLabel = "REQUEST_ID") String id;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "events-show", id);
+            Show() {
+                super("events-show");
+            }
+
+            @Override
+            String arg() {
+                return id;
             }
         }
 
         @Command(name = "redrive", description = "Put a dead-lettered event back on the queue with fresh retries.")
-        static final class Redrive implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Redrive extends AdminCall {
             @Parameters(paramLabel = "REQUEST_ID") String id;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "events-redrive", id);
+            Redrive() {
+                super("events-redrive");
+            }
+
+            @Override
+            String arg() {
+                return id;
             }
         }
 
         @Command(name = "stats", description = "Queue depth, oldest event age, retries, dead letters.")
-        static final class Stats implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
-
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "events-stats", "");
+        static final class Stats extends AdminCall {
+            Stats() {
+                super("events-stats");
             }
         }
     }
@@ -135,32 +164,44 @@ final class AdminCommands {
             KeysCommand.Revoke.class})
     static final class KeysCommand {
         @Command(name = "create", description = "Issue another access key for an account.")
-        static final class Create implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Create extends AdminCall {
             @Parameters(paramLabel = "ACCOUNT") String account;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "key-create", account);
+            Create() {
+                super("key-create");
+            }
+
+            @Override
+            String arg() {
+                return account;
             }
         }
 
         @Command(name = "rotate", description = "Issue a new key for the same account and revoke this one.")
-        static final class Rotate implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Rotate extends AdminCall {
             @Parameters(paramLabel = "ACCESS_KEY_ID") String key;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "key-rotate", key);
+            Rotate() {
+                super("key-rotate");
+            }
+
+            @Override
+            String arg() {
+                return key;
             }
         }
 
         @Command(name = "revoke", description = "Revoke an access key.")
-        static final class Revoke implements Callable<Integer> {
-            @Mixin DataDirOption dataDir;
+        static final class Revoke extends AdminCall {
             @Parameters(paramLabel = "ACCESS_KEY_ID") String key;
 
-            public Integer call() throws Exception {
-                return execute(dataDir.get(), "key-revoke", key);
+            Revoke() {
+                super("key-revoke");
+            }
+
+            @Override
+            String arg() {
+                return key;
             }
         }
     }

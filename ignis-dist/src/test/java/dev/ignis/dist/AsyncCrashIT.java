@@ -37,8 +37,8 @@ class AsyncCrashIT {
             key = config.createAccount("alice");
         }
         Set<String> accepted = new HashSet<>();
-        Process server = startServer();
-        int port = port(server);
+        ChildServer server = ChildServer.start(dir);
+        int port = server.port();
         try (var lambda = TestPlatform.client(port, key.accessKeyId(), key.secretAccessKey())) {
             lambda.createFunction(b -> b.functionName("worker").runtime("python3.11").handler("sleep.handler").role(TestPlatform.ROLE)
                     .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("python-handlers")))));
@@ -58,11 +58,11 @@ class AsyncCrashIT {
             System.out.println("async crash test, at kill -9: " + atKill);
             assertThat(atKill.get("depth").asInt()).as("killed while events were still queued").isPositive();
         } finally {
-            server.destroyForcibly().waitFor();
+            server.kill();
         }
-        Process again = startServer();
+        ChildServer again = ChildServer.start(dir);
         try {
-            int port2 = port(again);
+            int port2 = again.port();
             Instant deadline = Instant.now().plus(Duration.ofSeconds(180));
             JsonNode stats = stats(port2);
             while (stats.get("depth").asInt() > 0 && Instant.now().isBefore(deadline)) {
@@ -74,7 +74,7 @@ class AsyncCrashIT {
             assertThat(stats.get("succeeded").asLong()).isEqualTo(EVENTS);
             assertThat(stats.get("deadLettered").asLong()).isZero();
         } finally {
-            again.destroyForcibly().waitFor();
+            again.kill();
         }
         // every accepted request id reached a REPORT line (ran to completion) at least once
         Set<String> completed = new HashSet<>();
@@ -99,32 +99,5 @@ class AsyncCrashIT {
                     HttpResponse.BodyHandlers.ofString());
             return Json.mapper().readTree(r.body());
         }
-    }
-
-    private Process startServer() throws Exception {
-        Files.deleteIfExists(dir.resolve("server.json"));
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.ignis.dist.Main", "serve", "--data-dir", dir.toString(), "--port", "0",
-                "--runtime-home", TestPlatform.RUNTIME_HOME.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server.log").toFile())).start();
-    }
-
-    private int port(Process server) throws Exception {
-        Path file = dir.resolve("server.json");
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
-        while (Instant.now().isBefore(deadline)) {
-            if (!server.isAlive()) {
-                throw new AssertionError("server exited: " + Files.readString(dir.resolve("server.log")));
-            }
-            if (Files.exists(file)) {
-                var json = Json.mapper().readTree(file.toFile());
-                if (json.get("pid").asLong() == server.pid()) {
-                    return json.get("port").asInt();
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("server did not start: " + Files.readString(dir.resolve("server.log")));
     }
 }

@@ -3,43 +3,22 @@ package dev.ignis.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ignis.config.ConfigStore;
 import dev.ignis.testfunctions.TestFunctions;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvocationType;
 import software.amazon.awssdk.services.lambda.model.RequestTooLargeException;
 import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
 
 /** Event invokes and event-invoke configs through the AWS SDK against a real platform. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AsyncIT {
-    @TempDir static Path dir;
-    Platform platform;
-    LambdaClient lambda;
-    ConfigStore.IssuedKey key;
-
+class AsyncIT extends PlatformTestBase {
     @BeforeAll
-    void start() {
-        platform = TestPlatform.start(dir);
-        key = platform.config().createAccount("alice");
-        lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
+    void setUp() {
         lambda.createFunction(b -> b.functionName("target").runtime("python3.11").handler("echo.handler").role(TestPlatform.ROLE)
                 .timeout(30).code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("python-handlers")))));
-    }
-
-    @AfterAll
-    void stop() {
-        lambda.close();
-        platform.close();
     }
 
     @Test

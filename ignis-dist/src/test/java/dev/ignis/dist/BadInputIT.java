@@ -3,18 +3,14 @@ package dev.ignis.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ignis.config.ConfigStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.CreateFunctionRequest;
@@ -25,26 +21,11 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * Every bad input gets an AWS-shaped error and changes nothing: the journal's applied index and
  * the code store are the same before and after, and the server still answers.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class BadInputIT {
-    @TempDir static Path dir;
-    Platform platform;
-    LambdaClient lambda;
-    ConfigStore.IssuedKey key;
-
+class BadInputIT extends PlatformTestBase {
     @BeforeAll
-    void start() {
-        platform = TestPlatform.start(dir);
-        key = platform.config().createAccount("alice");
-        lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
+    void setUp() {
         lambda.createFunction(b -> good(b, "existing"));
         lambda.publishVersion(b -> b.functionName("existing"));
-    }
-
-    @AfterAll
-    void stop() {
-        lambda.close();
-        platform.close();
     }
 
     static CreateFunctionRequest.Builder good(CreateFunctionRequest.Builder b, String name) {

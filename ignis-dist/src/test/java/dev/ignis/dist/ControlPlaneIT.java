@@ -3,22 +3,15 @@ package dev.ignis.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ignis.config.ConfigStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.CreateFunctionResponse;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
@@ -30,25 +23,7 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
 import software.amazon.awssdk.services.lambda.model.State;
 
 /** Every control-plane operation through the real AWS SDK for Java v2 against a real platform. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ControlPlaneIT {
-    @TempDir static Path dir;
-    Platform platform;
-    LambdaClient lambda;
-    ConfigStore.IssuedKey key;
-
-    @BeforeAll
-    void start() {
-        platform = TestPlatform.start(dir);
-        key = platform.config().createAccount("alice");
-        lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
-    }
-
-    @AfterAll
-    void stop() {
-        lambda.close();
-        platform.close();
-    }
+class ControlPlaneIT extends PlatformTestBase {
 
     CreateFunctionResponse create(String name, String body, boolean publish) {
         return lambda.createFunction(b -> b.functionName(name).runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)

@@ -8,7 +8,6 @@ import dev.ignis.common.Json;
 import dev.ignis.config.ConfigStore;
 import dev.ignis.testfunctions.TestFunctions;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -16,40 +15,17 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.InvocationType;
 import software.amazon.awssdk.services.lambda.model.InvokeResponse;
 import software.amazon.awssdk.services.lambda.model.LogType;
 import software.amazon.awssdk.services.lambda.model.TooManyRequestsException;
 
 /** The synchronous invoke path through the AWS SDK, for every runtime, with the failures AWS reports. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InvokeIT {
-    @TempDir static Path dir;
-    Platform platform;
-    LambdaClient lambda;
-    ConfigStore.IssuedKey key;
-
-    @BeforeAll
-    void start() {
-        platform = TestPlatform.start(dir);
-        key = platform.config().createAccount("alice");
-        lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
-    }
-
-    @AfterAll
-    void stop() {
-        lambda.close();
-        platform.close();
-    }
+class InvokeIT extends PlatformTestBase {
 
     void deploy(String name, String runtime, String zip, String handler, int timeout, int memory) {
         deploy(name, runtime, TestFunctions.zip(zip), handler, timeout, memory);

@@ -2,12 +2,8 @@ package dev.ignis.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ignis.common.Json;
 import dev.ignis.runtimes.RuntimeCatalog;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -73,45 +69,18 @@ class RestartIT {
             key = config.createAccount("alice");
         }
         Map<String, Object> before;
-        Process server = startServer();
-        try (var lambda = TestPlatform.client(port(server), key.accessKeyId(), key.secretAccessKey())) {
+        ChildServer server = ChildServer.start(dir);
+        try (var lambda = TestPlatform.client(server.port(), key.accessKeyId(), key.secretAccessKey())) {
             populate(lambda);
             before = observe(lambda);
         } finally {
-            server.destroyForcibly().waitFor();
+            server.kill();
         }
-        Process again = startServer();
-        try (var lambda = TestPlatform.client(port(again), key.accessKeyId(), key.secretAccessKey())) {
+        ChildServer again = ChildServer.start(dir);
+        try (var lambda = TestPlatform.client(again.port(), key.accessKeyId(), key.secretAccessKey())) {
             assertThat(observe(lambda)).isEqualTo(before);
         } finally {
-            again.destroyForcibly().waitFor();
+            again.kill();
         }
-    }
-
-    private Process startServer() throws Exception {
-        Files.deleteIfExists(dir.resolve("server.json"));
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.ignis.dist.Main", "serve", "--data-dir", dir.toString(), "--port", "0",
-                "--runtime-home", TestPlatform.RUNTIME_HOME.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
-    }
-
-    private int port(Process server) throws Exception {
-        Path file = dir.resolve("server.json");
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
-        while (Instant.now().isBefore(deadline)) {
-            if (!server.isAlive()) {
-                throw new AssertionError("server exited: " + Files.readString(dir.resolve("server.log")));
-            }
-            if (Files.exists(file)) {
-                var json = Json.mapper().readTree(file.toFile());
-                if (json.get("pid").asLong() == server.pid()) {
-                    return json.get("port").asInt();
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("server did not start: " + Files.readString(dir.resolve("server.log")));
     }
 }
