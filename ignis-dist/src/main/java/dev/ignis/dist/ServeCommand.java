@@ -40,10 +40,19 @@ final class ServeCommand implements Callable<Integer> {
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
                 runtimeHome != null ? runtimeHome.toAbsolutePath() : data);
-        Platform platform = Platform.start(cfg);
+        DataDirLock lock = DataDirLock.acquire(data);
+        Platform platform;
+        try {
+            platform = Platform.start(cfg);
+        } catch (RuntimeException e) {
+            lock.close();
+            System.err.println("ignis: cannot start: " + e.getMessage());
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             platform.close();
+            lock.close();
             stopped.countDown();
         }));
         writeServerFile(data, h, platform.port());

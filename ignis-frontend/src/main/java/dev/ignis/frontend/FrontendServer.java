@@ -25,6 +25,10 @@ public final class FrontendServer implements AutoCloseable {
                 .routing(r -> r.any((req, res) -> serve(api, req, res)))
                 .build()
                 .start();
+        if (!server.isRunning() || server.port() <= 0) {
+            server.stop();
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + " (in use, or not an address of this host)");
+        }
     }
 
     public int port() {
