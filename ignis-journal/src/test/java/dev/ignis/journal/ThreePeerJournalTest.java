@@ -19,7 +19,7 @@ class ThreePeerJournalTest {
 
     @TempDir Path dir;
 
-    static final Duration WAIT = Duration.ofSeconds(15);
+    static final Duration WAIT = Duration.ofSeconds(60);
 
     @Test
     void replicatesRejectsFollowerAppendsFailsOverAndCatchesUp() throws Exception {
