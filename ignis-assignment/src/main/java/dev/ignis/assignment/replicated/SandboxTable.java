@@ -41,13 +41,15 @@ public final class SandboxTable {
     public enum State { CREATING, IDLE, BUSY, RETIRED }
 
     /**
-     * One sandbox. {@code leaseId} is the current lease while BUSY, else 0; {@code workerSandboxId} is
-     * null until the worker created it; {@code since} is when it entered its state (keep-alive uses it).
+     * One sandbox. {@code leaseId} is the current lease while BUSY, else 0; {@code lastLeaseId} the
+     * latest lease it had; {@code workerSandboxId} is null until the worker created it; {@code since}
+     * is when it entered its state (keep-alive uses it).
      */
     public record Sandbox(String sandboxId, SandboxKey key, String workerId, int memoryMb, State state,
-                          String workerSandboxId, long leaseId, Instant since, String retiredReason) {
+                          String workerSandboxId, long leaseId, long lastLeaseId, Instant since, String retiredReason) {
         Sandbox with(State newState, long newLease, Instant at, String reason) {
-            return new Sandbox(sandboxId, key, workerId, memoryMb, newState, workerSandboxId, newLease, at, reason);
+            return new Sandbox(sandboxId, key, workerId, memoryMb, newState, workerSandboxId, newLease,
+                    Math.max(lastLeaseId, newLease), at, reason);
         }
     }
 
@@ -76,21 +78,27 @@ public final class SandboxTable {
         this.counts = counts;
     }
 
-    /** The table after {@code r}; {@code this} (with {@code ignored} + 1) when {@code r} does not apply. */
+    /**
+     * The table after {@code r}; the same sandboxes (with {@code ignored} + 1) when {@code r} does not
+     * fit: replaying any record a second time, at any later point, changes no sandbox.
+     */
     public SandboxTable replay(SandboxRecord r) {
         Objects.requireNonNull(r, "record");
         final Sandbox s = sandboxes.get(r.sandboxId());
         return switch (r) {
             case SandboxRequested q -> s != null ? ignored(0)
-                    : put(new Sandbox(q.sandboxId(), q.key(), q.workerId(), q.memoryMb(), State.CREATING, null, 0, q.at(), null),
+                    : put(new Sandbox(q.sandboxId(), q.key(), q.workerId(), q.memoryMb(), State.CREATING, null, 0, 0, q.at(), null),
                     null, 0, bump(1, 0, 0, 0, 0, 0));
             case SandboxCreated c -> s == null || s.state() != State.CREATING ? ignored(0)
                     : put(new Sandbox(s.sandboxId(), s.key(), s.workerId(), s.memoryMb(), State.IDLE, c.workerSandboxId(), 0,
-                    c.at(), null), s, 0, bump(0, 1, 0, 0, 0, 0));
+                    0, c.at(), null), s, 0, bump(0, 1, 0, 0, 0, 0));
             case SandboxCreateFailed f -> s == null || s.state() != State.CREATING ? ignored(0)
                     : put(s.with(State.RETIRED, 0, f.at(), "create failed: " + f.reason()), s, 0, bump(0, 0, 1, 0, 0, 0));
             // Lease ids are remembered even when the record is ignored, so a leader never reuses one.
-            case Leased l -> s == null || s.state() != State.IDLE ? ignored(l.leaseId())
+            // Only an idle sandbox, and only with a lease id larger than any record ever carried (the
+            // leader allocates them in increasing order): an old Leased replayed later, even one that
+            // was ignored the first time, can never lease a sandbox that went idle since.
+            case Leased l -> s == null || s.state() != State.IDLE || l.leaseId() <= maxLeaseId ? ignored(l.leaseId())
                     : put(s.with(State.BUSY, l.leaseId(), l.at(), null), s, l.leaseId(), bump(0, 0, 0, 1, 0, 0));
             case Released rel -> s == null || s.state() != State.BUSY || s.leaseId() != rel.leaseId() ? ignored(0)
                     : rel.reusable()
@@ -195,7 +203,7 @@ public final class SandboxTable {
         return sandboxes.values().stream().filter(s -> s.state() == state).count();
     }
 
-    /** The largest lease id any record carried; a leader hands out only larger ones. */
+    /** The largest lease id any Leased record carried; only a Leased with a larger one can take effect. */
     public long maxLeaseId() {
         return maxLeaseId;
     }
