@@ -66,6 +66,8 @@ import org.slf4j.LoggerFactory;
 public final class ReplicatedAssignment implements Assignment {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicatedAssignment.class);
     private static final long AWAIT_SECONDS = 30;
+    /** Lambda's longest timeout (900 s) plus a margin: no live invoke holds a lease longer. */
+    public static final Duration DEFAULT_MAX_LEASE = Duration.ofSeconds(960);
 
     private final Journal journal;
     private final SandboxStateMachine sm;
@@ -73,6 +75,7 @@ public final class ReplicatedAssignment implements Assignment {
     private final Function<String, Worker> workers;
     private final Clock clock;
     private final Duration keepAlive;
+    private final Duration maxLease;
     private final Supplier<Optional<String>> leaderHint;
     private final ExecutorService events;
     private final ScheduledExecutorService ticker;
@@ -94,24 +97,29 @@ public final class ReplicatedAssignment implements Assignment {
      * @param workers   worker by id (null when unknown): leases of sandboxes created under another leader
      *                  need it; sandboxes on unknown workers are not leased
      * @param keepAlive idle sandboxes older than this are retired (by the leader)
+     * @param maxLease  a lease held longer than this is presumed orphaned (its acquirer died with a leader
+     *                  before learning it had it) and its sandbox is retired; must exceed the longest invoke
      * @param maxConcurrentCreates how many sandboxes this member may be creating at once
      */
     public ReplicatedAssignment(Journal journal, SandboxStateMachine sm, InMemoryAssignment.Placement placement,
-                                Function<String, Worker> workers, Clock clock, Duration keepAlive, int maxConcurrentCreates) {
+                                Function<String, Worker> workers, Clock clock, Duration keepAlive, Duration maxLease,
+                                int maxConcurrentCreates) {
         this.journal = Objects.requireNonNull(journal, "journal");
         this.sm = Objects.requireNonNull(sm, "sm");
         this.placement = Objects.requireNonNull(placement, "placement");
         this.workers = Objects.requireNonNull(workers, "workers");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.keepAlive = Objects.requireNonNull(keepAlive, "keepAlive");
-        if (keepAlive.isNegative() || keepAlive.isZero() || maxConcurrentCreates < 1) {
-            throw new IllegalArgumentException("keepAlive must be positive and maxConcurrentCreates >= 1");
+        this.maxLease = Objects.requireNonNull(maxLease, "maxLease");
+        if (keepAlive.isNegative() || keepAlive.isZero() || maxLease.isNegative() || maxLease.isZero()
+                || maxConcurrentCreates < 1) {
+            throw new IllegalArgumentException("keepAlive and maxLease must be positive, maxConcurrentCreates >= 1");
         }
         this.creations = new Semaphore(maxConcurrentCreates, true);
         this.leaderHint = journal instanceof RatisJournal r ? r::leaderId : Optional::empty;
         this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("assignment-events").daemon().factory());
         this.ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("assignment-ticker").daemon().factory());
-        long period = Math.max(100, Math.min(keepAlive.toMillis() / 4, 10_000));
+        long period = Math.max(100, Math.min(Math.min(keepAlive.toMillis(), maxLease.toMillis()) / 4, 10_000));
         ticker.scheduleWithFixedDelay(() -> post(this::sweep), period, period, TimeUnit.MILLISECONDS);
         sm.onLeaderChange(isLeader -> post(() -> leaderChanged(isLeader)));
         if (sm.leader()) {
@@ -119,10 +127,14 @@ public final class ReplicatedAssignment implements Assignment {
         }
     }
 
-    /** As above, with at most 2 × cores concurrent creations (as {@link InMemoryAssignment}). */
+    /**
+     * As above, with {@link #DEFAULT_MAX_LEASE} and at most 2 × cores concurrent creations (as
+     * {@link InMemoryAssignment}).
+     */
     public ReplicatedAssignment(Journal journal, SandboxStateMachine sm, InMemoryAssignment.Placement placement,
                                 Function<String, Worker> workers, Clock clock, Duration keepAlive) {
-        this(journal, sm, placement, workers, clock, keepAlive, Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
+        this(journal, sm, placement, workers, clock, keepAlive, DEFAULT_MAX_LEASE,
+                Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
     }
 
     /** This member's read-only replica of the table (current on the leader, a heartbeat behind on followers). */
@@ -130,9 +142,14 @@ public final class ReplicatedAssignment implements Assignment {
         return sm.table();
     }
 
-    /** Whether this member leads its partition (only the leader acquires and releases). */
+    /**
+     * Whether this member leads its partition and is ready (its table holds every committed record):
+     * only then does it acquire and release.
+     */
     public boolean isLeader() {
-        return journal.isLeader();
+        // sm.leader() turns true on "leader ready" (its first entry of the term applied); before that a
+        // fresh leader's table may lack records committed by its predecessor.
+        return journal.isLeader() && sm.leader();
     }
 
     /**
@@ -223,7 +240,7 @@ public final class ReplicatedAssignment implements Assignment {
         Objects.requireNonNull(staleKeys, "staleKeys");
         await(onEvents(() -> {
             stale = staleKeys;
-            return journal.isLeader() ? retireIdle(s -> staleKeys.test(s.key()), "stale revision")
+            return isLeader() ? retireIdle(s -> staleKeys.test(s.key()), "stale revision")
                     : CompletableFuture.completedFuture(null);
         }));
     }
@@ -324,9 +341,27 @@ public final class ReplicatedAssignment implements Assignment {
     }
 
     private void sweep() {
-        if (journal.isLeader()) {
-            Instant cutoff = clock.instant().minus(keepAlive);
-            retireIdle(s -> s.since().isBefore(cutoff), "keep-alive");
+        if (!isLeader()) {
+            return;
+        }
+        Instant now = clock.instant();
+        Instant cutoff = now.minus(keepAlive);
+        retireIdle(s -> s.since().isBefore(cutoff), "keep-alive");
+        // Orphaned leases: an acquire whose Leased committed while its leader died never reached its
+        // caller, so nobody will release it. Retire (not reuse) the sandbox: if the holder is in fact
+        // alive past every timeout, retiring is the safe side.
+        Instant leaseCutoff = now.minus(maxLease);
+        for (Sandbox s : sm.table().sandboxes()) {
+            if (s.state() == State.BUSY && s.since().isBefore(leaseCutoff) && reserved.add(s.sandboxId())) {
+                append(new Retired(s.sandboxId(), "lease " + s.leaseId() + " held longer than " + maxLease, now))
+                        .whenCompleteAsync((i, e) -> {
+                            reserved.remove(s.sandboxId());
+                            Worker w = workers.apply(s.workerId());
+                            if (e == null && w != null) {
+                                Thread.ofVirtual().start(() -> retireOnWorker(w, s.workerSandboxId()));
+                            }
+                        }, events);
+            }
         }
     }
 
@@ -374,7 +409,7 @@ public final class ReplicatedAssignment implements Assignment {
     }
 
     private void requireLeader() {
-        if (!journal.isLeader()) {
+        if (!isLeader()) {
             throw new NotLeaderException(leaderHint.get().orElse(null));
         }
     }
