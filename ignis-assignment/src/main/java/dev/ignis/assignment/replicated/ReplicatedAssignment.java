@@ -158,10 +158,22 @@ public final class ReplicatedAssignment implements Assignment {
      */
     @Override
     public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec) {
+        return acquire(key, spec, null);
+    }
+
+    /**
+     * As {@link #acquire(SandboxKey, Supplier)}, idempotent per {@code requestId}: when an earlier
+     * attempt with the same id got its lease committed but the answer was lost (its leader died), this
+     * call returns that same lease instead of leaving it orphaned. The caller must not run two attempts
+     * with one id at the same time: whoever holds the id holds the lease.
+     *
+     * @param requestId unique per invoke (e.g. the invoke's request id), or null
+     */
+    public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec, String requestId) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(spec, "spec");
         requireLeader();
-        Lease lease = await(onEvents(() -> leaseIdle(key)));
+        Lease lease = await(onEvents(() -> leaseIdle(key, requestId)));
         if (lease != null) {
             warm.incrementAndGet();
             return lease;
@@ -170,7 +182,7 @@ public final class ReplicatedAssignment implements Assignment {
         String sandboxId = null;
         try {
             // A sandbox may have become idle while we waited for a creation slot: take it instead.
-            lease = await(onEvents(() -> leaseIdle(key)));
+            lease = await(onEvents(() -> leaseIdle(key, requestId)));
             if (lease != null) {
                 warm.incrementAndGet();
                 return lease;
@@ -200,7 +212,7 @@ public final class ReplicatedAssignment implements Assignment {
                     : Duration.ofNanos(System.nanoTime() - start);
             // If this fails (leadership lost) the worker's sandbox is kept: the table may well record it
             // (the append can commit after all); retiring it could leave an idle entry with no sandbox.
-            lease = await(onEvents(() -> created(id, key, worker, handle, init)));
+            lease = await(onEvents(() -> created(id, key, worker, handle, init, requestId)));
             cold.incrementAndGet();
             return lease;
         } finally {
@@ -271,8 +283,14 @@ public final class ReplicatedAssignment implements Assignment {
 
     // ---- event thread ------------------------------------------------------------------------
 
-    private CompletableFuture<Lease> leaseIdle(SandboxKey key) {
+    private CompletableFuture<Lease> leaseIdle(SandboxKey key, String requestId) {
         requireLeader();
+        if (requestId != null) {
+            Optional<Sandbox> held = sm.table().requestHolder(requestId);
+            if (held.isPresent()) {
+                return CompletableFuture.completedFuture(adopt(held.get(), key));
+            }
+        }
         for (Sandbox s : sm.table().idle(key)) {
             if (reserved.contains(s.sandboxId())) {
                 continue;
@@ -281,28 +299,43 @@ public final class ReplicatedAssignment implements Assignment {
             if (w == null) {
                 continue; // a worker this member cannot reach; leasing would strand the lease
             }
-            return appendLease(s.sandboxId(), key, w, null);
+            return appendLease(s.sandboxId(), key, w, null, requestId);
         }
         return CompletableFuture.completedFuture(null);
     }
 
+    /** A retried acquire whose first attempt's lease committed: hand over that lease. */
+    private Lease adopt(Sandbox s, SandboxKey key) {
+        if (!s.key().equals(key)) {
+            throw new IllegalArgumentException("request " + s.requestId() + " already holds a lease for " + s.key()
+                    + ", not " + key);
+        }
+        Worker w = workers.apply(s.workerId());
+        if (w == null) {
+            throw new IllegalStateException("request " + s.requestId() + " holds a sandbox on unknown worker " + s.workerId());
+        }
+        return new Lease(s.leaseId(), s.workerSandboxId(), w, key, null);
+    }
+
     /** Records a fresh sandbox, then leases it to its creator (in that order: Leased applies only to idle ones). */
-    private CompletableFuture<Lease> created(String id, SandboxKey key, Worker w, SandboxHandle h, Duration init) {
+    private CompletableFuture<Lease> created(String id, SandboxKey key, Worker w, SandboxHandle h, Duration init,
+                                             String requestId) {
         reserved.add(id); // idle once SandboxCreated commits, but it is ours
         return append(new SandboxCreated(id, h.sandboxId(), clock.instant())).handleAsync((i, e) -> {
             if (e != null) {
                 reserved.remove(id);
                 throw e instanceof CompletionException ce ? ce : new CompletionException(e);
             }
-            return appendLease(id, key, w, init); // still reserved: no warm acquire can slip in between
+            return appendLease(id, key, w, init, requestId); // still reserved: no warm acquire can slip in between
         }, events).thenCompose(f -> f);
     }
 
-    private CompletableFuture<Lease> appendLease(String sandboxId, SandboxKey key, Worker w, Duration init) {
+    private CompletableFuture<Lease> appendLease(String sandboxId, SandboxKey key, Worker w, Duration init,
+                                                 String requestId) {
         final long leaseId = Math.max(lastLeaseId, sm.table().maxLeaseId()) + 1;
         lastLeaseId = leaseId;
         reserved.add(sandboxId);
-        return append(new Leased(sandboxId, leaseId, clock.instant())).handleAsync((index, error) -> {
+        return append(new Leased(sandboxId, leaseId, requestId, clock.instant())).handleAsync((index, error) -> {
             reserved.remove(sandboxId);
             if (error != null) {
                 throw error instanceof CompletionException ce ? ce : new CompletionException(error);

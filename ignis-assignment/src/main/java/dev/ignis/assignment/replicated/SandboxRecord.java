@@ -74,11 +74,20 @@ public sealed interface SandboxRecord {
         }
     }
 
-    /** An idle sandbox is leased to one invoke; applies only while the sandbox is idle. */
-    record Leased(String sandboxId, long leaseId, Instant at) implements SandboxRecord {
+    /**
+     * An idle sandbox is leased to one invoke; applies only while the sandbox is idle, with a lease id
+     * larger than any before, and when no current lease carries the same request id.
+     *
+     * @param requestId the acquirer's id for this acquire (null if it gave none): a retry of the same
+     *                  acquire at a new leader adopts this lease instead of orphaning it
+     */
+    record Leased(String sandboxId, long leaseId, String requestId, Instant at) implements SandboxRecord {
         public Leased {
             requireId(sandboxId, "sandboxId");
             requireLease(leaseId);
+            if (requestId != null) {
+                requireId(requestId, "requestId");
+            }
             Objects.requireNonNull(at, "at");
         }
     }

@@ -41,15 +41,21 @@ public final class SandboxTable {
     public enum State { CREATING, IDLE, BUSY, RETIRED }
 
     /**
-     * One sandbox. {@code leaseId} is the current lease while BUSY, else 0; {@code lastLeaseId} the
-     * latest lease it had; {@code workerSandboxId} is null until the worker created it; {@code since}
-     * is when it entered its state (keep-alive uses it).
+     * One sandbox. {@code leaseId} is the current lease while BUSY, else 0, and {@code requestId} the
+     * acquirer's request id for it (or null); {@code lastLeaseId} the latest lease it had;
+     * {@code workerSandboxId} is null until the worker created it; {@code since} is when it entered its
+     * state (keep-alive and the orphaned-lease reclaim use it).
      */
     public record Sandbox(String sandboxId, SandboxKey key, String workerId, int memoryMb, State state,
-                          String workerSandboxId, long leaseId, long lastLeaseId, Instant since, String retiredReason) {
-        Sandbox with(State newState, long newLease, Instant at, String reason) {
-            return new Sandbox(sandboxId, key, workerId, memoryMb, newState, workerSandboxId, newLease,
+                          String workerSandboxId, long leaseId, String requestId, long lastLeaseId, Instant since,
+                          String retiredReason) {
+        Sandbox with(State newState, long newLease, String newRequest, Instant at, String reason) {
+            return new Sandbox(sandboxId, key, workerId, memoryMb, newState, workerSandboxId, newLease, newRequest,
                     Math.max(lastLeaseId, newLease), at, reason);
+        }
+
+        Sandbox with(State newState, Instant at, String reason) {
+            return with(newState, 0, null, at, reason);
         }
     }
 
@@ -59,21 +65,24 @@ public final class SandboxTable {
         static final Counts ZERO = new Counts(0, 0, 0, 0, 0, 0, 0);
     }
 
-    public static final SandboxTable EMPTY = new SandboxTable(Map.of(), Map.of(), Map.of(), 0, Counts.ZERO);
+    public static final SandboxTable EMPTY = new SandboxTable(Map.of(), Map.of(), Map.of(), Map.of(), 0, Counts.ZERO);
 
     private final Map<String, Sandbox> sandboxes;
     /** Ids of IDLE sandboxes per key; derived from {@link #sandboxes}, kept for the warm path. */
     private final Map<SandboxKey, Set<String>> idle;
     /** Current leases: lease id → sandbox id (exactly the BUSY sandboxes). */
     private final Map<Long, String> leases;
+    /** Request ids of current leases → sandbox id. */
+    private final Map<String, String> requests;
     private final long maxLeaseId;
     private final Counts counts;
 
     private SandboxTable(Map<String, Sandbox> sandboxes, Map<SandboxKey, Set<String>> idle, Map<Long, String> leases,
-                         long maxLeaseId, Counts counts) {
+                         Map<String, String> requests, long maxLeaseId, Counts counts) {
         this.sandboxes = sandboxes;
         this.idle = idle;
         this.leases = leases;
+        this.requests = requests;
         this.maxLeaseId = maxLeaseId;
         this.counts = counts;
     }
@@ -87,27 +96,29 @@ public final class SandboxTable {
         final Sandbox s = sandboxes.get(r.sandboxId());
         return switch (r) {
             case SandboxRequested q -> s != null ? ignored(0)
-                    : put(new Sandbox(q.sandboxId(), q.key(), q.workerId(), q.memoryMb(), State.CREATING, null, 0, 0, q.at(), null),
+                    : put(new Sandbox(q.sandboxId(), q.key(), q.workerId(), q.memoryMb(), State.CREATING, null, 0, null, 0, q.at(), null),
                     null, 0, bump(1, 0, 0, 0, 0, 0));
             case SandboxCreated c -> s == null || s.state() != State.CREATING ? ignored(0)
                     : put(new Sandbox(s.sandboxId(), s.key(), s.workerId(), s.memoryMb(), State.IDLE, c.workerSandboxId(), 0,
-                    0, c.at(), null), s, 0, bump(0, 1, 0, 0, 0, 0));
+                    null, 0, c.at(), null), s, 0, bump(0, 1, 0, 0, 0, 0));
             case SandboxCreateFailed f -> s == null || s.state() != State.CREATING ? ignored(0)
-                    : put(s.with(State.RETIRED, 0, f.at(), "create failed: " + f.reason()), s, 0, bump(0, 0, 1, 0, 0, 0));
+                    : put(s.with(State.RETIRED, f.at(), "create failed: " + f.reason()), s, 0, bump(0, 0, 1, 0, 0, 0));
             // Lease ids are remembered even when the record is ignored, so a leader never reuses one.
             // Only an idle sandbox, and only with a lease id larger than any record ever carried (the
             // leader allocates them in increasing order): an old Leased replayed later, even one that
             // was ignored the first time, can never lease a sandbox that went idle since.
-            case Leased l -> s == null || s.state() != State.IDLE || l.leaseId() <= maxLeaseId ? ignored(l.leaseId())
-                    : put(s.with(State.BUSY, l.leaseId(), l.at(), null), s, l.leaseId(), bump(0, 0, 0, 1, 0, 0));
+            // One request holds at most one lease at a time, so a retried acquire can adopt it.
+            case Leased l -> s == null || s.state() != State.IDLE || l.leaseId() <= maxLeaseId
+                    || (l.requestId() != null && requests.containsKey(l.requestId())) ? ignored(l.leaseId())
+                    : put(s.with(State.BUSY, l.leaseId(), l.requestId(), l.at(), null), s, l.leaseId(), bump(0, 0, 0, 1, 0, 0));
             case Released rel -> s == null || s.state() != State.BUSY || s.leaseId() != rel.leaseId() ? ignored(0)
                     : rel.reusable()
-                    ? put(s.with(State.IDLE, 0, rel.at(), null), s, 0, bump(0, 0, 0, 0, 1, 0))
-                    : put(s.with(State.RETIRED, 0, rel.at(), "not reusable after lease " + rel.leaseId()), s, 0,
+                    ? put(s.with(State.IDLE, rel.at(), null), s, 0, bump(0, 0, 0, 0, 1, 0))
+                    : put(s.with(State.RETIRED, rel.at(), "not reusable after lease " + rel.leaseId()), s, 0,
                     bump(0, 0, 0, 0, 1, 1));
             // A sandbox that never got created has nothing to retire on a worker but is still retired (final).
             case Retired t -> s == null || s.state() == State.RETIRED ? ignored(0)
-                    : put(s.with(State.RETIRED, 0, t.at(), t.reason()), s, 0, bump(0, 0, 0, 0, 0, 1));
+                    : put(s.with(State.RETIRED, t.at(), t.reason()), s, 0, bump(0, 0, 0, 0, 0, 1));
         };
     }
 
@@ -119,7 +130,7 @@ public final class SandboxTable {
 
     private SandboxTable ignored(long seenLeaseId) {
         Counts c = counts;
-        return new SandboxTable(sandboxes, idle, leases, Math.max(maxLeaseId, seenLeaseId),
+        return new SandboxTable(sandboxes, idle, leases, requests, Math.max(maxLeaseId, seenLeaseId),
                 new Counts(c.requested(), c.created(), c.createFailed(), c.leased(), c.released(), c.retired(), c.ignored() + 1));
     }
 
@@ -157,7 +168,19 @@ public final class SandboxTable {
             }
             newLeases = Collections.unmodifiableMap(newLeases);
         }
-        return new SandboxTable(Collections.unmodifiableMap(all), newIdle, newLeases,
+        Map<String, String> newRequests = requests;
+        String wasRequest = before == null ? null : before.requestId();
+        if (!Objects.equals(wasRequest, after.requestId())) {
+            newRequests = new HashMap<>(requests);
+            if (wasRequest != null) {
+                newRequests.remove(wasRequest);
+            }
+            if (after.requestId() != null) {
+                newRequests.put(after.requestId(), after.sandboxId());
+            }
+            newRequests = Collections.unmodifiableMap(newRequests);
+        }
+        return new SandboxTable(Collections.unmodifiableMap(all), newIdle, newLeases, newRequests,
                 Math.max(maxLeaseId, seenLeaseId), newCounts);
     }
 
@@ -173,6 +196,11 @@ public final class SandboxTable {
     /** The sandbox currently leased to {@code leaseId}, if that lease is current. */
     public Optional<Sandbox> leaseHolder(long leaseId) {
         return Optional.ofNullable(leases.get(leaseId)).map(sandboxes::get);
+    }
+
+    /** The sandbox currently leased to the acquire with this request id, if any. */
+    public Optional<Sandbox> requestHolder(String requestId) {
+        return Optional.ofNullable(requests.get(requestId)).map(sandboxes::get);
     }
 
     /** Idle sandboxes of the key, most recently idle first (so the others age out under keep-alive). */
@@ -239,6 +267,7 @@ public final class SandboxTable {
         Map<String, Sandbox> all = new HashMap<>();
         Map<SandboxKey, Set<String>> idle = new HashMap<>();
         Map<Long, String> leases = new HashMap<>();
+        Map<String, String> requests = new HashMap<>();
         for (Sandbox s : image.sandboxes()) {
             if (s.sandboxId() == null || s.state() == null || s.key() == null || all.put(s.sandboxId(), s) != null) {
                 throw new IllegalArgumentException("sandbox table snapshot has a bad or duplicate sandbox: " + s);
@@ -249,11 +278,14 @@ public final class SandboxTable {
             if (s.state() == State.BUSY && (s.leaseId() <= 0 || leases.put(s.leaseId(), s.sandboxId()) != null)) {
                 throw new IllegalArgumentException("sandbox table snapshot leases lease " + s.leaseId() + " badly or twice");
             }
+            if (s.requestId() != null && (s.state() != State.BUSY || requests.put(s.requestId(), s.sandboxId()) != null)) {
+                throw new IllegalArgumentException("sandbox table snapshot holds request " + s.requestId() + " badly or twice");
+            }
         }
         Map<SandboxKey, Set<String>> frozen = new HashMap<>();
         idle.forEach((k, v) -> frozen.put(k, Collections.unmodifiableSet(v)));
         return new SandboxTable(Collections.unmodifiableMap(all), Collections.unmodifiableMap(frozen),
-                Collections.unmodifiableMap(leases), image.maxLeaseId(), image.counts());
+                Collections.unmodifiableMap(leases), Collections.unmodifiableMap(requests), image.maxLeaseId(), image.counts());
     }
 
     /** Two tables are equal when they hold the same sandboxes in the same states with the same counters. */

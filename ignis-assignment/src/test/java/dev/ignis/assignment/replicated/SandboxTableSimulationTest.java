@@ -138,9 +138,12 @@ class SandboxTableSimulationTest {
             }
             Sandbox s = idle.get(random.nextInt(Math.min(2, idle.size())));
             long leaseId = table.maxLeaseId() + 1;
-            apply(new Leased(s.sandboxId(), leaseId, now));
+            // Request ids from a small pool, so some collide with a lease still held by the same request.
+            String requestId = random.nextBoolean() ? null : "req-" + random.nextInt(40);
+            boolean requestBusy = requestId != null && table.requestHolder(requestId).isPresent();
+            apply(new Leased(s.sandboxId(), leaseId, requestId, now));
             Sandbox after = table.sandbox(s.sandboxId()).orElseThrow();
-            assertThat(after.state()).isEqualTo(State.BUSY);
+            assertThat(after.state()).isEqualTo(requestBusy ? State.IDLE : State.BUSY);
             grantIfCurrent(after, leaseId);
         }
 
@@ -232,7 +235,7 @@ class SandboxTableSimulationTest {
             pick(s -> s.state() != State.IDLE).ifPresent(s -> {
                 Map<String, Sandbox> before = byId(table);
                 long leaseId = table.maxLeaseId() + 1;
-                apply(new Leased(s.sandboxId(), leaseId, now));
+                apply(new Leased(s.sandboxId(), leaseId, null, now));
                 assertThat(byId(table)).isEqualTo(before);
                 assertThat(table.maxLeaseId()).isEqualTo(leaseId); // burnt: never handed out later
             });
@@ -274,6 +277,7 @@ class SandboxTableSimulationTest {
             assertThat(sum).isEqualTo(requested.size());
             // No sandbox leased twice: BUSY ⇔ one current lease, lease ids distinct, matching the index.
             Set<Long> current = new HashSet<>();
+            Set<String> currentRequests = new HashSet<>();
             Map<SandboxKey, Integer> idlePerKey = new HashMap<>();
             for (Sandbox s : all.values()) {
                 if (s.state() == State.BUSY) {
@@ -281,8 +285,13 @@ class SandboxTableSimulationTest {
                     assertThat(current.add(s.leaseId())).as("lease %d current twice", s.leaseId()).isTrue();
                     assertThat(table.leaseHolder(s.leaseId())).get().isEqualTo(s);
                     assertThat(s.leaseId()).isLessThanOrEqualTo(table.maxLeaseId());
+                    if (s.requestId() != null) {
+                        assertThat(currentRequests.add(s.requestId())).as("request %s holds two leases", s.requestId()).isTrue();
+                        assertThat(table.requestHolder(s.requestId())).get().isEqualTo(s);
+                    }
                 } else {
                     assertThat(s.leaseId()).isZero();
+                    assertThat(s.requestId()).isNull();
                 }
                 if (s.state() == State.IDLE) {
                     idlePerKey.merge(s.key(), 1, Integer::sum);
