@@ -202,7 +202,7 @@ public final class ReplicatedAssignment implements Assignment {
                 handle = worker.createSandbox(s);
             } catch (RuntimeException e) {
                 try {
-                    await(onEvents(() -> append(new SandboxCreateFailed(id, String.valueOf(e.getMessage()), clock.instant()))));
+                    await(onEvents(() -> append(new SandboxCreateFailed(id, reason(e), clock.instant()))));
                 } catch (RuntimeException e2) {
                     e.addSuppressed(e2);
                 }
@@ -234,6 +234,11 @@ public final class ReplicatedAssignment implements Assignment {
         boolean retire = await(onEvents(() -> {
             Sandbox s = sm.table().leaseHolder(lease.leaseId()).orElseThrow(() -> new IllegalStateException(
                     "lease " + lease.leaseId() + " is not current (released twice, or its sandbox was retired)"));
+            if (!s.workerSandboxId().equals(lease.sandboxId())) {
+                // A lease of another partition (lease ids are per partition): never release a stranger's sandbox.
+                throw new IllegalArgumentException("lease " + lease.leaseId() + " names sandbox " + lease.sandboxId()
+                        + " but this partition leased " + s.workerSandboxId() + " under that id");
+            }
             boolean reuse = reusable && !stale.test(s.key());
             return append(new Released(s.sandboxId(), lease.leaseId(), reuse, clock.instant())).thenApply(i -> !reuse);
         }));
@@ -454,6 +459,12 @@ public final class ReplicatedAssignment implements Assignment {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting to create a sandbox", e);
         }
+    }
+
+    /** A short reason for the log (worker errors can be long). */
+    private static String reason(Exception e) {
+        String m = e.getClass().getSimpleName() + ": " + e.getMessage();
+        return m.length() > 300 ? m.substring(0, 300) : m;
     }
 
     private static void retireOnWorker(Worker w, String workerSandboxId) {
