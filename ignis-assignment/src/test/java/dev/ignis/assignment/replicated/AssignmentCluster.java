@@ -3,6 +3,7 @@ package dev.ignis.assignment.replicated;
 import dev.ignis.assignment.InMemoryAssignment;
 import dev.ignis.journal.JournalConfig;
 import dev.ignis.journal.RatisJournal;
+import dev.ignis.journal.SmallSegmentJournals;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
 import java.io.IOException;
@@ -29,8 +30,8 @@ import java.util.function.BooleanSupplier;
  */
 final class AssignmentCluster implements AutoCloseable {
 
-    /** Short, so the test sees orphaned leases reclaimed; each test "invoke" holds a lease ~3 ms. */
-    static final Duration MAX_LEASE = Duration.ofSeconds(2);
+    /** Far above any lease these tests hold; the reclaim is tested with a controlled clock elsewhere. */
+    static final Duration MAX_LEASE = Duration.ofMinutes(5);
 
     record Member(String id, RatisJournal journal, SandboxStateMachine sm, ReplicatedAssignment assignment) {}
 
@@ -44,8 +45,16 @@ final class AssignmentCluster implements AutoCloseable {
     private final Path root;
     private final List<Thread> closers = new ArrayList<>();
 
+    /** Tiny log segments, so a snapshot purges the log (see {@code SmallSegmentJournals}). */
+    private final boolean smallSegments;
+
     AssignmentCluster(Path root) {
+        this(root, false);
+    }
+
+    AssignmentCluster(Path root, boolean smallSegments) {
         this.root = root;
+        this.smallSegments = smallSegments;
         for (int i = 1; i <= 3; i++) {
             peers.put("n" + i, new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort()));
         }
@@ -58,7 +67,8 @@ final class AssignmentCluster implements AutoCloseable {
     /** (Re)opens a member on {@code dir} with an empty state machine: it rebuilds from snapshot + log. */
     Member open(String id, Path dir) {
         SandboxStateMachine sm = new SandboxStateMachine();
-        RatisJournal j = RatisJournal.open(new JournalConfig("assignment-test", id, peers, dir).withAutoSnapshotEvery(0), sm);
+        JournalConfig config = new JournalConfig("assignment-test", id, peers, dir).withAutoSnapshotEvery(0);
+        RatisJournal j = smallSegments ? SmallSegmentJournals.open(config, sm) : RatisJournal.open(config, sm);
         ReplicatedAssignment a = new ReplicatedAssignment(j, sm, placement, workersById::get, Clock.systemUTC(),
                 Duration.ofMinutes(10), MAX_LEASE, 4);
         Member m = new Member(id, j, sm, a);

@@ -240,13 +240,16 @@ class ReplicatedAssignmentClusterTest {
 
     @Test
     void replacementMemberWithAnEmptyDirectoryCatchesUpFromSnapshotAndLog() throws Exception {
-        try (AssignmentCluster cluster = new AssignmentCluster(dir)) {
+        try (AssignmentCluster cluster = new AssignmentCluster(dir, true)) {
             cluster.openAll();
             Member leader = cluster.awaitLeader(Duration.ofSeconds(30));
             ReplicatedAssignment a = leader.assignment();
             List<Lease> leases = acquireConcurrently(a, A, SPEC_A, 4);
             leases.subList(0, 3).forEach(l -> a.release(l, true));
             a.release(a.acquire(B, SPEC_B), false);
+            for (int i = 0; i < 30; i++) { // history enough to fill several 4 KB log segments
+                a.release(a.acquire(A, SPEC_A), true);
+            }
             awaitSameTables(cluster);
 
             // Replace a follower: its disk is gone; the leader's log is cut behind a snapshot.
@@ -256,6 +259,10 @@ class ReplicatedAssignmentClusterTest {
             Path fresh = dir.resolve("replacement-" + lost.id());
             long snapshotIndex = leader.journal().snapshot();
             assertThat(snapshotIndex).isPositive();
+            try (var files = java.nio.file.Files.walk(cluster.dir(leader.id()))) {
+                assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_0-")))
+                        .as("leader purged its first log segment behind snapshot %d", snapshotIndex).isEmpty();
+            }
             // More history after the snapshot, so catching up needs snapshot and log.
             a.release(leases.get(3), true);
             Lease again = a.acquire(A, SPEC_A);
@@ -264,6 +271,12 @@ class ReplicatedAssignmentClusterTest {
             Member replacement = cluster.open(lost.id(), fresh);
             await(Duration.ofSeconds(30), () -> replacement.sm().table().equals(leader.sm().table()),
                     "replacement catches up");
+            try (var files = java.nio.file.Files.walk(fresh)) {
+                // Ratis shipped the leader's snapshot (the log behind it was purged) and the table was
+                // rebuilt by SandboxStateMachine.restoreSnapshot, then the log tail replayed.
+                assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.matches("snapshot\\.\\d+_\\d+")))
+                        .as("snapshot installed on the replacement").isNotEmpty();
+            }
             assertThat(replacement.sm().table().idleCount(A)).isEqualTo(3);
             assertThat(replacement.sm().table().busyCount()).isEqualTo(1);
             assertThat(replacement.sm().table().count(State.RETIRED)).isEqualTo(1);

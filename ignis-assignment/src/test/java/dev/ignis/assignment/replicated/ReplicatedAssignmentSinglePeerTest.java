@@ -33,10 +33,12 @@ class ReplicatedAssignmentSinglePeerTest {
     @Test
     void retriedAcquireAdoptsItsCommittedLeaseAndOrphansAreReclaimed() throws Exception {
         CountingFakeWorker worker = new CountingFakeWorker("w1");
+        // Time moves only when the test says so: no lease is "orphaned" by a slow machine.
+        TestClock clock = new TestClock(Instant.parse("2026-11-27T10:00:00Z"));
         SandboxStateMachine sm = new SandboxStateMachine();
         try (RatisJournal journal = RatisJournal.single("assignment-single", dir, sm);
              ReplicatedAssignment a = new ReplicatedAssignment(journal, sm, s -> worker, Map.<String, Worker>of("w1", worker)::get,
-                     Clock.systemUTC(), Duration.ofMinutes(10), Duration.ofMillis(600), 2)) {
+                     clock, Duration.ofMinutes(10), Duration.ofMillis(600), 2)) {
             await(Duration.ofSeconds(10), a::isLeader, "leader ready");
             Lease first = a.acquire(A, SPEC_A, "req-1");
             assertThat(first.cold()).isTrue();
@@ -54,8 +56,11 @@ class ReplicatedAssignmentSinglePeerTest {
             // straight to the journal here, as a dying leader would have left it).
             String sandbox = a.table().idle(A).getFirst().sandboxId();
             long orphanLease = a.table().maxLeaseId() + 1;
-            journal.append(SandboxRecord.encode(new Leased(sandbox, orphanLease, null, Instant.now()))).join();
+            journal.append(SandboxRecord.encode(new Leased(sandbox, orphanLease, null, clock.instant()))).join();
             assertThat(a.table().busyCount()).isEqualTo(1);
+            Thread.sleep(300); // several sweeps: not reclaimed while younger than maxLease
+            assertThat(a.table().sandbox(sandbox).orElseThrow().state()).isEqualTo(State.BUSY);
+            clock.advance(Duration.ofSeconds(1));
             // Reclaimed after maxLease: retired on the table and on the worker, never leased again.
             await(Duration.ofSeconds(10), () -> a.table().sandbox(sandbox).orElseThrow().state() == State.RETIRED,
                     "orphaned lease reclaimed");
@@ -86,6 +91,34 @@ class ReplicatedAssignmentSinglePeerTest {
             try (RatisJournal reopened = RatisJournal.single("assignment-single", dir, sm2)) {
                 await(Duration.ofSeconds(10), () -> sm2.table().equals(before), "table rebuilt from the log");
             }
+        }
+    }
+
+    /** A clock the test moves by hand. */
+    static final class TestClock extends Clock {
+        private volatile Instant now;
+
+        TestClock(Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
         }
     }
 
