@@ -123,6 +123,29 @@ class ReplicatedAssignmentSinglePeerTest {
     }
 
     @Test
+    void aPartitionMemberOpensServesAndReopensWithItsTable() throws Exception {
+        CountingFakeWorker worker = new CountingFakeWorker("w1");
+        Map<String, Worker> workers = Map.of("w1", worker);
+        var config = dev.ignis.journal.JournalConfig.singlePeer(Partitioning.groupName(0), dir);
+        SandboxTable before;
+        try (ReplicatedPartition p = ReplicatedPartition.open(config, s -> worker, workers::get, Clock.systemUTC(),
+                Duration.ofMinutes(5))) {
+            await(Duration.ofSeconds(30), p.assignment()::isLeader, "single member leads");
+            p.assignment().release(p.assignment().acquire(A, SPEC_A), true);
+            before = p.assignment().table();
+            assertThat(before.idleCount(A)).isEqualTo(1);
+        }
+        assertThat(worker.retires.get()).as("closing a member retires nothing").isZero();
+        try (ReplicatedPartition p = ReplicatedPartition.open(dev.ignis.journal.JournalConfig.singlePeer(Partitioning.groupName(0), dir),
+                s -> worker, workers::get, Clock.systemUTC(), Duration.ofMinutes(5))) {
+            await(Duration.ofSeconds(30), p.assignment()::isLeader, "single member leads again");
+            assertThat(p.assignment().table()).isEqualTo(before);
+            assertThat(p.assignment().acquire(A, SPEC_A).cold()).as("the sandbox outlived the restart").isFalse();
+            assertThat(worker.creates.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void badRecordsAreRejectedWithAClearError() {
         assertThatThrownBy(() -> SandboxRecord.decode("{\"t\":\"leased\",\"sandboxId\":\"s\",\"leaseId\":0}".getBytes()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a sandbox record");
