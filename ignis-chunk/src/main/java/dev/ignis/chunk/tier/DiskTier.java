@@ -67,11 +67,21 @@ public final class DiskTier implements ChunkSource {
 
     @Override
     public Optional<byte[]> get(ChunkId id) {
-        if (index.getIfPresent(id) == null) {
+        Integer size = index.getIfPresent(id);
+        if (size == null) {
             return Optional.empty();
         }
-        try {
-            return Optional.of(Files.readAllBytes(pathOf(id)));
+        // the index knows the size: one open, one positional read into an exact array, no fstat or growth
+        try (var ch = java.nio.channels.FileChannel.open(pathOf(id), java.nio.file.StandardOpenOption.READ)) {
+            byte[] out = new byte[size];
+            var buf = java.nio.ByteBuffer.wrap(out);
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, buf.position()) < 0) {
+                    index.invalidate(id);
+                    return Optional.empty();
+                }
+            }
+            return Optional.of(out);
         } catch (NoSuchFileException e) {
             index.invalidate(id);
             return Optional.empty();
