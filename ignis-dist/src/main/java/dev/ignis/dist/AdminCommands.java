@@ -25,7 +25,17 @@ final class AdminCommands {
      * otherwise directly on the data directory, and prints the result as JSON.
      */
     static int execute(Path data, String op, String arg) throws Exception {
-        Object result;
+        try {
+            System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(call(data, op, arg)));
+            return 0;
+        } catch (LambdaException e) {
+            System.err.println("ignis: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** The operation's result as JSON; a refusal is thrown as the server's (or the store's) error. */
+    static JsonNode call(Path data, String op, String arg) throws Exception {
         Path serverFile = data.resolve("server.json");
         JsonNode server = Files.exists(serverFile) ? Json.mapper().readTree(serverFile.toFile()) : null;
         if (server != null && ProcessHandle.of(server.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false)) {
@@ -37,23 +47,18 @@ final class AdminCommands {
                     .build();
             try (var http = HttpClient.newHttpClient()) {
                 var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                JsonNode body = Json.mapper().readTree(response.body());
                 if (response.statusCode() != 200) {
-                    System.err.println("ignis: " + Json.mapper().readTree(response.body()).path("message").asText(response.body()));
-                    return 1;
+                    throw new LambdaException(response.statusCode(), response.headers().firstValue("x-amzn-ErrorType").orElse("Error"),
+                            body.path("message").asText(response.body()));
                 }
-                result = Json.mapper().readTree(response.body());
-            }
-        } else {
-            try (var config = Platform.openConfig(data, RuntimeCatalog.knownAwsRuntimeIds());
-                 var events = Platform.openEvents(data)) {
-                result = Admin.run(config, events, op, arg);
-            } catch (LambdaException e) {
-                System.err.println("ignis: " + e.getMessage());
-                return 1;
+                return body;
             }
         }
-        System.out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        return 0;
+        try (var config = Platform.openConfig(data, RuntimeCatalog.knownAwsRuntimeIds());
+             var events = Platform.openEvents(data)) {
+            return Json.mapper().valueToTree(Admin.run(config, events, op, arg));
+        }
     }
 
     /** One admin operation as a subcommand: the data directory option, an operation name, an optional argument. */

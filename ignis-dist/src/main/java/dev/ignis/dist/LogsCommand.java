@@ -29,15 +29,7 @@ final class LogsCommand implements Callable<Integer> {
     }
 
     private String accountIdOf(String name) throws Exception {
-        var out = new java.io.ByteArrayOutputStream();
-        var saved = System.out;
-        System.setOut(new java.io.PrintStream(out));
-        try {
-            AdminCommands.execute(dataDir.get(), "account-list", "");
-        } finally {
-            System.setOut(saved);
-        }
-        for (var a : dev.ignis.common.Json.mapper().readTree(out.toByteArray())) {
+        for (var a : AdminCommands.call(dataDir.get(), "account-list", "")) {
             if (a.get("name").asText().equals(name)) {
                 return a.get("accountId").asText();
             }

@@ -80,8 +80,7 @@ public final class InvokePath implements LambdaApi.Invoker {
 
     private Execution execute(FunctionName fn, FunctionEntry entry, FunctionConfig version, String qualifier, byte[] payload,
                               String requestId, String clientContext, boolean tail) {
-        int reservedTotal = config.image().functionsOf(fn.accountId())
-                .mapToInt(e -> e.reservedConcurrency() == null ? 0 : e.reservedConcurrency()).sum();
+        int reservedTotal = reservedTotal(fn.accountId());
         String invokedArn = ConfigStore.functionArn(fn.accountId(), fn.name()) + (qualifier == null ? "" : ":" + qualifier);
         var key = new SandboxKey(fn.accountId(), fn.name(), version.version(), version.revisionId());
 
@@ -98,6 +97,27 @@ public final class InvokePath implements LambdaApi.Invoker {
             assignment.release(lease, outcome.sandboxReusable());
             return new Execution(outcome, version.version());
         }
+    }
+
+    /** Reserved concurrency summed per account, computed once per config image rather than on every invoke. */
+    private record ReservedTotals(dev.ignis.config.ConfigImage image, Map<String, Integer> byAccount) {}
+
+    private volatile ReservedTotals reservedTotals;
+
+    private int reservedTotal(String accountId) {
+        var image = config.image();
+        ReservedTotals t = reservedTotals;
+        if (t == null || t.image() != image) {
+            Map<String, Integer> sums = new java.util.HashMap<>();
+            image.functions().values().forEach(e -> {
+                if (e.reservedConcurrency() != null) {
+                    sums.merge(e.latest().accountId(), e.reservedConcurrency(), Integer::sum);
+                }
+            });
+            t = new ReservedTotals(image, sums);
+            reservedTotals = t;
+        }
+        return t.byAccount().getOrDefault(accountId, 0);
     }
 
     private static ApiResponse answer(InvokeOutcome outcome, String executedVersion) {
