@@ -157,6 +157,41 @@ class InvokeIT extends PlatformTestBase {
         assertThat(ok.functionError()).as(ok.payload().asUtf8String()).isNull();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "python3.11, python-handlers, logs.handler",
+            "nodejs20.x, node-cjs, index.logs",
+            "java21, java-handlers, fixtures.LoggingHandler",
+    })
+    void tailLogsInEveryRuntime(String runtime, String zip, String handler) {
+        String name = ("tail-" + runtime).replaceAll("[^a-zA-Z0-9-_]", "-");
+        deploy(name, runtime, zip, handler, 30, 512);
+        var r = lambda.invoke(b -> b.functionName(name).logType(LogType.TAIL).payload(SdkBytes.fromUtf8String("{\"tag\":\"t1\"}")));
+        assertThat(r.functionError()).as(r.payload().asUtf8String()).isNull();
+        String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
+        assertThat(log).contains("START RequestId: " + r.responseMetadata().requestId(), "stdout line", "stderr line",
+                "END RequestId: " + r.responseMetadata().requestId(), "REPORT RequestId: " + r.responseMetadata().requestId(),
+                "Init Duration:");
+    }
+
+    @Test
+    void nodeInitError() throws Exception {
+        deploy("node-broken", "nodejs20.x", "node-cjs", "broken.handler", 30, 256);
+        var r = invoke("node-broken", "{}");
+        assertThat(r.functionError()).isEqualTo("Unhandled");
+        assertThat(json(r).get("errorType").asText()).isEqualTo("Runtime.ImportModuleError");
+    }
+
+    @Test
+    void javaOutOfMemoryThenTheNextInvokeWorks() throws Exception {
+        deploy("java-hog", "java21", "java-handlers", "fixtures.MemoryHandler", 30, 256);
+        var r = invoke("java-hog", "{\"mb\":1000}");
+        assertThat(r.functionError()).isEqualTo("Unhandled");
+        assertThat(json(r).get("errorType").asText()).isIn("Runtime.ExitError", "java.lang.OutOfMemoryError");
+        var ok = invoke("java-hog", "{\"mb\":8}");
+        assertThat(ok.functionError()).as(ok.payload().asUtf8String()).isNull();
+    }
+
     @Test
     void initErrorThenStillAnsweredByFreshSandboxes() throws Exception {
         deploy("broken", "python3.11", "python-handlers", "broken_import.handler", 30, 128);

@@ -12,6 +12,7 @@ import dev.ignis.config.FunctionName;
 import dev.ignis.config.Region;
 import dev.ignis.worker.InvokeOutcome;
 import dev.ignis.worker.InvokeRequest;
+import dev.ignis.worker.SandboxGoneException;
 import dev.ignis.worker.SandboxSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -28,6 +29,8 @@ public final class InvokePath implements LambdaApi.Invoker {
     /** Lambda hands a function {@code {}} when the caller sent no payload. */
     private static final byte[] EMPTY_EVENT = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final int MAX_CLIENT_CONTEXT = 3583;
+    /** Sandboxes tried for one invoke when a sandbox turns out to be gone before the invoke started. */
+    private static final int MAX_ATTEMPTS = 3;
 
     private final ConfigStore config;
     private final Assignment assignment;
@@ -85,17 +88,26 @@ public final class InvokePath implements LambdaApi.Invoker {
         var key = new SandboxKey(fn.accountId(), fn.name(), version.version(), version.revisionId());
 
         try (var slot = limiter.acquire(fn.key(), entry.reservedConcurrency(), reservedTotal)) {
-            Lease lease = assignment.acquire(key, () -> spec(version));
-            InvokeOutcome outcome;
-            try {
-                outcome = lease.worker().invoke(lease.sandboxId(),
-                        new InvokeRequest(requestId, payload, invokedArn, clientContext, null, tail));
-            } catch (RuntimeException e) {
-                assignment.release(lease, false);
-                throw e;
+            for (int attempt = 1; ; attempt++) {
+                Lease lease = assignment.acquire(key, () -> spec(version));
+                InvokeOutcome outcome;
+                try {
+                    outcome = lease.worker().invoke(lease.sandboxId(),
+                            new InvokeRequest(requestId, payload, invokedArn, clientContext, null, tail));
+                } catch (SandboxGoneException gone) {
+                    // nothing ran: retire it and send the invoke to another sandbox, as Lambda would
+                    assignment.release(lease, false);
+                    if (attempt == MAX_ATTEMPTS) {
+                        throw LambdaException.service("No working sandbox after " + MAX_ATTEMPTS + " attempts: " + gone.getMessage());
+                    }
+                    continue;
+                } catch (RuntimeException e) {
+                    assignment.release(lease, false);
+                    throw e;
+                }
+                assignment.release(lease, outcome.sandboxReusable());
+                return new Execution(outcome, version.version());
             }
-            assignment.release(lease, outcome.sandboxReusable());
-            return new Execution(outcome, version.version());
         }
     }
 

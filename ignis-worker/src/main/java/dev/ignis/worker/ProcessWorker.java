@@ -273,6 +273,11 @@ public final class ProcessWorker implements Worker {
                 yield outcomes.finish(sb, req, start, InvokeOutcome.Status.RESPONSE_TOO_LARGE,
                         Outcomes.error(msg, "Function.ResponseSizeTooLarge"), true);
             }
+            case RuntimeEvent.Exited ex when !sb.server.api().delivered(req.requestId()) -> {
+                // the runtime exited while idle (e.g. after its previous invoke): this invoke never started
+                sb.log.platform("END RequestId: " + req.requestId() + " (not started: the runtime had exited: " + Sandbox.describeExit(ex) + ")");
+                throw new SandboxGoneException(sb.id, Sandbox.describeExit(ex));
+            }
             case RuntimeEvent.Exited ex -> {
                 String msg = "RequestId: " + req.requestId() + " Error: Runtime exited with error: " + Sandbox.describeExit(ex);
                 sb.log.platform(msg);

@@ -24,6 +24,7 @@ public final class RuntimeApi {
     private Invocation queued;
     private Invocation current;
     private String lastAnswered;
+    private String lastDelivered;
     private boolean closed;
 
     /** Completes with Ready, Error (init error) — or exceptionally when the sandbox died during init. */
@@ -58,6 +59,16 @@ public final class RuntimeApi {
             lock.unlock();
         }
         init.completeExceptionally(reason);
+    }
+
+    /** True once the runtime has taken this invocation through /next: from then on, its code may have run. */
+    public boolean delivered(String requestId) {
+        lock.lock();
+        try {
+            return requestId.equals(lastDelivered);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Clears the finished invocation after the worker gave up on it (timeout or death). */
@@ -103,6 +114,7 @@ public final class RuntimeApi {
             }
             current = queued;
             queued = null;
+            lastDelivered = current.requestId();
             return current;
         } finally {
             lock.unlock();
