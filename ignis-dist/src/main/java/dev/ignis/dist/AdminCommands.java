@@ -38,7 +38,7 @@ final class AdminCommands {
     static JsonNode call(Path data, String op, String arg) throws Exception {
         Path serverFile = data.resolve("server.json");
         JsonNode server = Files.exists(serverFile) ? Json.mapper().readTree(serverFile.toFile()) : null;
-        if (server != null && ProcessHandle.of(server.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false)) {
+        if (server != null && DataDirLock.held(data)) {
             String token = Files.readString(data.resolve("admin.token")).trim();
             var request = HttpRequest.newBuilder(URI.create("http://" + server.get("host").asText() + ":" + server.get("port").asInt()
                             + "/ignis-admin/" + op))

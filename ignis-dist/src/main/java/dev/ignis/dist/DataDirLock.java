@@ -41,6 +41,26 @@ final class DataDirLock implements AutoCloseable {
         }
     }
 
+    /** True while a server holds the data directory (a crashed server's lock is released by the kernel). */
+    static boolean held(Path dataDir) {
+        Path file = dataDir.resolve("server.lock");
+        if (!Files.exists(file)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                return true;
+            }
+            l.release();
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true; // held by this very process
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         try {
