@@ -20,6 +20,16 @@ public record FunctionEntry(FunctionConfig latest,
         return new FunctionEntry(latest, new TreeMap<>(), Map.of(), null, 0);
     }
 
+    /**
+     * Resolves a qualifier as the control plane reads it: none or "$LATEST", a version number, or an
+     * alias (to its primary version). Null when there is no such version or alias.
+     */
+    public FunctionConfig resolve(String qualifier) {
+        FunctionConfig c = version(qualifier);
+        Alias alias = c == null ? aliases.get(qualifier) : null;
+        return alias == null ? c : version(alias.functionVersion());
+    }
+
     /** Resolves "$LATEST" or a version number; null when absent. */
     public FunctionConfig version(String qualifier) {
         if (qualifier == null || FunctionConfig.LATEST.equals(qualifier)) {

@@ -31,14 +31,19 @@ final class Secrets {
             byte[] b = new byte[32];
             new SecureRandom().nextBytes(b);
             String hex = HexFormat.of().formatHex(b);
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, hex);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            writePrivate(file, hex);
             return hex;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Writes a file only its owner can read (0600), atomically: readers see the old content or the new. */
+    static void writePrivate(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, content);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

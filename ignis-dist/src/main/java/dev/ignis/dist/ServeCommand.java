@@ -5,8 +5,6 @@ import dev.ignis.config.ConfigStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -72,9 +70,9 @@ final class ServeCommand implements Callable<Integer> {
         var key = config.createAccount("default");
         Path aws = data.resolve("aws");
         Files.createDirectories(aws);
-        writePrivate(aws.resolve("credentials"), "[ignis]\naws_access_key_id = " + key.accessKeyId()
+        Secrets.writePrivate(aws.resolve("credentials"), "[ignis]\naws_access_key_id = " + key.accessKeyId()
                 + "\naws_secret_access_key = " + key.secretAccessKey() + "\n");
-        writePrivate(aws.resolve("config"), "[profile ignis]\nregion = " + dev.ignis.config.Region.NAME
+        Secrets.writePrivate(aws.resolve("config"), "[profile ignis]\nregion = " + dev.ignis.config.Region.NAME
                 + "\nendpoint_url = " + endpoint + "\noutput = json\n");
         System.out.println("Created the default account " + key.accountId());
         System.out.println("  aws_access_key_id     = " + key.accessKeyId());
@@ -84,17 +82,9 @@ final class ServeCommand implements Callable<Integer> {
                 + " AWS_PROFILE=ignis");
     }
 
-    static void writePrivate(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, content);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
     /** Lets local commands find the running server. */
     private static void writeServerFile(Path data, String host, int port) throws IOException {
-        writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
+        Secrets.writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
                 Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid())));
     }
 

@@ -183,14 +183,7 @@ final class ControlPlane {
 
     /** Resolves $LATEST, a version number or an alias (to its primary version) to a configuration. */
     FunctionConfig resolve(FunctionName fn, String qualifier) {
-        FunctionEntry entry = config.function(fn.key());
-        if (qualifier == null) {
-            return entry.latest();
-        }
-        FunctionConfig c = entry.version(qualifier);
-        if (c == null && entry.aliases().containsKey(qualifier)) {
-            c = entry.version(entry.aliases().get(qualifier).functionVersion());
-        }
+        FunctionConfig c = config.function(fn.key()).resolve(qualifier);
         if (c == null) {
             throw ConfigStore.notFound(fn.accountId(), fn.name(), qualifier);
         }

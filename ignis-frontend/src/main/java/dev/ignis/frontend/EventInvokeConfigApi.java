@@ -51,7 +51,7 @@ final class EventInvokeConfigApi {
         var fn = FunctionName.parse(name, account);
         String qualifier = fn.qualifierOr(r.query().get("Qualifier"));
         FunctionEntry entry = config.function(fn.key());
-        if (qualifier != null && entry.version(qualifier) == null && !entry.aliases().containsKey(qualifier)) {
+        if (entry.resolve(qualifier) == null) {
             throw ConfigStore.notFound(fn.accountId(), fn.name(), qualifier);
         }
         return new Event.ConfigKey(fn.accountId(), fn.name(), qualifier == null ? "$LATEST" : qualifier);

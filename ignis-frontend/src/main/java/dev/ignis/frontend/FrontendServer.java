@@ -1,6 +1,5 @@
 package dev.ignis.frontend;
 
-import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.ServerRequest;
@@ -48,9 +47,5 @@ public final class FrontendServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
-    }
-
-    static HeaderName header(String name) {
-        return HeaderNames.create(name);
     }
 }

@@ -1,9 +1,9 @@
 package dev.ignis.frontend;
 
 import dev.ignis.assignment.Assignment;
-import dev.ignis.async.EventQueue;
 import dev.ignis.assignment.Lease;
 import dev.ignis.assignment.SandboxKey;
+import dev.ignis.async.EventQueue;
 import dev.ignis.common.LambdaException;
 import dev.ignis.config.ConfigStore;
 import dev.ignis.config.FunctionConfig;
@@ -153,26 +153,17 @@ public final class InvokePath implements LambdaApi.Invoker {
 
     /** $LATEST, a version, or an alias — with an alias's weighted routing applied per invoke. */
     static FunctionConfig resolve(FunctionName fn, FunctionEntry entry, String qualifier) {
-        if (qualifier == null) {
-            return entry.latest();
-        }
-        FunctionConfig c = entry.version(qualifier);
-        if (c != null) {
-            return c;
-        }
-        var alias = entry.aliases().get(qualifier);
-        if (alias == null) {
-            throw ConfigStore.notFound(fn.accountId(), fn.name(), qualifier);
-        }
-        String version = alias.functionVersion();
-        for (var w : alias.additionalVersionWeights().entrySet()) {
-            if (ThreadLocalRandom.current().nextDouble() < w.getValue()) {
-                version = w.getKey();
+        var alias = qualifier == null ? null : entry.aliases().get(qualifier);
+        FunctionConfig c = entry.resolve(qualifier);
+        if (alias != null) {
+            for (var w : alias.additionalVersionWeights().entrySet()) {
+                if (ThreadLocalRandom.current().nextDouble() < w.getValue()) {
+                    c = entry.version(w.getKey());
+                }
             }
         }
-        c = entry.version(version);
         if (c == null) {
-            throw ConfigStore.notFound(fn.accountId(), fn.name(), version);
+            throw ConfigStore.notFound(fn.accountId(), fn.name(), qualifier);
         }
         return c;
     }

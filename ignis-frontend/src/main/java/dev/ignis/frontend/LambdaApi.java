@@ -94,8 +94,9 @@ public final class LambdaApi {
                 return admin.handle(r);
             }
             SigV4Verifier.Caller caller = verifier.verify(r);
+            String[] segments = Route.split(r.rawPath());
             for (Binding b : bindings) {
-                List<String> params = b.route().match(r.method(), r.rawPath());
+                List<String> params = b.route().match(r.method(), segments);
                 if (params != null) {
                     return b.op().run(caller, params, r, requestId).withHeader("x-amzn-RequestId", requestId);
                 }

@@ -15,10 +15,14 @@ record Route(String method, String[] segments) {
 
     /** The captured parameters in order, or null when the request does not match. */
     List<String> match(String method, String rawPath) {
+        return match(method, split(rawPath));
+    }
+
+    /** As {@link #match(String, String)}, with the path already split by {@link #split}. */
+    List<String> match(String method, String[] actual) {
         if (!this.method.equals(method)) {
             return null;
         }
-        String[] actual = split(rawPath);
         if (actual.length != segments.length) {
             return null;
         }
@@ -33,7 +37,7 @@ record Route(String method, String[] segments) {
         return params;
     }
 
-    private static String[] split(String path) {
+    static String[] split(String path) {
         String p = path.startsWith("/") ? path.substring(1) : path;
         if (p.endsWith("/")) {
             p = p.substring(0, p.length() - 1);

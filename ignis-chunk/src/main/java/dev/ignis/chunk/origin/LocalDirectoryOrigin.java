@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -38,10 +37,7 @@ public final class LocalDirectoryOrigin implements Origin {
     public void put(String key, byte[] value) {
         Path target = pathOf(key);
         try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), ".tmp-", "");
-            Files.write(tmp, value);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            dev.ignis.chunk.io.AtomicFiles.write(target, value);
         } catch (IOException e) {
             throw new UncheckedIOException("origin write failed for " + key, e);
         }

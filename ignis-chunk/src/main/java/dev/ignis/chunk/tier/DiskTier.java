@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -94,10 +93,7 @@ public final class DiskTier implements ChunkSource {
     public void put(ChunkId id, byte[] ciphertext) {
         Path target = pathOf(id);
         try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), ".tmp-", "");
-            Files.write(tmp, ciphertext);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            dev.ignis.chunk.io.AtomicFiles.write(target, ciphertext);
             index.put(id, ciphertext.length);
         } catch (IOException e) {
             // a cache that cannot write is a cache that misses; the read itself still succeeds
