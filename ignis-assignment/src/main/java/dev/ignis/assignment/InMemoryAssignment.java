@@ -48,10 +48,6 @@ public final class InMemoryAssignment implements Assignment {
     private final ScheduledExecutorService sweeper;
     private final java.util.concurrent.Semaphore creations;
 
-    /** Chooses the worker for a new sandbox. One worker in single-node mode. */
-    public interface Placement {
-        Worker place(SandboxSpec spec);
-    }
 
     public InMemoryAssignment(Placement placement, Clock clock, Duration keepAlive) {
         this(placement, clock, keepAlive, Math.max(2, 2 * java.lang.Runtime.getRuntime().availableProcessors()));

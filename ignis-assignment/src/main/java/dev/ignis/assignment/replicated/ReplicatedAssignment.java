@@ -3,6 +3,7 @@ package dev.ignis.assignment.replicated;
 import dev.ignis.assignment.Assignment;
 import dev.ignis.assignment.InMemoryAssignment;
 import dev.ignis.assignment.Lease;
+import dev.ignis.assignment.Placement;
 import dev.ignis.assignment.SandboxKey;
 import dev.ignis.assignment.replicated.SandboxRecord.Leased;
 import dev.ignis.assignment.replicated.SandboxRecord.Released;
@@ -71,7 +72,7 @@ public final class ReplicatedAssignment implements Assignment {
 
     private final Journal journal;
     private final SandboxStateMachine sm;
-    private final InMemoryAssignment.Placement placement;
+    private final Placement placement;
     private final Function<String, Worker> workers;
     private final Clock clock;
     private final Duration keepAlive;
@@ -101,7 +102,7 @@ public final class ReplicatedAssignment implements Assignment {
      *                  before learning it had it) and its sandbox is retired; must exceed the longest invoke
      * @param maxConcurrentCreates how many sandboxes this member may be creating at once
      */
-    public ReplicatedAssignment(Journal journal, SandboxStateMachine sm, InMemoryAssignment.Placement placement,
+    public ReplicatedAssignment(Journal journal, SandboxStateMachine sm, Placement placement,
                                 Function<String, Worker> workers, Clock clock, Duration keepAlive, Duration maxLease,
                                 int maxConcurrentCreates) {
         this.journal = Objects.requireNonNull(journal, "journal");
@@ -131,7 +132,7 @@ public final class ReplicatedAssignment implements Assignment {
      * As above, with {@link #DEFAULT_MAX_LEASE} and at most 2 × cores concurrent creations (as
      * {@link InMemoryAssignment}).
      */
-    public ReplicatedAssignment(Journal journal, SandboxStateMachine sm, InMemoryAssignment.Placement placement,
+    public ReplicatedAssignment(Journal journal, SandboxStateMachine sm, Placement placement,
                                 Function<String, Worker> workers, Clock clock, Duration keepAlive) {
         this(journal, sm, placement, workers, clock, keepAlive, DEFAULT_MAX_LEASE,
                 Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));

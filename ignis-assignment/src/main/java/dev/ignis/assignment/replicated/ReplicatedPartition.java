@@ -1,6 +1,6 @@
 package dev.ignis.assignment.replicated;
 
-import dev.ignis.assignment.InMemoryAssignment;
+import dev.ignis.assignment.Placement;
 import dev.ignis.journal.JournalConfig;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.worker.Worker;
@@ -17,7 +17,7 @@ public record ReplicatedPartition(RatisJournal journal, SandboxStateMachine stat
         implements AutoCloseable {
 
     /** Opens (creating or recovering) this member; it serves acquires once it is the ready leader. */
-    public static ReplicatedPartition open(JournalConfig config, InMemoryAssignment.Placement placement,
+    public static ReplicatedPartition open(JournalConfig config, Placement placement,
                                            Function<String, Worker> workers, Clock clock, Duration keepAlive) {
         SandboxStateMachine sm = new SandboxStateMachine();
         RatisJournal journal = RatisJournal.open(config, sm);

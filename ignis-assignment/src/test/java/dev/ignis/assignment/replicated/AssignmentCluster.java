@@ -1,6 +1,6 @@
 package dev.ignis.assignment.replicated;
 
-import dev.ignis.assignment.InMemoryAssignment;
+import dev.ignis.assignment.Placement;
 import dev.ignis.journal.JournalConfig;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.journal.SmallSegmentJournals;
@@ -41,7 +41,7 @@ final class AssignmentCluster implements AutoCloseable {
     private final Map<String, Worker> workersById = Map.of("w1", workers.get(0), "w2", workers.get(1));
     private final AtomicInteger nextWorker = new AtomicInteger();
     /** Placement: round robin over the workers; every call is a placement call. */
-    final InMemoryAssignment.Placement placement = spec -> workers.get(Math.floorMod(nextWorker.getAndIncrement(), workers.size()));
+    final Placement placement = spec -> workers.get(Math.floorMod(nextWorker.getAndIncrement(), workers.size()));
     private final Path root;
     private final List<Thread> closers = new ArrayList<>();
 
