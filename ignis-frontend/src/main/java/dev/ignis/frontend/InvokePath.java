@@ -29,6 +29,8 @@ public final class InvokePath implements LambdaApi.Invoker {
     /** Lambda hands a function {@code {}} when the caller sent no payload. */
     private static final byte[] EMPTY_EVENT = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final int MAX_CLIENT_CONTEXT = 3583;
+    /** Set on the invoke that cold-started its sandbox: that sandbox's Init Duration in ms (Ignis's own header, not AWS's). */
+    public static final String INIT_DURATION_HEADER = "X-Ignis-Init-Duration";
     /** Sandboxes tried for one invoke when a sandbox turns out to be gone before the invoke started. */
     private static final int MAX_ATTEMPTS = 3;
 
@@ -141,6 +143,10 @@ public final class InvokePath implements LambdaApi.Invoker {
         }
         if (outcome.logTail() != null) {
             headers.put("X-Amz-Log-Result", outcome.logTail());
+        }
+        if (outcome.initDuration() != null) {
+            // the REPORT line's Init Duration: lets a client (ignis bench) tell cold invokes from warm ones without Tail
+            headers.put(INIT_DURATION_HEADER, String.format(java.util.Locale.ROOT, "%.2f", outcome.initDuration().toNanos() / 1e6));
         }
         return new ApiResponse(200, headers, outcome.payload());
     }

@@ -23,7 +23,7 @@ import java.util.zip.ZipInputStream;
  *   <li>{@code python-handlers}: {@code echo.handler}, {@code echo.none_handler}, {@code errors.handler},
  *       {@code sleep.handler}, {@code memory.handler}, {@code logs.handler}, {@code probes.handler},
  *       {@code pkg.sub.mod.handler}, {@code broken_import.handler}, {@code syntax_error.handler}.</li>
- *   <li>{@code node-cjs}: {@code index.echo}, {@code index.callbackEcho}, {@code index.callbackError},
+ *   <li>{@code node-cjs}: {@code index.noop} (returns null), {@code index.echo}, {@code index.callbackEcho}, {@code index.callbackError},
  *       {@code index.fail}, {@code index.sleep}, {@code index.logs}, {@code broken.handler}.</li>
  *   <li>{@code node-esm}: {@code index.handler} (.mjs) and {@code app.handler} (.js with "type":"module").</li>
  *   <li>{@code provided-bash}: an executable bash + curl {@code bootstrap} that echoes the event.</li>

@@ -8,13 +8,16 @@ import java.time.Duration;
  * @param payload          the function's response, or an AWS-shaped error body {errorMessage, errorType, stackTrace}
  * @param logTail          base64 of the last 4 KB of this invoke's log when the request asked for it, else null
  * @param sandboxReusable  false when the sandbox died or was killed (timeout, OOM, crash); the caller must not reuse it
+ * @param initDuration     the sandbox's Init Duration when this was its first invoke (a cold start, as the REPORT line
+ *                         says), else null
  */
 public record InvokeOutcome(
         Status status,
         byte[] payload,
         String logTail,
         boolean sandboxReusable,
-        Duration duration) {
+        Duration duration,
+        Duration initDuration) {
 
     public enum Status {
         /** /response posted. */

@@ -32,12 +32,14 @@ final class Outcomes {
         StringBuilder report = new StringBuilder(160).append("REPORT RequestId: ").append(req.requestId())
                 .append(String.format(Locale.ROOT, "\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB",
                         ms, billed, sb.spec.memoryMb(), Math.min(maxUsedMb, sb.spec.memoryMb())));
+        Duration init = null;
         if (sb.firstInvoke) {
             sb.firstInvoke = false;
-            report.append(String.format(Locale.ROOT, "\tInit Duration: %.2f ms", sb.handle.initDuration().toNanos() / 1e6));
+            init = sb.handle.initDuration();
+            report.append(String.format(Locale.ROOT, "\tInit Duration: %.2f ms", init.toNanos() / 1e6));
         }
         String tail = sb.log.end(req.requestId(), report.toString(), req.tailLog());
-        return new InvokeOutcome(status, payload, tail, reusable && !sb.dead(), Duration.ofNanos(nanos));
+        return new InvokeOutcome(status, payload, tail, reusable && !sb.dead(), Duration.ofNanos(nanos), init);
     }
 
     /** {"errorMessage": message, "errorType": type}. */

@@ -21,12 +21,12 @@ import java.util.stream.Stream;
  */
 final class AsyncBench {
     private final Platform platform;
-    private final InvokeBench bench;
+    private final SignedRequests bench;
     private final Path data;
     private final String accountId;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    AsyncBench(Platform platform, InvokeBench bench, Path data, String accountId) {
+    AsyncBench(Platform platform, SignedRequests bench, Path data, String accountId) {
         this.platform = platform;
         this.bench = bench;
         this.data = data;
