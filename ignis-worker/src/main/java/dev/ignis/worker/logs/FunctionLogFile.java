@@ -15,6 +15,9 @@ import java.time.Instant;
  * {@code <dir>/current.log}, rotated to {@code current.log.1 .. .(kept-1)} when it passes
  * {@code maxBytes}. Each line is {@code <ISO-8601 instant>\t<log stream>\t<text>}.
  * Shared by every sandbox of the function; appends are serialized on this object.
+ *
+ * <p>Lines are buffered; a writer flushes at the end of what belongs together (an invoke's
+ * REPORT, a batch of the runtime's output) so that an invoke costs one write(2), not one per line.
  */
 public final class FunctionLogFile implements AutoCloseable {
     public static final String CURRENT = "current.log";
@@ -38,8 +41,13 @@ public final class FunctionLogFile implements AutoCloseable {
         return dir;
     }
 
-    /** Appends one line (no trailing newline in {@code text}). */
-    public synchronized void append(Instant at, String stream, String text) {
+    /** Appends one line (no trailing newline in {@code text}) and flushes. */
+    public void append(Instant at, String stream, String text) {
+        append(at, stream, text, true);
+    }
+
+    /** Appends one line; with {@code flush} false it may stay buffered until the next flush. */
+    public synchronized void append(Instant at, String stream, String text, boolean flush) {
         byte[] line = (at + "\t" + stream + "\t" + text + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             if (out == null) {
@@ -49,17 +57,30 @@ public final class FunctionLogFile implements AutoCloseable {
                 rotate();
             }
             out.write(line);
-            out.flush();
+            if (flush) {
+                out.flush();
+            }
             size += line.length;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write function log in " + dir, e);
         }
     }
 
+    /** Writes buffered lines to the file. */
+    public synchronized void flush() {
+        if (out != null) {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write function log in " + dir, e);
+            }
+        }
+    }
+
     private void open() throws IOException {
         Files.createDirectories(dir);
         Path f = dir.resolve(CURRENT);
-        out = Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        out = new java.io.BufferedOutputStream(Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND), 16 * 1024);
         size = Files.size(f);
     }
 

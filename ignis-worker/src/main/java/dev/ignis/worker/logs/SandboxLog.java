@@ -38,7 +38,7 @@ public final class SandboxLog {
 
     /** Writes a platform line (START, END, REPORT, errors) to the file and the invoke's tail. */
     public void platform(String line) {
-        emit(line);
+        emit(line, true);
     }
 
     /** Begins an invoke's frame. */
@@ -46,14 +46,14 @@ public final class SandboxLog {
         synchronized (invokeText) {
             invokeText.setLength(0);
         }
-        emit("START RequestId: " + requestId + " Version: " + version);
+        emit("START RequestId: " + requestId + " Version: " + version, false); // written with the invoke's REPORT
     }
 
     /** Ends the frame: drains the pipes, writes END and REPORT; returns base64 of the last 4 KB, or null. */
     public String end(String requestId, String report, boolean wantTail) {
         drain();
-        emit("END RequestId: " + requestId);
-        emit(report);
+        emit("END RequestId: " + requestId, false);
+        emit(report, true);
         if (!wantTail) {
             return null;
         }
@@ -82,14 +82,14 @@ public final class SandboxLog {
         }
     }
 
-    private void emit(String line) {
+    private void emit(String line, boolean flush) {
         synchronized (invokeText) {
             invokeText.append(line).append('\n');
             if (invokeText.length() > 4 * TAIL_BYTES) {
                 invokeText.delete(0, invokeText.length() - 2 * TAIL_BYTES);
             }
         }
-        file.append(clock.instant(), stream, line);
+        file.append(clock.instant(), stream, line, flush);
     }
 
     /**
@@ -133,6 +133,9 @@ public final class SandboxLog {
                 end();
             }
             flushPartial();
+            if (total > 0) {
+                file.flush(); // one write for the batch of lines just read
+            }
             return total;
         }
 
@@ -149,6 +152,7 @@ public final class SandboxLog {
                 // closed
             }
             end();
+            file.flush();
         }
 
         private void consume(int r) {
@@ -158,7 +162,7 @@ public final class SandboxLog {
                     // unbuffered writers often send a text and its newline in two writes: the newline
                     // right after a flushed partial line does not make an extra empty line
                     if (!(b == '\n' && n == 0 && partialFlushed)) {
-                        emit(new String(line, 0, n, StandardCharsets.UTF_8));
+                        emit(new String(line, 0, n, StandardCharsets.UTF_8), false);
                     }
                     n = 0;
                     partialFlushed = false;
@@ -173,7 +177,7 @@ public final class SandboxLog {
 
         private void flushPartial() {
             if (n > 0) {
-                emit(new String(line, 0, n, StandardCharsets.UTF_8));
+                emit(new String(line, 0, n, StandardCharsets.UTF_8), false);
                 n = 0;
                 partialFlushed = true;
             }

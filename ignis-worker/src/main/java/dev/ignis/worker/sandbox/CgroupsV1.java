@@ -121,7 +121,11 @@ final class CgroupsV1 implements Cgroups {
         return "cgroup v1 (memory, cpu, pids) under " + parents.values();
     }
 
-    private record V1Group(Map<String, Path> dirs) implements Group {
+    private record V1Group(Map<String, Path> dirs, CounterFile peak) implements Group {
+        V1Group(Map<String, Path> dirs) {
+            this(dirs, new CounterFile(dirs.get("memory").resolve("memory.max_usage_in_bytes")));
+        }
+
         @Override
         public List<Path> procsFiles() {
             List<Path> l = new ArrayList<>();
@@ -131,7 +135,7 @@ final class CgroupsV1 implements Cgroups {
 
         @Override
         public long peakMemoryBytes() {
-            return Cgroups.readLong(dirs.get("memory").resolve("memory.max_usage_in_bytes"));
+            return peak.read();
         }
 
         @Override
@@ -147,6 +151,7 @@ final class CgroupsV1 implements Cgroups {
 
         @Override
         public void remove() {
+            peak.close();
             killAll();
             dirs.values().forEach(d -> {
                 Cgroups.killProcs(d.resolve("cgroup.procs"));

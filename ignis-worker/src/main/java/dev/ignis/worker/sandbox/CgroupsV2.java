@@ -79,7 +79,11 @@ final class CgroupsV2 implements Cgroups {
         return "cgroup v2 (memory, cpu, pids) under " + parent;
     }
 
-    private record V2Group(Path dir) implements Group {
+    private record V2Group(Path dir, CounterFile peak) implements Group {
+        V2Group(Path dir) {
+            this(dir, new CounterFile(dir.resolve("memory.peak"))); // kernel >= 5.19; reads 0 before
+        }
+
         @Override
         public List<Path> procsFiles() {
             return List.of(dir.resolve("cgroup.procs"));
@@ -87,7 +91,7 @@ final class CgroupsV2 implements Cgroups {
 
         @Override
         public long peakMemoryBytes() {
-            return Cgroups.readLong(dir.resolve("memory.peak")); // kernel >= 5.19; 0 before
+            return peak.read();
         }
 
         @Override
@@ -106,6 +110,7 @@ final class CgroupsV2 implements Cgroups {
 
         @Override
         public void remove() {
+            peak.close();
             killAll();
             Cgroups.rmdir(dir);
         }
