@@ -27,6 +27,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ab", description = "A/B: also build this git revision and run every phase against both builds, alternating")
     String ab;
 
+    @Option(names = "--ab-with", description = "A/B: build B from this git revision too (default: B is this build)")
+    String abWith;
+
     @Option(names = "--rounds", description = "A/B rounds (default 3)")
     int rounds = 3;
 
@@ -40,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var run = new BenchRun(scenario, !baseline.equals("none"), out, scale, runtimeHome.toAbsolutePath());
         if (ab != null) {
-            run.ab(ab, rounds);
+            run.ab(ab, abWith, rounds);
         } else if (endpoint != null) {
             if (credentials == null) {
                 System.err.println("ignis bench: --endpoint needs --credentials");

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pins the dependency direction between components: the frontend may call config, assignment and
- * the worker API; nothing depends on the frontend or on this wiring module; the worker and the
+ * the worker API; nothing depends on the frontend or on this wiring module except the benchmarks,
+ * and nothing but this wiring module depends on the benchmarks; the worker and the
  * journal know nothing of config or the frontend; Ratis stays inside the journal.
  */
 class ArchitectureTest {
@@ -22,6 +23,7 @@ class ArchitectureTest {
     void layers() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("dist").definedBy("dev.ignis.dist..")
+                .layer("bench").definedBy("dev.ignis.bench..")
                 .layer("frontend").definedBy("dev.ignis.frontend..")
                 .layer("assignment").definedBy("dev.ignis.assignment..")
                 .layer("async").definedBy("dev.ignis.async..")
@@ -32,13 +34,14 @@ class ArchitectureTest {
                 .layer("chunk").definedBy("dev.ignis.chunk..")
                 .layer("common").definedBy("dev.ignis.common..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
-                .whereLayer("frontend").mayOnlyBeAccessedByLayers("dist")
-                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "dist")
+                .whereLayer("bench").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("frontend").mayOnlyBeAccessedByLayers("dist", "bench")
+                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "dist", "bench")
                 .whereLayer("async").mayOnlyBeAccessedByLayers("frontend", "dist")
-                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "dist")
-                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "dist")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "dist", "bench")
+                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "dist", "bench")
                 .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
-                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "dist")
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "dist", "bench")
                 .whereLayer("chunk").mayOnlyBeAccessedByLayers("dist")
                 .check(CLASSES);
     }

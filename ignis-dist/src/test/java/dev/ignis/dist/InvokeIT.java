@@ -78,6 +78,25 @@ class InvokeIT extends PlatformTestBase {
     }
 
     @Test
+    void coldInvokeCarriesItsInitDurationHeaderWarmOnesDoNot() {
+        deploy("init-header", "python3.11", "python-handlers", "echo.none_handler", 30, 512);
+        for (int i = 0; i < 2; i++) {
+            var r = lambda.invoke(b -> b.functionName("init-header").logType(LogType.TAIL).payload(SdkBytes.fromUtf8String("{}")));
+            String log = new String(Base64.getDecoder().decode(r.logResult()), StandardCharsets.UTF_8);
+            var header = r.sdkHttpResponse().firstMatchingHeader("X-Ignis-Init-Duration");
+            var report = java.util.regex.Pattern.compile("Init Duration: ([0-9.]+) ms").matcher(log);
+            if (i == 0) {
+                // the header is the REPORT line's figure, to the hundredth of a millisecond
+                assertThat(report.find()).as(log).isTrue();
+                assertThat(header).hasValue(report.group(1));
+            } else {
+                assertThat(report.find()).as(log).isFalse();
+                assertThat(header).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void noPayloadIsAnEmptyObject() throws Exception {
         deploy("no-payload", "python3.11", Zips.python("def handler(e, c):\n    return {'type': type(e).__name__, 'e': e}\n"),
                 "app.handler", 30, 128);

@@ -58,17 +58,26 @@ public final class BenchRun {
         }
     }
 
-    /** Builds {@code revision}, serves it and this build side by side, and runs every phase against both. */
-    public void ab(String revision, int rounds) throws Exception {
-        String other = OtherBuild.classpath(Path.of("").toAbsolutePath(), revision);
+    /**
+     * Builds {@code revision} (and {@code revisionB}, else B is this build), serves both side by side,
+     * and runs every phase against both. The load generator is always this build's.
+     */
+    public void ab(String revision, String revisionB, int rounds) throws Exception {
+        Path repo = Path.of("").toAbsolutePath();
+        String other = OtherBuild.classpath(repo, revision);
+        String self = revisionB == null ? System.getProperty("java.class.path") : OtherBuild.classpath(repo, revisionB);
+        String labelB = revisionB == null ? "B=this" : "B=" + revisionB;
         Path dir = Files.createTempDirectory("ignis-ab-run-");
+        // sandboxes run as unprivileged uids and must traverse to the code below the data directories
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         try (ServerProcess a = ServerProcess.start("A=" + revision, other, runtimeHome, dir.resolve("a"));
-             ServerProcess b = ServerProcess.start("B=this", System.getProperty("java.class.path"), runtimeHome, dir.resolve("b"))) {
+             ServerProcess b = ServerProcess.start(labelB, self, runtimeHome, dir.resolve("b"))) {
             List<ScenarioRun.Target> targets = new ArrayList<>();
             for (ServerProcess s : List.of(a, b)) {
                 targets.add(target(s.label, s.port, s.accessKeyId, s.secret));
             }
-            finish(new ScenarioRun(scenario, targets, null, scale, rounds, null), " --ab " + revision + " --rounds " + rounds);
+            finish(new ScenarioRun(scenario, targets, null, scale, rounds, null), " --ab " + revision
+                    + (revisionB == null ? "" : " --ab-with " + revisionB) + " --rounds " + rounds);
         }
     }
 
