@@ -116,7 +116,7 @@ final class ClusterCommand {
         if (frontends < 1 || control < 1 || workers < 1) {
             throw new IllegalArgumentException("a cluster needs at least one frontend, one control node and one worker");
         }
-        Files.createDirectories(dir);
+        Platform.createPrivateDir(dir);
         List<Node> nodes = new ArrayList<>();
         String host = "127.0.0.1";
         for (int i = 1; i <= control; i++) {
@@ -130,6 +130,11 @@ final class ClusterCommand {
         }
         Topology t = new Topology(partitions, mode, dir.resolve("shared"), nodes);
         t.write(dir.resolve("cluster.json"));
+        // The deployment's secrets, created once here: nodes starting together would each create their own.
+        Platform.createPrivateDir(t.shared());
+        dev.ignis.config.SecretSealer.open(t.shared());
+        Secrets.adminToken(t.shared());
+        Secrets.codeLinkKey(t.shared());
         return t;
     }
 
