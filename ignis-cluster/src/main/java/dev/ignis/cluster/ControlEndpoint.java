@@ -74,6 +74,11 @@ public final class ControlEndpoint extends ControlServiceGrpc.ControlServiceImpl
             if (!group.isLeader()) {
                 throw Rpc.notLeader(group.leaderId().orElse(null));
             }
+            // A new leader takes writes once its first entry of the term is applied; until then the
+            // frontend waits and asks again (a request is never half-handled by a member about to step down).
+            if (!group.awaitLeader(java.time.Duration.ofSeconds(2))) {
+                throw Rpc.notLeader(null);
+            }
             Map<String, List<String>> headers = new LinkedHashMap<>();
             request.getHeadersMap().forEach((k, v) -> headers.put(k, List.of(v)));
             ApiResponse r = api.handle(new ApiRequest(request.getMethod(), request.getPath(),

@@ -120,10 +120,10 @@ final class ClusterCommand {
         List<Node> nodes = new ArrayList<>();
         String host = "127.0.0.1";
         for (int i = 1; i <= control; i++) {
-            nodes.add(new Node("control" + i, Set.of(Role.CONFIG, Role.ASSIGNMENT), host, freePort(), freeRange(2 + partitions), 0));
+            nodes.add(new Node("control" + i, Set.of(Role.CONFIG, Role.ASSIGNMENT), host, freeRange(1), freeRange(2 + partitions), 0));
         }
         for (int i = 1; i <= workers; i++) {
-            nodes.add(new Node("worker" + i, Set.of(Role.WORKER), host, freePort(), 0, 0));
+            nodes.add(new Node("worker" + i, Set.of(Role.WORKER), host, freeRange(1), 0, 0));
         }
         for (int i = 1; i <= frontends; i++) {
             nodes.add(new Node("frontend" + i, Set.of(Role.FRONTEND), host, 0, 0, firstHttpPort == 0 ? 0 : firstHttpPort + i - 1));
@@ -227,16 +227,13 @@ final class ClusterCommand {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    /** The first of {@code n} consecutive free loopback ports. */
+    /**
+     * The first of {@code n} consecutive free loopback ports, below the kernel's ephemeral range
+     * (32768 and up here), so no outgoing connection takes one between this plan and the node's bind.
+     */
     static int freeRange(int n) throws IOException {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            int base = ThreadLocalRandom.current().nextInt(10_000, 32_000 - n);
             boolean ok = true;
             for (int i = 0; i < n && ok; i++) {
                 try (ServerSocket s = new ServerSocket()) {
