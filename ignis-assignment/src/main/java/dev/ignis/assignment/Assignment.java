@@ -18,6 +18,15 @@ public interface Assignment extends AutoCloseable {
      */
     Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec);
 
+    /**
+     * As {@link #acquire(SandboxKey, Supplier)}, for one invoke's request id: an assignment that can
+     * lose an answer (a leader dying after the lease committed) hands the same lease to a retry with
+     * the same id instead of orphaning it.
+     */
+    default Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec, String requestId) {
+        return acquire(key, spec);
+    }
+
     /** Returns the sandbox to idle, or retires it when it cannot be reused (timeout, crash, OOM). */
     void release(Lease lease, boolean reusable);
 

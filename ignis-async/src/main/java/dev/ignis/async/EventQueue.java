@@ -231,6 +231,9 @@ public final class EventQueue implements AutoCloseable {
 
     private List<Future<?>> dispatchDue() throws InterruptedException {
         List<Future<?>> started = new ArrayList<>();
+        if (!journal.isLeader()) {
+            return started; // only the leader of a replicated queue runs events; followers hold copies
+        }
         for (Event e : state.due(clock.millis())) {
             if (closed || !inFlight.add(e.requestId())) {
                 continue;

@@ -115,6 +115,11 @@ public final class CodeStore {
             deleteTree(tmp);
         } catch (IOException e) {
             deleteTree(tmp);
+            if (Files.isDirectory(dir)) {
+                // Another unpacker (another thread, or another frontend on the shared store) won the race;
+                // an atomic rename onto its directory fails with a plain "Directory not empty".
+                return dir;
+            }
             throw new UncheckedIOException(e);
         }
         return dir;

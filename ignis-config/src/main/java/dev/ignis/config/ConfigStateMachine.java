@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 final class ConfigStateMachine implements JournalStateMachine {
     private volatile ConfigImage image = ConfigImage.EMPTY;
     private final List<Consumer<ConfigImage>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ConfigStore.RecordSink> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     ConfigImage image() {
         return image;
@@ -27,8 +28,18 @@ final class ConfigStateMachine implements JournalStateMachine {
         listeners.add(listener);
     }
 
+    /**
+     * Hands the sink a snapshot of the current image, then every record applied after it, in order;
+     * atomic with respect to {@link #apply}, so the sink misses nothing and sees nothing twice.
+     */
+    synchronized Runnable watch(ConfigStore.RecordSink sink) {
+        sink.snapshot(image.appliedIndex(), takeSnapshot());
+        sinks.add(sink);
+        return () -> sinks.remove(sink);
+    }
+
     @Override
-    public void apply(long index, byte[] record) {
+    public synchronized void apply(long index, byte[] record) {
         ConfigRecord r;
         try {
             r = Json.mapper().readValue(record, ConfigRecord.class);
@@ -37,6 +48,9 @@ final class ConfigStateMachine implements JournalStateMachine {
         }
         image = image.replay(index, r);
         listeners.forEach(l -> l.accept(image));
+        for (ConfigStore.RecordSink sink : sinks) {
+            sink.record(index, record);
+        }
     }
 
     /** The snapshot form of an image: JSON maps cannot have record keys, so functions are a list. */
@@ -59,7 +73,7 @@ final class ConfigStateMachine implements JournalStateMachine {
     }
 
     @Override
-    public void restoreSnapshot(byte[] snapshot) {
+    public synchronized void restoreSnapshot(byte[] snapshot) {
         try {
             Snapshot s = Json.mapper().readValue(snapshot, new TypeReference<>() {});
             Map<String, Account> accounts = new HashMap<>();
@@ -76,6 +90,9 @@ final class ConfigStateMachine implements JournalStateMachine {
             }
             image = new ConfigImage(s.appliedIndex(), accounts, keys, functions);
             listeners.forEach(l -> l.accept(image));
+            for (ConfigStore.RecordSink sink : sinks) {
+                sink.snapshot(image.appliedIndex(), snapshot);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable config snapshot", e);
         }

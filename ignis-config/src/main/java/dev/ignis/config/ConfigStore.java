@@ -64,6 +64,29 @@ public final class ConfigStore implements AutoCloseable {
         stateMachine.onChange(listener);
     }
 
+    /** Receives the configuration log as it is applied: what a frontend's replica is fed with. */
+    public interface RecordSink {
+        /** The whole image as of {@code index} (the first call, and after a snapshot install). */
+        void snapshot(long index, byte[] snapshot);
+
+        /** One record, applied right after the previous call's index. */
+        void record(long index, byte[] record);
+    }
+
+    /**
+     * Streams this member's configuration to the sink: a snapshot now, then every record as it is
+     * applied. Returns what cancels the watch. The sink is called on the journal's apply thread and
+     * must not block.
+     */
+    public Runnable watch(RecordSink sink) {
+        return stateMachine.watch(sink);
+    }
+
+    /** The journal behind this store (its leadership decides whether writes are accepted here). */
+    public Journal journal() {
+        return journal;
+    }
+
     public CodeStore code() {
         return code;
     }

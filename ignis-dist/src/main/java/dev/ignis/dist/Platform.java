@@ -1,6 +1,11 @@
 package dev.ignis.dist;
 
+import dev.ignis.assignment.Assignment;
 import dev.ignis.assignment.InMemoryAssignment;
+import dev.ignis.assignment.replicated.Partitioning;
+import dev.ignis.assignment.replicated.ReplicatedAssignment;
+import dev.ignis.assignment.replicated.ReplicatedPartition;
+import dev.ignis.journal.JournalConfig;
 import dev.ignis.async.EventQueue;
 import dev.ignis.assignment.SandboxKey;
 import dev.ignis.config.CodeStore;
@@ -32,13 +37,15 @@ import java.util.Set;
 public final class Platform implements AutoCloseable {
     private final ConfigStore config;
     private final ProcessWorker worker;
-    private final InMemoryAssignment assignment;
+    private final Assignment assignment;
+    private final AutoCloseable assignmentJournal;
     private final FrontendServer frontend;
     private final RuntimeCatalog runtimes;
     private final EventQueue events;
 
-    private Platform(ConfigStore config, ProcessWorker worker, InMemoryAssignment assignment, FrontendServer frontend, RuntimeCatalog runtimes,
-                     EventQueue events) {
+    private Platform(ConfigStore config, ProcessWorker worker, Assignment assignment, AutoCloseable assignmentJournal,
+                     FrontendServer frontend, RuntimeCatalog runtimes, EventQueue events) {
+        this.assignmentJournal = assignmentJournal;
         this.events = events;
         this.config = config;
         this.worker = worker;
@@ -69,16 +76,23 @@ public final class Platform implements AutoCloseable {
         runtimes.all().forEach(r -> ids.add(r.id()));
         ConfigStore config = openConfig(data, ids);
         ProcessWorker worker = null;
-        InMemoryAssignment assignment = null;
+        Assignment assignment = null;
+        ReplicatedPartition partition = null;
         EventQueue events = null;
         try {
             worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find));
             ProcessWorker w = worker;
-            assignment = new InMemoryAssignment(spec -> w, clock, cfg.keepAlive());
-            InMemoryAssignment a = assignment;
+            if (cfg.journalAssignment()) {
+                partition = ReplicatedPartition.open(JournalConfig.singlePeer(Partitioning.groupName(0),
+                        data.resolve("journal/assignment")), spec -> w, id -> id.equals(w.workerId()) ? w : null, clock, cfg.keepAlive());
+                assignment = partition.assignment();
+                forgetDeadSandboxes(partition.assignment(), w);
+            } else {
+                assignment = new InMemoryAssignment(spec -> w, clock, cfg.keepAlive());
+            }
+            Assignment a = assignment;
             config.onChange(image -> a.retireWhere(key -> !current(image, key)));
-            var verifier = new SigV4Verifier(id -> config.image().key(id)
-                    .map(k -> new SigV4Verifier.Caller(k.accountId(), k.accessKeyId(), config.secret(k).orElseThrow())), clock);
+            var verifier = verifier(config, clock);
             var invokePath = new java.util.concurrent.atomic.AtomicReference<InvokePath>();
             events = new EventQueue(sm -> RatisJournal.single("events", data.resolve("journal/events"), sm),
                     event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws());
@@ -87,12 +101,14 @@ public final class Platform implements AutoCloseable {
                     new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(data)));
             var frontend = new FrontendServer(cfg.host(), cfg.port(), api);
             events.start();
-            return new Platform(config, worker, assignment, frontend, runtimes, events);
+            return new Platform(config, worker, assignment, partition, frontend, runtimes, events);
         } catch (RuntimeException e) {
             if (events != null) {
                 events.close();
             }
-            if (assignment != null) {
+            if (partition != null) {
+                partition.close();
+            } else if (assignment != null) {
                 assignment.close();
             }
             if (worker != null) {
@@ -101,6 +117,12 @@ public final class Platform implements AutoCloseable {
             config.close();
             throw e;
         }
+    }
+
+    /** SigV4 verification against the access keys of a configuration image (local or replica). */
+    static SigV4Verifier verifier(ConfigStore config, Clock clock) {
+        return new SigV4Verifier(id -> config.image().key(id)
+                .map(k -> new SigV4Verifier.Caller(k.accountId(), k.accessKeyId(), config.secret(k).orElseThrow())), clock);
     }
 
     /** A sandbox is current while its function version still exists at the same revision. */
@@ -121,7 +143,29 @@ public final class Platform implements AutoCloseable {
         return config;
     }
 
-    public InMemoryAssignment assignment() {
+    /**
+     * A single node's sandboxes die with it: after a restart, the journal's table names sandboxes
+     * that no longer exist. Once this member leads, they are retired before the first invoke.
+     */
+    private static void forgetDeadSandboxes(ReplicatedAssignment assignment, ProcessWorker worker) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!assignment.isLeader()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the assignment journal did not become ready in 30 s");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while opening the assignment journal", e);
+            }
+        }
+        Set<String> live = new HashSet<>();
+        worker.sandboxes().forEach(h -> live.add(h.sandboxId()));
+        assignment.reconcile(worker.workerId(), live);
+    }
+
+    public Assignment assignment() {
         return assignment;
     }
 
@@ -138,6 +182,13 @@ public final class Platform implements AutoCloseable {
         frontend.close();
         events.close();
         assignment.close();
+        if (assignmentJournal != null) {
+            try {
+                assignmentJournal.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
         worker.close();
         config.close();
     }

@@ -10,11 +10,22 @@ import java.time.Duration;
  * @param workerId  names this node's network namespaces and cgroups; unique per running platform
  * @param runtimeHome where managed runtimes are installed ({@code <runtimeHome>/runtimes/<id>}); installing
  *                  trains class-data archives once, so tests share one home across data directories
+ * @param journalAssignment the sandbox table on a (one-peer) journal instead of in memory; on a single
+ *                  node the sandboxes die with the process either way, so memory is the default
  */
-public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
+public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
+                             boolean journalAssignment) {
+
+    public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false);
+    }
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
         return new PlatformConfig(dataDir, host, port, Duration.ofMinutes(5), workerIdFor(dataDir), dataDir);
+    }
+
+    public PlatformConfig withJournalAssignment(boolean journal) {
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal);
     }
 
     /**

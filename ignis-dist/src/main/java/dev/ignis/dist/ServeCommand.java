@@ -13,8 +13,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** `ignis serve`: every role in one JVM on embedded defaults. */
-@Command(name = "serve", description = "Start the single-node platform (frontend, config, assignment, worker).")
+/**
+ * `ignis serve`: every role in one JVM on embedded defaults; or, with {@code --peers}, one node of a
+ * cluster with the roles its cluster file gives it.
+ */
+@Command(name = "serve", description = "Start the single-node platform (frontend, config, assignment, worker), "
+        + "or one node of a cluster (--peers FILE --node ID).")
 final class ServeCommand implements Callable<Integer> {
     @Mixin
     DataDirOption dataDir;
@@ -31,13 +35,33 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--keep-alive", description = "Idle sandbox keep-alive in seconds (default 300)")
     long keepAliveSeconds = 300;
 
+    @Option(names = "--assignment", description = "Single node: where the sandbox table lives: in-memory (default) or journal")
+    String assignment = "in-memory";
+
+    @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
+    Path peers;
+
+    @Option(names = "--node", description = "Cluster mode: this node's id in the cluster file")
+    String node;
+
+    @Option(names = "--role", split = ",", description = "Cluster mode: the roles this node runs (frontend, config, assignment, "
+            + "worker); must match the cluster file")
+    java.util.List<String> roles;
+
     @Override
     public Integer call() throws Exception {
+        if (peers != null || node != null || roles != null) {
+            return serveClusterNode();
+        }
+        if (!assignment.equals("in-memory") && !assignment.equals("journal")) {
+            System.err.println("ignis: --assignment must be in-memory or journal");
+            return 2;
+        }
         Path data = dataDir.get();
         String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data);
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"));
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {
@@ -65,6 +89,55 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int serveClusterNode() throws Exception {
+        if (peers == null || node == null) {
+            System.err.println("ignis: cluster mode needs both --peers FILE and --node ID");
+            return 2;
+        }
+        final dev.ignis.cluster.Topology topology;
+        try {
+            topology = dev.ignis.cluster.Topology.read(peers);
+            var me = topology.require(node);
+            if (roles != null) {
+                var wanted = new java.util.HashSet<dev.ignis.cluster.Topology.Role>();
+                for (String r : roles) {
+                    wanted.add(dev.ignis.cluster.Topology.parseRole(r.trim()));
+                }
+                if (!wanted.equals(me.roles())) {
+                    System.err.println("ignis: --role " + String.join(",", roles) + " does not match node " + node + "'s roles "
+                            + me.roles() + " in " + peers);
+                    return 2;
+                }
+            }
+        } catch (RuntimeException e) {
+            System.err.println("ignis: " + e.getMessage());
+            return 2;
+        }
+        Path data = dataDir.get();
+        DataDirLock lock = DataDirLock.acquire(data);
+        ClusterNode cn;
+        try {
+            cn = ClusterNode.start(topology, node, data, runtimeHome != null ? runtimeHome.toAbsolutePath() : data,
+                    Duration.ofSeconds(keepAliveSeconds));
+        } catch (RuntimeException e) {
+            lock.close();
+            System.err.println("ignis: cannot start node " + node + ": " + e);
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            cn.close();
+            lock.close();
+            stopped.countDown();
+        }));
+        writeServerFile(data, cn.node().host(), cn.httpPort());
+        System.out.println("Ignis node " + node + " (" + cn.node().roles() + ") is up"
+                + (cn.httpPort() > 0 ? "; Lambda API on http://" + cn.node().host() + ":" + cn.httpPort() : ""));
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
     /** Creates the default account and an AWS CLI profile for it; the secret is printed this once. */
     private static void firstStart(ConfigStore config, Path data, String endpoint) throws IOException {
         var key = config.createAccount("default");
@@ -83,7 +156,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** Lets local commands find the running server. */
-    private static void writeServerFile(Path data, String host, int port) throws IOException {
+    static void writeServerFile(Path data, String host, int port) throws IOException {
         Secrets.writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
                 Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid())));
     }

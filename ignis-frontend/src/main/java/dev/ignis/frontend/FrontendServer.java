@@ -16,7 +16,16 @@ public final class FrontendServer implements AutoCloseable {
     private static final long MAX_REQUEST = 70L * 1024 * 1024;
     private final WebServer server;
 
+    /** What answers a request: {@link LambdaApi} itself, or (in cluster mode) a router in front of it. */
+    public interface Handler {
+        ApiResponse handle(ApiRequest request);
+    }
+
     public FrontendServer(String host, int port, LambdaApi api) {
+        this(host, port, (Handler) api::handle);
+    }
+
+    public FrontendServer(String host, int port, Handler api) {
         this.server = WebServer.builder()
                 .host(host)
                 .port(port)
@@ -34,7 +43,7 @@ public final class FrontendServer implements AutoCloseable {
         return server.port();
     }
 
-    private static void serve(LambdaApi api, ServerRequest req, ServerResponse res) {
+    private static void serve(Handler api, ServerRequest req, ServerResponse res) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         req.headers().forEach(h -> headers.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(h.allValues()));
         byte[] body = body(req);

@@ -91,7 +91,7 @@ public final class InvokePath implements LambdaApi.Invoker {
 
         try (var slot = limiter.acquire(fn.key(), entry.reservedConcurrency(), reservedTotal)) {
             for (int attempt = 1; ; attempt++) {
-                Lease lease = assignment.acquire(key, () -> spec(version));
+                Lease lease = assignment.acquire(key, () -> spec(version), attempt == 1 ? requestId : requestId + "#" + attempt);
                 InvokeOutcome outcome;
                 try {
                     outcome = lease.worker().invoke(lease.sandboxId(),

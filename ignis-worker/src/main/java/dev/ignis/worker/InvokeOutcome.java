@@ -34,6 +34,11 @@ public record InvokeOutcome(
         INIT_ERROR
     }
 
+    /** An outcome without a cold-start record (e.g. one relayed from a remote worker that does not carry it). */
+    public InvokeOutcome(Status status, byte[] payload, String logTail, boolean sandboxReusable, Duration duration) {
+        this(status, payload, logTail, sandboxReusable, duration, null);
+    }
+
     public boolean isFunctionError() {
         return status != Status.SUCCESS;
     }

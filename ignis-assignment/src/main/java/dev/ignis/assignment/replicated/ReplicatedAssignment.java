@@ -170,6 +170,7 @@ public final class ReplicatedAssignment implements Assignment {
      *
      * @param requestId unique per invoke (e.g. the invoke's request id), or null
      */
+    @Override
     public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec, String requestId) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(spec, "spec");
@@ -258,8 +259,31 @@ public final class ReplicatedAssignment implements Assignment {
         Objects.requireNonNull(staleKeys, "staleKeys");
         await(onEvents(() -> {
             stale = staleKeys;
-            return isLeader() ? retireIdle(s -> staleKeys.test(s.key()), "stale revision")
+            return isLeader() ? retireIdle(s -> staleKeys.test(s.key()), "stale revision", true)
                     : CompletableFuture.completedFuture(null);
+        }));
+    }
+
+    /**
+     * Forgets idle sandboxes that the table places on {@code workerId} but the worker no longer holds
+     * (it restarted, or lost them): their entries are retired on the log, so no invoke is sent to a
+     * sandbox that is gone. Busy ones are left to their lease holder, whose invoke fails and releases
+     * them as not reusable. Leader only; returns how many were retired.
+     *
+     * @param liveSandboxIds the worker's own sandbox ids, as it listed them just now
+     */
+    public int reconcile(String workerId, Set<String> liveSandboxIds) {
+        Objects.requireNonNull(workerId, "workerId");
+        Set<String> live = Set.copyOf(liveSandboxIds);
+        return await(onEvents(() -> {
+            requireLeader();
+            int[] count = {0};
+            CompletableFuture<Void> done = retireIdle(sb -> {
+                boolean gone = sb.workerId().equals(workerId) && !live.contains(sb.workerSandboxId());
+                count[0] += gone ? 1 : 0;
+                return gone;
+            }, "gone from worker " + workerId, false);
+            return done.thenApply(v -> count[0]);
         }));
     }
 
@@ -357,8 +381,8 @@ public final class ReplicatedAssignment implements Assignment {
         }, events);
     }
 
-    /** Retires matching idle sandboxes: append Retired, then tell the worker. */
-    private CompletableFuture<Void> retireIdle(Predicate<Sandbox> which, String reason) {
+    /** Retires matching idle sandboxes: append Retired, then (if {@code tellWorker}) tell the worker. */
+    private CompletableFuture<Void> retireIdle(Predicate<Sandbox> which, String reason, boolean tellWorker) {
         List<CompletableFuture<?>> done = new ArrayList<>();
         SandboxTable t = sm.table();
         for (SandboxKey key : t.idleKeys()) {
@@ -369,7 +393,7 @@ public final class ReplicatedAssignment implements Assignment {
                 reserved.add(s.sandboxId());
                 done.add(append(new Retired(s.sandboxId(), reason, clock.instant())).whenCompleteAsync((i, e) -> {
                     reserved.remove(s.sandboxId());
-                    Worker w = workers.apply(s.workerId());
+                    Worker w = tellWorker ? workers.apply(s.workerId()) : null;
                     if (e == null && w != null) {
                         Thread.ofVirtual().name("retire-" + s.sandboxId()).start(() -> retireOnWorker(w, s.workerSandboxId()));
                     }
@@ -385,7 +409,7 @@ public final class ReplicatedAssignment implements Assignment {
         }
         Instant now = clock.instant();
         Instant cutoff = now.minus(keepAlive);
-        retireIdle(s -> s.since().isBefore(cutoff), "keep-alive");
+        retireIdle(s -> s.since().isBefore(cutoff), "keep-alive", true);
         // Orphaned leases: an acquire whose Leased committed while its leader died never reached its
         // caller, so nobody will release it. Retire (not reuse) the sandbox: if the holder is in fact
         // alive past every timeout, retiring is the safe side.
@@ -420,7 +444,7 @@ public final class ReplicatedAssignment implements Assignment {
             }
         }
         Predicate<SandboxKey> staleKeys = stale;
-        retireIdle(s -> staleKeys.test(s.key()), "stale revision");
+        retireIdle(s -> staleKeys.test(s.key()), "stale revision", true);
     }
 
     private CompletableFuture<Long> append(SandboxRecord record) {

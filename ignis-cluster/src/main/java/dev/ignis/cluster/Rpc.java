@@ -1,0 +1,138 @@
+package dev.ignis.cluster;
+
+import dev.ignis.common.LambdaException;
+import dev.ignis.journal.NotLeaderException;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** gRPC plumbing shared by every role: the server, one channel per peer, and how errors cross the wire. */
+public final class Rpc {
+    private static final Logger LOG = LoggerFactory.getLogger(Rpc.class);
+    /** Trailer naming the leader when a follower refuses a call. */
+    static final Metadata.Key<String> LEADER = Metadata.Key.of("ignis-leader", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> ERROR_TYPE = Metadata.Key.of("ignis-error-type", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> ERROR_STATUS = Metadata.Key.of("ignis-error-status", Metadata.ASCII_STRING_MARSHALLER);
+    static final String NOT_LEADER = "not-leader";
+    /** Internal payloads reach 6 MB invokes and 50 MB code uploads (forwarded as JSON, base64). */
+    static final int MAX_MESSAGE = 96 * 1024 * 1024;
+
+    private Rpc() {}
+
+    /** Starts a server on the address with the services; handlers run on virtual threads (they block). */
+    public static Server serve(InetSocketAddress address, List<BindableService> services) {
+        var b = NettyServerBuilder.forAddress(address).maxInboundMessageSize(MAX_MESSAGE)
+                .executor(Executors.newVirtualThreadPerTaskExecutor());
+        services.forEach(b::addService);
+        try {
+            return b.build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen for cluster RPC on " + address, e);
+        }
+    }
+
+    public static void stop(Server server) {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(3, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+    }
+
+    /** One channel per target, reused by every call (HTTP/2 multiplexes them). */
+    public static final class Channels implements AutoCloseable {
+        private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+        public ManagedChannel to(String target) {
+            return channels.computeIfAbsent(target, t -> NettyChannelBuilder.forTarget(t).usePlaintext()
+                    .maxInboundMessageSize(MAX_MESSAGE).build());
+        }
+
+        @Override
+        public void close() {
+            channels.values().forEach(ManagedChannel::shutdownNow);
+        }
+    }
+
+    /** Runs a unary handler: its value, or the error mapped to a status the client can map back. */
+    static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
+        T value;
+        try {
+            value = call.get();
+        } catch (NotLeaderException e) {
+            out.onError(notLeader(e.leaderHint()));
+            return;
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (LambdaException e) {
+            Metadata m = new Metadata();
+            m.put(ERROR_TYPE, e.type());
+            m.put(ERROR_STATUS, Integer.toString(e.status()));
+            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException(m));
+            return;
+        } catch (RuntimeException e) {
+            LOG.warn("cluster call failed", e);
+            out.onError(Status.INTERNAL.withDescription(e.getClass().getSimpleName() + ": " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        out.onNext(value);
+        out.onCompleted();
+    }
+
+    static StatusRuntimeException notLeader(String leaderId) {
+        Metadata m = new Metadata();
+        if (leaderId != null) {
+            m.put(LEADER, leaderId);
+        }
+        return Status.FAILED_PRECONDITION.withDescription(NOT_LEADER).asRuntimeException(m);
+    }
+
+    /** The leader a follower named when refusing, or null; only for not-leader refusals. */
+    static boolean isNotLeader(StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION && NOT_LEADER.equals(e.getStatus().getDescription());
+    }
+
+    static String leaderHint(StatusRuntimeException e) {
+        Metadata t = e.getTrailers();
+        return t == null ? null : t.get(LEADER);
+    }
+
+    /** True when the call could not have reached the peer's handler (dead or unreachable node). */
+    static boolean unreachable(StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+    }
+
+    /** Turns a remote failure back into what the local code would have thrown. */
+    static RuntimeException local(StatusRuntimeException e) {
+        Metadata t = e.getTrailers();
+        if (t != null && t.get(ERROR_TYPE) != null) {
+            return new LambdaException(Integer.parseInt(t.get(ERROR_STATUS)), t.get(ERROR_TYPE), e.getStatus().getDescription());
+        }
+        if (isNotLeader(e)) {
+            return new NotLeaderException(leaderHint(e));
+        }
+        return e;
+    }
+}

@@ -1,0 +1,264 @@
+package dev.ignis.dist;
+
+import dev.ignis.assignment.Assignment;
+import dev.ignis.assignment.InMemoryAssignment;
+import dev.ignis.assignment.replicated.Partitioning;
+import dev.ignis.assignment.replicated.ReplicatedPartition;
+import dev.ignis.async.EventQueue;
+import dev.ignis.cluster.AssignmentEndpoint;
+import dev.ignis.cluster.ClusterFrontend;
+import dev.ignis.cluster.ConfigReplica;
+import dev.ignis.cluster.ControlEndpoint;
+import dev.ignis.cluster.LeaderWatch;
+import dev.ignis.cluster.RemoteAssignment;
+import dev.ignis.cluster.RemoteWorker;
+import dev.ignis.cluster.Rpc;
+import dev.ignis.cluster.Topology;
+import dev.ignis.cluster.Topology.Role;
+import dev.ignis.cluster.WorkerEndpoint;
+import dev.ignis.cluster.WorkerPool;
+import dev.ignis.config.CodeStore;
+import dev.ignis.config.ConfigStore;
+import dev.ignis.config.SecretSealer;
+import dev.ignis.frontend.FrontendServer;
+import dev.ignis.frontend.InvokePath;
+import dev.ignis.frontend.LambdaApi;
+import dev.ignis.journal.JournalConfig;
+import dev.ignis.journal.RatisJournal;
+import dev.ignis.runtimes.RuntimeCatalog;
+import dev.ignis.worker.ProcessWorker;
+import dev.ignis.worker.WorkerConfig;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One process of a cluster ({@code ignis serve --role ... --peers FILE --node ID}): the roles the
+ * cluster file gives this node, wired to each other and to the other nodes over gRPC. All wiring of
+ * a cluster process happens here, as {@link Platform} does for the single node.
+ */
+public final class ClusterNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    /** How often an assignment leader compares its table with what each worker holds. */
+    private static final Duration RECONCILE_EVERY = Duration.ofSeconds(1);
+
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private final Topology.Node me;
+    private volatile FrontendServer frontend;
+
+    private ClusterNode(Topology.Node me) {
+        this.me = me;
+    }
+
+    /** The HTTP port of this node's frontend (0 when it has none). */
+    public int httpPort() {
+        return frontend == null ? 0 : frontend.port();
+    }
+
+    public Topology.Node node() {
+        return me;
+    }
+
+    public static ClusterNode start(Topology topology, String nodeId, Path dataDir, Path runtimeHome, Duration keepAlive) {
+        ClusterNode node = new ClusterNode(topology.require(nodeId));
+        try {
+            node.startRoles(topology, dataDir.toAbsolutePath(), runtimeHome.toAbsolutePath(), keepAlive);
+            return node;
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    private <T extends AutoCloseable> T closeLater(T c) {
+        closeables.push(c);
+        return c;
+    }
+
+    private void startRoles(Topology topology, Path data, Path runtimeHome, Duration keepAlive) {
+        Clock clock = Clock.systemUTC();
+        Platform.createPrivateDir(data);
+        Path shared = topology.shared();
+        Platform.createPrivateDir(shared);
+        Rpc.Channels channels = closeLater(new Rpc.Channels());
+        List<BindableService> services = new ArrayList<>();
+        RuntimeCatalog runtimes = me.has(Role.WORKER) || me.has(Role.CONFIG) ? RuntimeCatalog.install(runtimeHome) : null;
+        WorkerPool pool = new WorkerPool(topology.withRole(Role.WORKER), channels);
+        List<Topology.Node> leaderSources = topology.nodes().stream()
+                .filter(n -> n.has(Role.CONFIG) || n.has(Role.ASSIGNMENT)).toList();
+
+        if (me.has(Role.WORKER)) {
+            ProcessWorker worker = closeLater(new ProcessWorker(WorkerConfig.defaults(PlatformConfig.workerIdFor(data),
+                    data.resolve("worker"), runtimes::find)));
+            services.add(new WorkerEndpoint(worker));
+        }
+
+        Map<String, Supplier<Optional<String>>> leaderViews = new LinkedHashMap<>();
+        ConfigStore config = null;
+        if (me.has(Role.CONFIG)) {
+            Set<String> ids = new HashSet<>();
+            runtimes.all().forEach(r -> ids.add(r.id()));
+            AtomicReference<RatisJournal> configJournal = new AtomicReference<>();
+            config = closeLater(new ConfigStore(sm -> {
+                configJournal.set(RatisJournal.open(groupConfig(topology, Topology.CONFIG_GROUP, data), sm));
+                return configJournal.get();
+            }, new CodeStore(shared), SecretSealer.open(shared), ids, clock));
+            AtomicReference<RatisJournal> eventsJournal = new AtomicReference<>();
+            var invokePath = new AtomicReference<InvokePath>();
+            EventQueue events = closeLater(new EventQueue(sm -> {
+                eventsJournal.set(RatisJournal.open(groupConfig(topology, Topology.EVENTS_GROUP, data), sm));
+                return eventsJournal.get();
+            }, event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws()));
+            LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
+            RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
+            invokePath.set(new InvokePath(config, assignment, events));
+            var api = new LambdaApi(Platform.verifier(config, clock), config, Secrets.codeLinkKey(shared), clock, invokePath.get(),
+                    events, new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(shared)));
+            services.add(new ControlEndpoint(config, Map.of(Topology.CONFIG_GROUP, configJournal.get(),
+                    Topology.EVENTS_GROUP, eventsJournal.get()), api::handle));
+            leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);
+            leaderViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::leaderId);
+            events.start();
+        }
+
+        Map<Integer, Assignment> partitions = new ConcurrentHashMap<>();
+        if (me.has(Role.ASSIGNMENT)) {
+            if (topology.assignment() == Topology.Mode.JOURNAL) {
+                List<ReplicatedPartition> members = new ArrayList<>();
+                for (int p = 0; p < topology.partitions(); p++) {
+                    String group = Partitioning.groupName(p);
+                    ReplicatedPartition member = closeLater(ReplicatedPartition.open(groupConfig(topology, group, data), pool,
+                            pool::worker, clock, keepAlive));
+                    members.add(member);
+                    partitions.put(p, member.assignment());
+                    leaderViews.put(group, member.journal()::leaderId);
+                }
+                if (config != null) {
+                    config.onChange(image -> members.forEach(m -> m.assignment().retireWhere(key -> !Platform.current(image, key))));
+                }
+                ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(
+                        Thread.ofPlatform().name("reconcile").daemon().factory());
+                closeLater(reconciler::shutdownNow);
+                reconciler.scheduleWithFixedDelay(() -> reconcile(pool, members), RECONCILE_EVERY.toMillis(),
+                        RECONCILE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            } else {
+                // The talk's worker managers: a partition's table lives in one node's memory, created on first use.
+                ConfigStore cfg = config;
+                closeLater(() -> partitions.values().forEach(Assignment::close));
+                partitions.clear();
+                for (int p = 0; p < topology.partitions(); p++) {
+                    InMemoryAssignment a = new InMemoryAssignment(pool, clock, keepAlive);
+                    partitions.put(p, a);
+                    if (cfg != null) {
+                        cfg.onChange(image -> a.retireWhere(key -> !Platform.current(image, key)));
+                    }
+                }
+            }
+        }
+
+        if (me.has(Role.CONFIG) || me.has(Role.ASSIGNMENT)) {
+            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews)));
+        }
+        if (!services.isEmpty()) {
+            Server server = Rpc.serve(me.rpcAddress(), services);
+            closeLater(() -> Rpc.stop(server));
+        }
+
+        if (me.has(Role.FRONTEND)) {
+            AtomicReference<ConfigReplica> replica = new AtomicReference<>();
+            ConfigStore view = closeLater(new ConfigStore(sm -> {
+                replica.set(new ConfigReplica(sm, topology.withRole(Role.CONFIG), channels, me.id()));
+                return replica.get();
+            }, new CodeStore(shared), SecretSealer.open(shared), Set.of(), clock));
+            if (!replica.get().awaitIndex(0, Duration.ofSeconds(60))) {
+                throw new IllegalStateException("no config node sent the configuration within 60 s");
+            }
+            LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
+            RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
+            var invokePath = new InvokePath(view, assignment, null);
+            var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null, null);
+            frontend = closeLater(new FrontendServer(me.host(), me.httpPort(),
+                    new ClusterFrontend(api::handle, replica.get(), leaders, channels, topology)));
+        }
+    }
+
+    /** Journal config of one group on this node: its Raft port, its directory under the node's data. */
+    private JournalConfig groupConfig(Topology topology, String group, Path data) {
+        return new JournalConfig(group, me.id(), topology.raftPeers(group), data.resolve("journal").resolve(group));
+    }
+
+    /**
+     * On each partition this node leads: retire the idle sandboxes of workers that no longer hold them
+     * (restarted), or that have not answered three looks in a row (gone).
+     */
+    private final Map<String, Integer> misses = new ConcurrentHashMap<>();
+
+    private void reconcile(WorkerPool pool, List<ReplicatedPartition> members) {
+        if (members.stream().noneMatch(m -> m.assignment().isLeader())) {
+            return;
+        }
+        for (RemoteWorker w : pool.all()) {
+            Set<String> live = null;
+            try {
+                var list = w.list(500);
+                pool.observed(w.workerId(), true, list.getSandboxesCount());
+                misses.remove(w.workerId());
+                live = new HashSet<>();
+                for (var h : list.getSandboxesList()) {
+                    live.add(h.getSandboxId());
+                }
+            } catch (RuntimeException e) {
+                pool.observed(w.workerId(), false, 0);
+                if (misses.merge(w.workerId(), 1, Integer::sum) >= 3) {
+                    live = Set.of();
+                }
+            }
+            if (live == null) {
+                continue;
+            }
+            for (ReplicatedPartition m : members) {
+                if (m.assignment().isLeader()) {
+                    try {
+                        int n = m.assignment().reconcile(w.workerId(), live);
+                        if (n > 0) {
+                            LOG.info("{}: retired {} sandboxes that worker {} no longer holds", m.journal().config().groupName(), n,
+                                    w.workerId());
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.debug("reconcile of {} failed: {}", w.workerId(), e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        while (!closeables.isEmpty()) {
+            try {
+                closeables.pop().close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed", me.id(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.ignis.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ignis.cluster.Topology;
+import dev.ignis.cluster.Topology.Role;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionCode;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/**
+ * The talk's failure story, as separate processes on loopback under a steady invoke load: the
+ * assignment leader killed (journal mode: nothing lost, nothing re-created), the worker manager killed
+ * (in-memory mode: the stampede), a follower and a worker killed, a replacement node with an empty
+ * disk catching up and leading.
+ */
+class ClusterIT {
+    /** Tells two invokes inside one sandbox at the same time apart: each sandbox has its own /tmp. */
+    static final String FUNCTION = """
+            import os, time
+            def handler(event, context):
+                p = "/tmp/busy"
+                if os.path.exists(p):
+                    return {"overlap": True}
+                open(p, "w").close()
+                time.sleep(0.005)
+                os.remove(p)
+                return {"overlap": False}
+            """;
+    static final int CLIENTS = 4;
+
+    /** Kept when a test fails: each node's log is in nodes/<id>/node.log. */
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
+    Path dir;
+
+    /** What one stretch of steady load saw. */
+    record Load(int ok, List<String> errors, int overlaps, List<long[]> spans) {
+        /** The longest stretch after {@code fromNanos} in which no invoke completed. */
+        long longestGapMillis(long fromNanos) {
+            List<Long> ends = new ArrayList<>();
+            ends.add(fromNanos);
+            spans.forEach(s -> {
+                if (s[1] >= fromNanos) {
+                    ends.add(s[1]);
+                }
+            });
+            Collections.sort(ends);
+            long gap = 0;
+            for (int i = 1; i < ends.size(); i++) {
+                gap = Math.max(gap, ends.get(i) - ends.get(i - 1));
+            }
+            return gap / 1_000_000;
+        }
+    }
+
+    /** Runs CLIENTS threads invoking through alternating frontends while {@code during} runs. */
+    static Load underLoad(TestCluster cluster, String function, ThrowingRunnable during) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        var errors = new ConcurrentLinkedQueue<String>();
+        var spans = new ConcurrentLinkedQueue<long[]>();
+        int[] ok = new int[CLIENTS];
+        int[] overlaps = new int[CLIENTS];
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            int id = c;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try (LambdaClient lambda = cluster.client(id % cluster.nodes(Role.FRONTEND).size())) {
+                    while (!stop.get()) {
+                        long t0 = System.nanoTime();
+                        try {
+                            var r = lambda.invoke(b -> b.functionName(function).payload(SdkBytes.fromUtf8String("{}")));
+                            String body = r.payload().asString(StandardCharsets.UTF_8);
+                            if (r.functionError() != null) {
+                                errors.add("function error: " + body);
+                            } else if (body.contains("\"overlap\": true")) {
+                                overlaps[id]++;
+                            } else {
+                                ok[id]++;
+                            }
+                        } catch (RuntimeException e) {
+                            errors.add(e.toString());
+                        }
+                        spans.add(new long[] {t0, System.nanoTime()});
+                    }
+                }
+            }));
+        }
+        try {
+            during.run();
+        } finally {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+        int okTotal = 0;
+        int overlapTotal = 0;
+        for (int c = 0; c < CLIENTS; c++) {
+            okTotal += ok[c];
+            overlapTotal += overlaps[c];
+        }
+        return new Load(okTotal, List.copyOf(errors), overlapTotal, List.copyOf(spans));
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    static void createFunction(TestCluster cluster, String name) {
+        try (LambdaClient lambda = cluster.client(0)) {
+            lambda.createFunction(b -> b.functionName(name).runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
+                    .code(FunctionCode.builder().zipFile(SdkBytes.fromByteArray(Zips.python(FUNCTION))).build()));
+        }
+    }
+
+    /** Warm sandboxes: the same load as the test's, so the test's load needs no new ones. */
+    static void warm(TestCluster cluster, String name) throws Exception {
+        Load l = underLoad(cluster, name, () -> Thread.sleep(3_000));
+        assertThat(l.errors()).isEmpty();
+    }
+
+    @Test
+    void journalModeLeaderKilledUnderLoadLosesNothing() throws Exception {
+        try (var cluster = new TestCluster(dir, 2, 3, 2, Topology.Mode.JOURNAL)) {
+            createFunction(cluster, "steady");
+            warm(cluster, "steady");
+            List<Long> pauses = new ArrayList<>();
+            for (int round = 1; round <= 3; round++) {
+                long placementsBefore = cluster.placements();
+                String leader = cluster.leaderOf("assignment-p0");
+                long[] killedAt = new long[1];
+                Load load = underLoad(cluster, "steady", () -> {
+                    Thread.sleep(1_500);
+                    killedAt[0] = System.nanoTime();
+                    cluster.kill(leader);
+                    Thread.sleep(5_000);
+                });
+                long created = cluster.placements() - placementsBefore;
+                long pause = load.longestGapMillis(killedAt[0]);
+                pauses.add(pause);
+                String after = cluster.leaderOf("assignment-p0");
+                System.out.printf("CLUSTER journal round %d: killed leader %s, new leader %s, %d invokes ok, %d errors, "
+                        + "%d overlaps, sandboxes created after the kill %d, longest pause %d ms%n",
+                        round, leader, after, load.ok(), load.errors().size(), load.overlaps(), created, pause);
+                assertThat(load.errors()).as("failed invokes").isEmpty();
+                assertThat(load.overlaps()).as("a sandbox leased to two invokes at once").isZero();
+                assertThat(created).as("sandboxes re-created although every one was known to the journal").isZero();
+                assertThat(after).isNotEqualTo(leader);
+                cluster.restart(leader, false);
+            }
+            Collections.sort(pauses);
+            System.out.println("CLUSTER journal failover pauses (ms, sorted): " + pauses);
+        }
+    }
+
+    @Test
+    void inMemoryModeWorkerManagerKilledStampedesPlacement() throws Exception {
+        try (var cluster = new TestCluster(dir, 2, 3, 2, Topology.Mode.IN_MEMORY)) {
+            createFunction(cluster, "steady");
+            warm(cluster, "steady");
+            long placementsBefore = cluster.placements();
+            long[] killedAt = new long[1];
+            // Partition 0's worker manager is the first assignment node.
+            String manager = cluster.nodes(Role.ASSIGNMENT).getFirst();
+            Load load = underLoad(cluster, "steady", () -> {
+                Thread.sleep(1_500);
+                killedAt[0] = System.nanoTime();
+                cluster.kill(manager);
+                Thread.sleep(5_000);
+            });
+            long created = cluster.placements() - placementsBefore;
+            System.out.printf("CLUSTER in-memory: killed worker manager %s, %d invokes ok, %d errors, sandboxes re-created %d, "
+                    + "longest pause %d ms%n", manager, load.ok(), load.errors().size(), created, load.longestGapMillis(killedAt[0]));
+            assertThat(load.overlaps()).isZero();
+            // The talk's lesson: every sandbox the dead manager knew is lost to the survivors, which create new ones.
+            assertThat(created).as("placement calls after the manager died").isGreaterThan(0);
+        }
+    }
+
+    @Test
+    void followerThenWorkerKilledAndAReplacementNodeCatchesUpAndLeads() throws Exception {
+        try (var cluster = new TestCluster(dir, 2, 3, 2, Topology.Mode.JOURNAL)) {
+            createFunction(cluster, "steady");
+            warm(cluster, "steady");
+            String leader = cluster.leaderOf("assignment-p0");
+            String follower = cluster.nodes(Role.ASSIGNMENT).stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+            String worker = cluster.nodes(Role.WORKER).getLast();
+            Load load = underLoad(cluster, "steady", () -> {
+                Thread.sleep(1_000);
+                cluster.kill(follower);
+                Thread.sleep(2_000);
+                cluster.kill(worker);
+                Thread.sleep(3_000);
+            });
+            System.out.printf("CLUSTER follower %s then worker %s killed: %d invokes ok, %d errors, %d overlaps%n",
+                    follower, worker, load.ok(), load.errors().size(), load.overlaps());
+            assertThat(load.errors()).as("failed invokes").isEmpty();
+            assertThat(load.overlaps()).isZero();
+
+            // The follower's host is replaced: same id, empty disk. It rebuilds from the leader (snapshot + log).
+            cluster.restart(follower, true);
+            warm(cluster, "steady");
+            String current = cluster.leaderOf("assignment-p0");
+            for (int attempt = 0; attempt < 4 && !current.equals(follower); attempt++) {
+                // Make someone else lead until the replacement does: kill the leader, bring it back.
+                String old = current;
+                Load l = underLoad(cluster, "steady", () -> {
+                    cluster.kill(old);
+                    Thread.sleep(3_000);
+                });
+                assertThat(l.errors()).as("failed invokes while " + old + " was killed").isEmpty();
+                cluster.restart(old, false);
+                current = cluster.leaderOf("assignment-p0");
+            }
+            System.out.println("CLUSTER replacement " + follower + " leads: " + current.equals(follower));
+            assertThat(current).as("the replacement node became leader").isEqualTo(follower);
+            long before = cluster.placements();
+            Load led = underLoad(cluster, "steady", () -> Thread.sleep(3_000));
+            assertThat(led.errors()).isEmpty();
+            assertThat(led.ok()).isGreaterThan(0);
+            assertThat(cluster.placements() - before).as("the replacement leader reuses the sandboxes of its log").isZero();
+        }
+    }
+}
