@@ -46,35 +46,11 @@ public final class FrontendServer implements AutoCloseable {
     private static void serve(Handler api, ServerRequest req, ServerResponse res) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         req.headers().forEach(h -> headers.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(h.allValues()));
-        byte[] body = body(req);
+        byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
         var out = api.handle(new ApiRequest(req.prologue().method().text(), req.path().rawPath(), req.query().rawValue(), headers, body));
         res.status(out.status());
         out.headers().forEach((k, v) -> res.header(HeaderNames.create(k), v));
         res.send(out.body());
-    }
-
-    /**
-     * The request body in one exact-size array when the client sent Content-Length (every SDK and
-     * the CLI do): {@code as(byte[].class)} reads through {@code readAllBytes}, which collects
-     * chunks and copies them once more — a second copy of up to 6 MB per invoke.
-     */
-    static byte[] body(ServerRequest req) {
-        if (!req.content().hasEntity()) {
-            return new byte[0];
-        }
-        var length = req.headers().contentLength();
-        if (length.isPresent() && length.getAsLong() <= MAX_REQUEST) {
-            try (var in = req.content().inputStream()) {
-                byte[] b = in.readNBytes((int) length.getAsLong());
-                if (b.length == length.getAsLong()) {
-                    return b;
-                }
-                throw new java.io.UncheckedIOException(new java.io.EOFException("request body ended early"));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-        return req.content().as(byte[].class);
     }
 
     @Override
