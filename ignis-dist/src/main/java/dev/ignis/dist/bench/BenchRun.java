@@ -118,10 +118,10 @@ public final class BenchRun {
         System.out.println("report: " + out.resolve(scenario.name() + ".html") + " (.json, .png)");
     }
 
-    /** What the figures were measured on: cores, memory, load average at the start. */
+    /** What the figures were measured on: cores, memory, load average when the run starts. */
     static String machine() {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        return String.format(java.util.Locale.ROOT, "%d vCPU, %.0f GiB, %s, JDK %s, load %.1f", Runtime.getRuntime().availableProcessors(),
+        return String.format(java.util.Locale.ROOT, "%d vCPU, %.0f GiB, %s, JDK %s, load at start %.1f", Runtime.getRuntime().availableProcessors(),
                 os.getTotalMemorySize() / (1024.0 * 1024 * 1024), System.getProperty("os.name") + " " + System.getProperty("os.version"),
                 Runtime.version().feature(), os.getSystemLoadAverage());
     }
