@@ -28,8 +28,6 @@ import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
 import dev.ignis.worker.ProcessWorker;
 import dev.ignis.worker.WorkerConfig;
-import io.grpc.BindableService;
-import io.grpc.Server;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -100,7 +98,7 @@ public final class ClusterNode implements AutoCloseable {
         Path shared = topology.shared();
         Platform.createPrivateDir(shared);
         Rpc.Channels channels = closeLater(new Rpc.Channels());
-        List<BindableService> services = new ArrayList<>();
+        List<Object> services = new ArrayList<>();
         RuntimeCatalog runtimes = me.has(Role.WORKER) || me.has(Role.CONFIG) ? RuntimeCatalog.install(runtimeHome) : null;
         WorkerPool pool = new WorkerPool(topology.withRole(Role.WORKER), channels);
         List<Topology.Node> leaderSources = topology.nodes().stream()
@@ -179,8 +177,7 @@ public final class ClusterNode implements AutoCloseable {
             services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews)));
         }
         if (!services.isEmpty()) {
-            Server server = Rpc.serve(me.rpcAddress(), services);
-            closeLater(() -> Rpc.stop(server));
+            closeLater(Rpc.serve(me.rpcAddress(), services));
         }
 
         if (me.has(Role.FRONTEND)) {

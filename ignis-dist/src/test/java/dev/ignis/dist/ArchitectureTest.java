@@ -22,6 +22,7 @@ class ArchitectureTest {
     void layers() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("dist").definedBy("dev.ignis.dist..")
+                .layer("cluster").definedBy("dev.ignis.cluster..")
                 .layer("frontend").definedBy("dev.ignis.frontend..")
                 .layer("assignment").definedBy("dev.ignis.assignment..")
                 .layer("async").definedBy("dev.ignis.async..")
@@ -32,13 +33,14 @@ class ArchitectureTest {
                 .layer("chunk").definedBy("dev.ignis.chunk..")
                 .layer("common").definedBy("dev.ignis.common..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
-                .whereLayer("frontend").mayOnlyBeAccessedByLayers("dist")
-                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "dist")
-                .whereLayer("async").mayOnlyBeAccessedByLayers("frontend", "dist")
-                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "dist")
-                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "dist")
+                .whereLayer("cluster").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("frontend").mayOnlyBeAccessedByLayers("cluster", "dist")
+                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "cluster", "dist")
+                .whereLayer("async").mayOnlyBeAccessedByLayers("frontend", "cluster", "dist")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "cluster", "dist")
+                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "cluster", "dist")
                 .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
-                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "dist")
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "cluster", "dist")
                 .whereLayer("chunk").mayOnlyBeAccessedByLayers("dist")
                 .check(CLASSES);
     }
@@ -47,6 +49,13 @@ class ArchitectureTest {
     void ratisStaysBehindTheJournal() {
         noClasses().that().resideOutsideOfPackage("dev.ignis.journal..")
                 .should().dependOnClassesThat().resideInAPackage("org.apache.ratis..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void grpcStaysInTheCluster() {
+        noClasses().that().resideOutsideOfPackage("dev.ignis.cluster..")
+                .should().dependOnClassesThat().resideInAPackage("io.grpc..")
                 .check(CLASSES);
     }
 
