@@ -205,7 +205,8 @@ public final class ClusterNode implements AutoCloseable {
 
     /**
      * On each partition this node leads: retire the idle sandboxes of workers that no longer hold them
-     * (restarted), or that have not answered three looks in a row (gone).
+     * (restarted), or where nothing has listened for three looks in a row (the process is gone). A slow
+     * answer proves nothing and changes nothing.
      */
     private final Map<String, Integer> misses = new ConcurrentHashMap<>();
 
@@ -214,23 +215,22 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         for (RemoteWorker w : pool.all()) {
-            Set<String> live = null;
-            try {
-                var list = w.list(500);
-                pool.observed(w.workerId(), true, list.getSandboxesCount());
-                misses.remove(w.workerId());
-                live = new HashSet<>();
-                for (var h : list.getSandboxesList()) {
-                    live.add(h.getSandboxId());
+            WorkerPool.Look look = pool.look(w, 2_000);
+            Set<String> live;
+            switch (look.seen()) {
+                case UP -> {
+                    misses.remove(w.workerId());
+                    live = look.sandboxIds();
                 }
-            } catch (RuntimeException e) {
-                pool.observed(w.workerId(), false, 0);
-                if (misses.merge(w.workerId(), 1, Integer::sum) >= 3) {
+                case DOWN -> {
+                    if (misses.merge(w.workerId(), 1, Integer::sum) < 3) {
+                        continue;
+                    }
                     live = Set.of();
                 }
-            }
-            if (live == null) {
-                continue;
+                default -> {
+                    continue;
+                }
             }
             for (ReplicatedPartition m : members) {
                 if (m.assignment().isLeader()) {
