@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The tiers stacked top (fastest) to bottom (origin). A read tries each tier in order; the first
@@ -34,11 +35,16 @@ import java.util.concurrent.TimeUnit;
  * for a file to be created, written and renamed (1–2 ms per 512 KiB chunk on the ext4 test disk,
  * more than verifying and decrypting it). At most {@value #FILL_QUEUE} chunks wait for a
  * background fill; when that queue is full a fill is dropped ({@code ignis.chunk.tier.fills.dropped})
- * — the chunk is simply fetched from below again next time. {@link #close()} finishes queued fills.
+ * — the chunk is simply fetched from below again next time. A queued fill also waits (at most
+ * {@code FILL_DEFER_NANOS}) while other fetches are in flight, so a restore's chunks get the CPU
+ * first. {@link #close()} finishes queued fills.
  */
 public final class TieredChunkSource implements ChunkSource {
     /** Chunks (so at most this many ciphertexts held) waiting for a background fill. */
     static final int FILL_QUEUE = 64;
+    /** Longest a background fill waits for in-flight fetches to finish (see {@link #yieldToFetches}). */
+    static final long FILL_DEFER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long FILL_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
     private final List<ChunkSource> tiers;
     private final List<TierMeters> meters = new ArrayList<>();
@@ -48,6 +54,7 @@ public final class TieredChunkSource implements ChunkSource {
     private final Counter fillsDropped;
     private final Object fillLock = new Object();
     private int pendingFills;
+    private volatile boolean closing;
 
     private record TierMeters(Counter hits, Counter misses, Counter bytes, Timer latency) {
     }
@@ -148,9 +155,11 @@ public final class TieredChunkSource implements ChunkSource {
         synchronized (fillLock) {
             pendingFills++;
         }
+        long deferUntil = System.nanoTime() + FILL_DEFER_NANOS;
         try {
             fills.execute(() -> {
                 try {
+                    yieldToFetches(deferUntil);
                     for (ChunkSource t : slow) {
                         t.put(id, verified);
                     }
@@ -164,12 +173,29 @@ public final class TieredChunkSource implements ChunkSource {
         }
     }
 
+    /**
+     * Holds a fill back while chunk fetches are in flight, until {@code deadline}: a 512 KiB file
+     * write costs more CPU than verifying and decrypting the chunk, and during a restore on a
+     * small worker that CPU is better spent on the chunks the sandbox is waiting for. The deadline
+     * is fixed when the fill is queued, so under steady traffic fills are late, never starved.
+     */
+    private void yieldToFetches(long deadline) {
+        while (!inFlight.isEmpty() && System.nanoTime() - deadline < 0 && !closing) {
+            LockSupport.parkNanos(FILL_POLL_NANOS);
+        }
+    }
+
     private void fillDone() {
         synchronized (fillLock) {
             if (--pendingFills == 0) {
                 fillLock.notifyAll();
             }
         }
+    }
+
+    /** Chunk fetches in flight right now (tests). */
+    int inFlight() {
+        return inFlight.size();
     }
 
     /** Waits until every background fill queued so far has been written (tests, benchmarks). */
@@ -199,6 +225,7 @@ public final class TieredChunkSource implements ChunkSource {
     /** Finishes the queued background fills (bounded wait), then closes every tier. */
     @Override
     public void close() {
+        closing = true;
         fills.shutdown();
         try {
             fills.awaitTermination(30, TimeUnit.SECONDS);

@@ -131,4 +131,75 @@ class BackgroundFillTest {
             assertThat(corruptMiddle.get(id)).hasValue(b); // dropped, then refilled from the origin's good copy
         }
     }
+
+    /** A bottom tier whose fetch of one chunk blocks until released (a slow origin GET in flight). */
+    static final class BlockingBottom implements ChunkSource {
+        final MemoryTier data = new MemoryTier(1L << 20);
+        final CountDownLatch release = new CountDownLatch(1);
+        volatile ChunkId blocked;
+
+        @Override
+        public String name() {
+            return "bottom";
+        }
+
+        @Override
+        public Optional<byte[]> get(ChunkId id) {
+            if (id.equals(blocked)) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return data.get(id);
+        }
+
+        @Override
+        public void put(ChunkId id, byte[] ciphertext) {
+            data.put(id, ciphertext);
+        }
+
+        @Override
+        public void delete(ChunkId id) {
+            data.delete(id);
+        }
+    }
+
+    @Test
+    void aFillWaitsWhileAnotherFetchIsInFlightButNotPastItsDeadline() throws Exception {
+        GatedTier upper = new GatedTier();
+        upper.gate.countDown();
+        BlockingBottom bottom = new BlockingBottom();
+        byte[] a = chunk(10);
+        byte[] b = chunk(11);
+        ChunkId idA = ChunkId.ofCiphertext(a);
+        ChunkId idB = ChunkId.ofCiphertext(b);
+        bottom.put(idA, a);
+        bottom.put(idB, b);
+        bottom.blocked = idB;
+        try (TieredChunkSource tiers = new TieredChunkSource(List.of(upper, bottom), new SimpleMeterRegistry());
+             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            CompletableFuture<Optional<byte[]>> slowFetch = CompletableFuture.supplyAsync(() -> tiers.get(idB), threads);
+            while (bottom.blocked != null && tiers.inFlight() == 0) {
+                Thread.onSpinWait(); // until B's fetch is in flight
+            }
+            assertThat(tiers.get(idA)).hasValue(a);
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(TieredChunkSource.FILL_DEFER_NANOS) / 5);
+            assertThat(upper.stored).doesNotContainKey(idA); // held back: B is still being fetched
+            // B is still in flight (and stays so): A's fill goes ahead at its deadline instead of waiting for B
+            CompletableFuture.runAsync(() -> {
+                try {
+                    tiers.awaitFills();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, threads).get(10, TimeUnit.SECONDS);
+            assertThat(upper.stored).containsEntry(idA, a);
+            bottom.release.countDown();
+            assertThat(slowFetch.get(10, TimeUnit.SECONDS)).hasValue(b);
+            tiers.awaitFills();
+            assertThat(upper.stored).containsEntry(idB, b);
+        }
+    }
 }
