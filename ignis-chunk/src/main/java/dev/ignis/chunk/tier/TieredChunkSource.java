@@ -35,16 +35,18 @@ import java.util.concurrent.locks.LockSupport;
  * for a file to be created, written and renamed (1–2 ms per 512 KiB chunk on the ext4 test disk,
  * more than verifying and decrypting it). At most {@value #FILL_QUEUE} chunks wait for a
  * background fill; when that queue is full a fill is dropped ({@code ignis.chunk.tier.fills.dropped})
- * — the chunk is simply fetched from below again next time. A queued fill also waits (at most
- * {@code FILL_DEFER_NANOS}) while other fetches are in flight, so a restore's chunks get the CPU
- * first. {@link #close()} finishes queued fills.
+ * — the chunk is simply fetched from below again next time. A queued fill also waits until
+ * fetching pauses (at most {@code FILL_DEFER_NANOS} after it was queued), so a restore's chunks get
+ * the CPU first. {@link #close()} finishes queued fills.
  */
 public final class TieredChunkSource implements ChunkSource {
     /** Chunks (so at most this many ciphertexts held) waiting for a background fill. */
     static final int FILL_QUEUE = 64;
-    /** Longest a background fill waits for in-flight fetches to finish (see {@link #yieldToFetches}). */
-    static final long FILL_DEFER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    private static final long FILL_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    /** Longest a background fill waits for fetching to pause (see {@link #yieldToFetches}). */
+    static final long FILL_DEFER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** Fetching has paused when nothing was in flight for this long. */
+    static final long FILL_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long FILL_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final List<ChunkSource> tiers;
     private final List<TierMeters> meters = new ArrayList<>();
@@ -55,6 +57,7 @@ public final class TieredChunkSource implements ChunkSource {
     private final Object fillLock = new Object();
     private int pendingFills;
     private volatile boolean closing;
+    private volatile long lastFetchDone = System.nanoTime();
 
     private record TierMeters(Counter hits, Counter misses, Counter bytes, Timer latency) {
     }
@@ -104,6 +107,7 @@ public final class TieredChunkSource implements ChunkSource {
             throw e;
         } finally {
             inFlight.remove(id, mine);
+            lastFetchDone = System.nanoTime();
         }
     }
 
@@ -174,13 +178,18 @@ public final class TieredChunkSource implements ChunkSource {
     }
 
     /**
-     * Holds a fill back while chunk fetches are in flight, until {@code deadline}: a 512 KiB file
-     * write costs more CPU than verifying and decrypting the chunk, and during a restore on a
-     * small worker that CPU is better spent on the chunks the sandbox is waiting for. The deadline
-     * is fixed when the fill is queued, so under steady traffic fills are late, never starved.
+     * Holds a fill back while this source is busy fetching — a fetch in flight, or one finished
+     * less than {@code FILL_QUIET_NANOS} ago — until {@code deadline}. A 512 KiB file write costs
+     * more CPU than verifying and decrypting the chunk (1–2 ms on the ext4 test disk, up to 9 ms on
+     * a loaded machine), and during a restore on a small worker that CPU belongs to the chunks the
+     * sandbox is waiting for: a lazy restore asks for its next chunk a few milliseconds after the
+     * last, so "nothing in flight right now" alone would let every fill land in the middle of the
+     * next fault. The deadline is fixed when the fill is queued, so under steady traffic fills are
+     * late, never starved.
      */
     private void yieldToFetches(long deadline) {
-        while (!inFlight.isEmpty() && System.nanoTime() - deadline < 0 && !closing) {
+        while (!closing && System.nanoTime() - deadline < 0
+                && (!inFlight.isEmpty() || System.nanoTime() - lastFetchDone < FILL_QUIET_NANOS)) {
             LockSupport.parkNanos(FILL_POLL_NANOS);
         }
     }
