@@ -46,7 +46,6 @@ public final class TieredChunkSource implements ChunkSource {
     static final long FILL_DEFER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** Fetching has paused when nothing was in flight for this long. */
     static final long FILL_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    private static final long FILL_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final List<ChunkSource> tiers;
     private final List<TierMeters> meters = new ArrayList<>();
@@ -188,9 +187,16 @@ public final class TieredChunkSource implements ChunkSource {
      * late, never starved.
      */
     private void yieldToFetches(long deadline) {
-        while (!closing && System.nanoTime() - deadline < 0
-                && (!inFlight.isEmpty() || System.nanoTime() - lastFetchDone < FILL_QUIET_NANOS)) {
-            LockSupport.parkNanos(FILL_POLL_NANOS);
+        while (!closing) {
+            long now = System.nanoTime();
+            // sleep until fetching could have paused, not in short polls: on a busy worker every
+            // wake-up of this thread takes a turn on the CPU from the restore it is yielding to
+            long quietAt = inFlight.isEmpty() ? lastFetchDone + FILL_QUIET_NANOS : now + FILL_QUIET_NANOS;
+            long wakeAt = quietAt - deadline < 0 ? quietAt : deadline;
+            if (wakeAt - now <= 0) {
+                return;
+            }
+            LockSupport.parkNanos(wakeAt - now);
         }
     }
 
