@@ -102,15 +102,22 @@ class ChunkBenchmarks {
             for (ChunkId c : ids) {
                 disk.put(c, s.origin().get("chunks/" + c.hex()).orElseThrow());
             }
+            // A/B in one loop: the read as DiskTier did it before (open, exact array, close) and now
+            // (kept-open channel, pooled direct buffer, exact array), alternating which goes first
             for (int i = 0; i < 2000; i++) { // warm-up (JIT)
                 ChunkId c = ids.get(i % ids.size());
                 c.matches(disk.get(c).orElseThrow());
+                c.matches(openReadClose(disk.pathOf(c), CHUNK + 16));
             }
             int n = 3000;
             double[] raw = new double[n];
+            double[] before = new double[n];
             double[] verified = new double[n];
             for (int i = 0; i < n; i++) {
                 ChunkId c = ids.get(i % ids.size());
+                if (i % 2 == 0) {
+                    before[i] = timedOldRead(disk, c);
+                }
                 long t = System.nanoTime();
                 byte[] b = disk.get(c).orElseThrow();
                 raw[i] = (System.nanoTime() - t) / 1e3;
@@ -119,10 +126,15 @@ class ChunkBenchmarks {
                     throw new AssertionError("disk tier returned a corrupt chunk");
                 }
                 verified[i] = raw[i] + (System.nanoTime() - t) / 1e3;
+                if (i % 2 == 1) {
+                    before[i] = timedOldRead(disk, c);
+                }
             }
             Stats.report(String.format("local disk tier read of one 512 KiB chunk (page-cache warm): p50 %.0f us, p99 %.0f us;"
-                    + " with SHA-256 name check p50 %.0f us", Stats.median(raw), Stats.percentile(raw, 0.99),
-                    Stats.median(verified)));
+                    + " with SHA-256 name check p50 %.0f us; same run, previous read path (open/read/close per call):"
+                    + " p50 %.0f us, p99 %.0f us -> new/old p50 %.2f", Stats.median(raw), Stats.percentile(raw, 0.99),
+                    Stats.median(verified), Stats.median(before), Stats.percentile(before, 0.99),
+                    Stats.median(raw) / Stats.median(before)));
             // first touch through a reader per tier (memory tier disabled above, so: disk, then origin)
             firstTouch(s, id, 1200); // warm-up: C2 needs ~500 rounds before GCM/SHA-256 on 512 KiB run at speed
             double[] fromDisk = firstTouch(s, id, 64);
@@ -143,6 +155,31 @@ class ChunkBenchmarks {
             Stats.report(String.format("reader first touch from memcached (loopback, memory and disk tiers off): p50 %.0f us",
                     Stats.median(firstTouch(viaMc, id, 64))));
         }
+    }
+
+    /** The previous DiskTier read, kept for the A/B: open, one positional read into an exact array, close. */
+    private static byte[] openReadClose(Path file, int size) throws java.io.IOException {
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+            byte[] out = new byte[size];
+            var buf = java.nio.ByteBuffer.wrap(out);
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, buf.position()) < 0) {
+                    throw new java.io.EOFException(file.toString());
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Times the previous read path and name-checks its result outside the timing (as the new path's loop does). */
+    private static double timedOldRead(DiskTier disk, ChunkId c) throws java.io.IOException {
+        long t = System.nanoTime();
+        byte[] b = openReadClose(disk.pathOf(c), CHUNK + 16);
+        double us = (System.nanoTime() - t) / 1e3;
+        if (!c.matches(b)) {
+            throw new AssertionError("previous read path returned a corrupt chunk");
+        }
+        return us;
     }
 
     /** Wall-clock first-touch latencies (us); the thread-CPU p50 is printed alongside. */

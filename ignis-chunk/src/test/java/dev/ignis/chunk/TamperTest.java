@@ -108,6 +108,7 @@ class TamperTest {
         flipBit(disk.pathOf(c0), 10);
         try (ChunkStore s = freshWorker("c0"); ChunkedObjectReader r = s.open(id, false)) {
             assertThat(TestFiles.readAll(r)).isEqualTo(data);
+            s.tiers().awaitFills();
             assertThat(s.tiers().tiers().get(1).get(c0).map(c0::matches)).contains(true); // healed
         }
     }

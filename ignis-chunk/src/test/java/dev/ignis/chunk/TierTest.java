@@ -66,6 +66,7 @@ class TierTest {
                 assertThat(count(reg2, "misses", "disk")).isEqualTo(6);
                 assertThat(origin.chunkGets.get()).isEqualTo(6);
                 DiskTier disk = (DiskTier) w2.tiers().tiers().get(1);
+                w2.tiers().awaitFills(); // the disk copy is written in the background, after the read returned
                 assertThat(disk.weightedSize()).isGreaterThan(6L * 512 * 1024); // filled on the way up
             }
             m1.close();

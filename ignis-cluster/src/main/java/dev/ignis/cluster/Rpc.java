@@ -36,19 +36,28 @@ public final class Rpc {
 
     private Rpc() {}
 
-    /** Starts a server on the address with the services; handlers run on virtual threads (they block). */
-    public static Server serve(InetSocketAddress address, List<BindableService> services) {
+    /**
+     * Starts a server on the address with this package's endpoints; handlers run on virtual threads
+     * (they block). Closing the result stops it.
+     */
+    public static AutoCloseable serve(InetSocketAddress address, List<?> endpoints) {
         var b = NettyServerBuilder.forAddress(address).maxInboundMessageSize(MAX_MESSAGE)
                 .executor(Executors.newVirtualThreadPerTaskExecutor());
-        services.forEach(b::addService);
+        for (Object e : endpoints) {
+            if (!(e instanceof BindableService service)) {
+                throw new IllegalArgumentException(e.getClass().getName() + " is not an RPC endpoint");
+            }
+            b.addService(service);
+        }
         try {
-            return b.build().start();
+            Server server = b.build().start();
+            return () -> stop(server);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen for cluster RPC on " + address, e);
         }
     }
 
-    public static void stop(Server server) {
+    static void stop(Server server) {
         server.shutdown();
         try {
             if (!server.awaitTermination(3, TimeUnit.SECONDS)) {

@@ -36,6 +36,34 @@ public final class WorkerPool implements Placement {
         return List.copyOf(workers.values());
     }
 
+    /** What one look at a worker found. */
+    public enum Seen { UP, DOWN, UNKNOWN }
+
+    /**
+     * One look at a worker: its sandbox ids when it answered ({@link Seen#UP}); {@link Seen#DOWN} when
+     * nothing listens there (the process is gone); {@link Seen#UNKNOWN} when it is slow or failed
+     * otherwise — never a reason to forget its sandboxes.
+     */
+    public record Look(Seen seen, java.util.Set<String> sandboxIds) {}
+
+    public Look look(RemoteWorker w, long timeoutMillis) {
+        try {
+            var list = w.list(timeoutMillis);
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            list.getSandboxesList().forEach(h -> ids.add(h.getSandboxId()));
+            observed(w.workerId(), true, ids.size());
+            return new Look(Seen.UP, ids);
+        } catch (io.grpc.StatusRuntimeException e) {
+            if (Rpc.unreachable(e)) {
+                observed(w.workerId(), false, 0);
+                return new Look(Seen.DOWN, java.util.Set.of());
+            }
+            return new Look(Seen.UNKNOWN, java.util.Set.of());
+        } catch (RuntimeException e) {
+            return new Look(Seen.UNKNOWN, java.util.Set.of());
+        }
+    }
+
     /** What the latest look at a worker found: reachable or not, and how many sandboxes it holds. */
     public void observed(String workerId, boolean reachable, int sandboxes) {
         up.put(workerId, reachable);

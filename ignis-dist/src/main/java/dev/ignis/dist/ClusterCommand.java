@@ -144,7 +144,7 @@ final class ClusterCommand {
         Platform.createPrivateDir(data);
         Files.deleteIfExists(data.resolve("server.json"));
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xss1m",
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-cp", System.getProperty("java.class.path"), "dev.ignis.dist.Main", "serve",
                 "--peers", dir.resolve("cluster.json").toString(), "--node", n.id(), "--data-dir", data.toString(),
                 "--runtime-home", runtimeHome.toString()));

@@ -28,8 +28,6 @@ import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
 import dev.ignis.worker.ProcessWorker;
 import dev.ignis.worker.WorkerConfig;
-import io.grpc.BindableService;
-import io.grpc.Server;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -100,7 +98,7 @@ public final class ClusterNode implements AutoCloseable {
         Path shared = topology.shared();
         Platform.createPrivateDir(shared);
         Rpc.Channels channels = closeLater(new Rpc.Channels());
-        List<BindableService> services = new ArrayList<>();
+        List<Object> services = new ArrayList<>();
         RuntimeCatalog runtimes = me.has(Role.WORKER) || me.has(Role.CONFIG) ? RuntimeCatalog.install(runtimeHome) : null;
         WorkerPool pool = new WorkerPool(topology.withRole(Role.WORKER), channels);
         List<Topology.Node> leaderSources = topology.nodes().stream()
@@ -179,8 +177,7 @@ public final class ClusterNode implements AutoCloseable {
             services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews)));
         }
         if (!services.isEmpty()) {
-            Server server = Rpc.serve(me.rpcAddress(), services);
-            closeLater(() -> Rpc.stop(server));
+            closeLater(Rpc.serve(me.rpcAddress(), services));
         }
 
         if (me.has(Role.FRONTEND)) {
@@ -208,7 +205,8 @@ public final class ClusterNode implements AutoCloseable {
 
     /**
      * On each partition this node leads: retire the idle sandboxes of workers that no longer hold them
-     * (restarted), or that have not answered three looks in a row (gone).
+     * (restarted), or where nothing has listened for three looks in a row (the process is gone). A slow
+     * answer proves nothing and changes nothing.
      */
     private final Map<String, Integer> misses = new ConcurrentHashMap<>();
 
@@ -217,23 +215,22 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         for (RemoteWorker w : pool.all()) {
-            Set<String> live = null;
-            try {
-                var list = w.list(500);
-                pool.observed(w.workerId(), true, list.getSandboxesCount());
-                misses.remove(w.workerId());
-                live = new HashSet<>();
-                for (var h : list.getSandboxesList()) {
-                    live.add(h.getSandboxId());
+            WorkerPool.Look look = pool.look(w, 2_000);
+            Set<String> live;
+            switch (look.seen()) {
+                case UP -> {
+                    misses.remove(w.workerId());
+                    live = look.sandboxIds();
                 }
-            } catch (RuntimeException e) {
-                pool.observed(w.workerId(), false, 0);
-                if (misses.merge(w.workerId(), 1, Integer::sum) >= 3) {
+                case DOWN -> {
+                    if (misses.merge(w.workerId(), 1, Integer::sum) < 3) {
+                        continue;
+                    }
                     live = Set.of();
                 }
-            }
-            if (live == null) {
-                continue;
+                default -> {
+                    continue;
+                }
             }
             for (ReplicatedPartition m : members) {
                 if (m.assignment().isLeader()) {

@@ -24,6 +24,7 @@ class ArchitectureTest {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("dist").definedBy("dev.ignis.dist..")
                 .layer("bench").definedBy("dev.ignis.bench..")
+                .layer("cluster").definedBy("dev.ignis.cluster..")
                 .layer("frontend").definedBy("dev.ignis.frontend..")
                 .layer("assignment").definedBy("dev.ignis.assignment..")
                 .layer("async").definedBy("dev.ignis.async..")
@@ -35,13 +36,14 @@ class ArchitectureTest {
                 .layer("common").definedBy("dev.ignis.common..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
                 .whereLayer("bench").mayOnlyBeAccessedByLayers("dist")
-                .whereLayer("frontend").mayOnlyBeAccessedByLayers("dist", "bench")
-                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "dist", "bench")
-                .whereLayer("async").mayOnlyBeAccessedByLayers("frontend", "dist")
-                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "dist", "bench")
-                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "dist", "bench")
+                .whereLayer("cluster").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("frontend").mayOnlyBeAccessedByLayers("cluster", "dist", "bench")
+                .whereLayer("assignment").mayOnlyBeAccessedByLayers("frontend", "cluster", "dist", "bench")
+                .whereLayer("async").mayOnlyBeAccessedByLayers("frontend", "cluster", "dist")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("frontend", "cluster", "dist", "bench")
+                .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "cluster", "dist", "bench")
                 .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
-                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "dist", "bench")
+                .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "cluster", "dist", "bench")
                 .whereLayer("chunk").mayOnlyBeAccessedByLayers("dist")
                 .check(CLASSES);
     }
@@ -50,6 +52,13 @@ class ArchitectureTest {
     void ratisStaysBehindTheJournal() {
         noClasses().that().resideOutsideOfPackage("dev.ignis.journal..")
                 .should().dependOnClassesThat().resideInAPackage("org.apache.ratis..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void grpcStaysInTheCluster() {
+        noClasses().that().resideOutsideOfPackage("dev.ignis.cluster..")
+                .should().dependOnClassesThat().resideInAPackage("io.grpc..")
                 .check(CLASSES);
     }
 

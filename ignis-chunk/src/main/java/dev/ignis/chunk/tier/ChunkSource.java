@@ -18,6 +18,15 @@ public interface ChunkSource extends AutoCloseable {
     /** Stores the chunk (best effort for caches). */
     void put(ChunkId id, byte[] ciphertext);
 
+    /**
+     * True when {@link #put} is cheap enough to run on the read path (an in-memory cache). A read
+     * that hits a lower tier fills such tiers before it returns and fills the others (files,
+     * network) in the background, so a cache fill never delays the chunk it is caching.
+     */
+    default boolean cheapToFill() {
+        return false;
+    }
+
     /** Removes the chunk if present. */
     void delete(ChunkId id);
 

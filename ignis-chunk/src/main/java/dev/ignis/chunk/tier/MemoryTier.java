@@ -32,6 +32,11 @@ public final class MemoryTier implements ChunkSource {
     }
 
     @Override
+    public boolean cheapToFill() {
+        return true;
+    }
+
+    @Override
     public void delete(ChunkId id) {
         cache.invalidate(id);
     }

@@ -8,6 +8,7 @@ import dev.ignis.chunk.crypto.DeploymentKeys;
 import dev.ignis.chunk.origin.Origin;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,11 +32,15 @@ class ReplayBenchmark {
                 id = RestoreTrace.ingestSnapshot(s, dir, size, 3);
             }
             // warm-up: C2 needs several hundred chunk decrypts before GCM/SHA-256 run at speed; a
-            // cold JIT makes every first touch CPU-bound and hides what prefetch does
-            try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "warm-jit", 
+            // cold JIT makes every first touch CPU-bound and hides what prefetch does. It reads a
+            // separate object: a reader stores its page access log on close, and a sequential
+            // warm-up log on the measured snapshot would replace the recorded restore trace.
+            try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "warm-jit",
                     new dev.ignis.chunk.origin.LocalDirectoryOrigin(dir.resolve("origin")), keys)) {
+                Path warmDir = Files.createDirectories(dir.resolve("warm-object"));
+                ManifestId warmId = RestoreTrace.ingestSnapshot(w, warmDir, size, 4);
                 for (int i = 0; i < 20; i++) {
-                    try (var reader = w.open(id, false)) {
+                    try (var reader = w.open(warmId, false)) {
                         for (int c = 0; c < 64; c++) {
                             reader.read((long) c * RestoreTraceReplayTest.CHUNK, new byte[16], 0, 16);
                         }
@@ -53,6 +58,10 @@ class ReplayBenchmark {
                 PageAccessLog log;
                 try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "log", origin, keys)) {
                     log = w.accessLog(id).orElseThrow();
+                }
+                // prefetch must walk the recorded restore trace, not some other reader's log
+                if (!log.chunkOrder().equals(List.copyOf(trace.chunks))) {
+                    throw new AssertionError("page access log " + log.chunkOrder() + " is not the recorded trace " + trace.chunks);
                 }
                 for (int r = 0; r < rounds; r++) {
                     try (ChunkStore w = RestoreTraceReplayTest.coldWorker(dir, "l" + r, origin, keys)) {

@@ -1,0 +1,137 @@
+package dev.ignis.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ignis.common.LambdaException;
+import dev.ignis.worker.InvokeOutcome;
+import dev.ignis.worker.InvokeRequest;
+import dev.ignis.worker.SandboxGoneException;
+import dev.ignis.worker.SandboxHandle;
+import dev.ignis.worker.SandboxSpec;
+import dev.ignis.worker.Worker;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The worker calls across gRPC (in-process transport): every field and every failure comes back as the local call's. */
+class WorkerRpcTest {
+    /** A test double: records calls, runs nothing. */
+    static final class RecordingWorker implements Worker {
+        final List<String> retired = new CopyOnWriteArrayList<>();
+        final List<SandboxHandle> held = new CopyOnWriteArrayList<>();
+
+        @Override
+        public String workerId() {
+            return "w-local";
+        }
+
+        @Override
+        public SandboxHandle createSandbox(SandboxSpec spec) {
+            if (spec.memoryMb() == 1) {
+                throw LambdaException.invalidParameter("no such memory");
+            }
+            var h = new SandboxHandle("sb-" + held.size(), workerId(), spec, Duration.ofMillis(42));
+            held.add(h);
+            return h;
+        }
+
+        @Override
+        public InvokeOutcome invoke(String sandboxId, InvokeRequest request) {
+            if (sandboxId.equals("gone")) {
+                throw new SandboxGoneException(sandboxId, "exit 0");
+            }
+            return new InvokeOutcome(InvokeOutcome.Status.FUNCTION_ERROR, request.payload(), request.tailLog() ? "dGFpbA==" : null,
+                    false, Duration.ofMillis(7));
+        }
+
+        @Override
+        public void retire(String sandboxId) {
+            retired.add(sandboxId);
+        }
+
+        @Override
+        public Collection<SandboxHandle> sandboxes() {
+            return held;
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    final RecordingWorker local = new RecordingWorker();
+    final String name = InProcessServerBuilder.generateName();
+    Server server;
+    ManagedChannel channel;
+
+    @AfterEach
+    void stop() {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+
+    RemoteWorker remote() throws Exception {
+        server = InProcessServerBuilder.forName(name).directExecutor().addService(new WorkerEndpoint(local)).build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        return new RemoteWorker("w1", channel);
+    }
+
+    static SandboxSpec spec(int memory) {
+        return new SandboxSpec("123456789012", "us-east-1", "f", "arn:aws:lambda:us-east-1:123456789012:function:f", "$LATEST",
+                "rev", "python3.11", "app.handler", memory, 3, 512, Map.of("A", "1"), Path.of("/code"));
+    }
+
+    @Test
+    void createInvokeListRetireRoundTrip() throws Exception {
+        RemoteWorker w = remote();
+        SandboxHandle h = w.createSandbox(spec(128));
+        assertThat(h.sandboxId()).isEqualTo("sb-0");
+        assertThat(h.spec()).isEqualTo(spec(128));
+        assertThat(h.initDuration()).isEqualTo(Duration.ofMillis(42));
+
+        var out = w.invoke("sb-0", new InvokeRequest("req-1", "{\"x\":1}".getBytes(), "arn", "{\"c\":1}", null, true));
+        assertThat(out.status()).isEqualTo(InvokeOutcome.Status.FUNCTION_ERROR);
+        assertThat(new String(out.payload())).isEqualTo("{\"x\":1}");
+        assertThat(out.logTail()).isEqualTo("dGFpbA==");
+        assertThat(out.sandboxReusable()).isFalse();
+        assertThat(out.duration()).isEqualTo(Duration.ofMillis(7));
+
+        var list = w.list(1_000);
+        assertThat(list.getCreatedTotal()).isEqualTo(1);
+        assertThat(list.getIncarnation()).isNotBlank();
+        assertThat(w.sandboxes()).extracting(SandboxHandle::sandboxId).containsExactly("sb-0");
+        w.retire("sb-0");
+        assertThat(local.retired).containsExactly("sb-0");
+    }
+
+    @Test
+    void failuresComeBackAsTheLocalCallsWould() throws Exception {
+        RemoteWorker w = remote();
+        assertThatThrownBy(() -> w.createSandbox(spec(1))).isInstanceOf(LambdaException.class)
+                .hasMessageContaining("no such memory")
+                .satisfies(e -> assertThat(((LambdaException) e).type()).isEqualTo("InvalidParameterValueException"));
+        assertThatThrownBy(() -> w.invoke("gone", new InvokeRequest("r", new byte[0], "arn", null, null, false)))
+                .isInstanceOf(SandboxGoneException.class).hasMessageContaining("exit 0");
+    }
+
+    @Test
+    void anUnreachableWorkerMeansTheSandboxIsGone() {
+        channel = InProcessChannelBuilder.forName("nobody-" + name).directExecutor().build();
+        RemoteWorker w = new RemoteWorker("w9", channel);
+        assertThatThrownBy(() -> w.invoke("sb-1", new InvokeRequest("r", new byte[0], "arn", null, null, false)))
+                .isInstanceOf(SandboxGoneException.class).hasMessageContaining("unreachable");
+    }
+}
