@@ -37,6 +37,7 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
     private final IntFunction<Assignment> partitions;
     private final Function<String, Worker> workers;
     private final Map<String, Supplier<Optional<String>>> leaderViews;
+    private final Map<String, java.util.function.LongSupplier> appliedViews;
     private final CopyOnWriteArrayList<ServerCallStreamObserver<LeadersMsg>> watchers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("leader-push").daemon().factory());
@@ -46,9 +47,12 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
      * @param partitions  the assignment of a partition on this node (null when this node has none)
      * @param workers     worker by id (to rebuild a lease's worker on release)
      * @param leaderViews group → the leader this node sees now (Ratis's view; empty while unknown)
+     * @param appliedViews group → the last log index this node applied
      */
     public AssignmentEndpoint(String nodeId, IntFunction<Assignment> partitions, Function<String, Worker> workers,
-                              Map<String, Supplier<Optional<String>>> leaderViews) {
+                              Map<String, Supplier<Optional<String>>> leaderViews,
+                              Map<String, java.util.function.LongSupplier> appliedViews) {
+        this.appliedViews = Map.copyOf(appliedViews);
         this.nodeId = nodeId;
         this.partitions = partitions;
         this.workers = workers;
@@ -92,6 +96,15 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
             o.onNext(current);
             watchers.add(o);
         }
+    }
+
+    @Override
+    public void status(Empty request, StreamObserver<LeadersMsg> out) {
+        Rpc.unary(out, () -> {
+            var b = snapshot().toBuilder();
+            appliedViews.forEach((group, applied) -> b.putApplied(group, applied.getAsLong()));
+            return b.build();
+        });
     }
 
     private Assignment partition(int p) {

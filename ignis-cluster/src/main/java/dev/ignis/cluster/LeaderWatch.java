@@ -105,6 +105,16 @@ public final class LeaderWatch implements AutoCloseable {
         }
     }
 
+    /** How far each group's log is applied on a node (to tell when a new member has caught up). */
+    public static Map<String, Long> appliedOn(Topology.Node node, Rpc.Channels channels) {
+        try {
+            return AssignmentServiceGrpc.newBlockingStub(channels.to(node.rpcTarget())).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .status(Empty.getDefaultInstance()).getAppliedMap();
+        } catch (io.grpc.StatusRuntimeException e) {
+            throw Rpc.local(e);
+        }
+    }
+
     @Override
     public void close() {
         closed = true;

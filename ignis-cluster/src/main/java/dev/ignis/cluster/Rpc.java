@@ -69,18 +69,51 @@ public final class Rpc {
         }
     }
 
-    /** One channel per target, reused by every call (HTTP/2 multiplexes them). */
+    /**
+     * One channel per target, reused by every call (HTTP/2 multiplexes them). A call that finds its
+     * peer unreachable cuts the channel's reconnect backoff short: a node that was down (restarted,
+     * or a new leader's host coming back) is used again at the next call, not after gRPC's backoff of
+     * up to two minutes.
+     */
     public static final class Channels implements AutoCloseable {
         private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
         public ManagedChannel to(String target) {
-            return channels.computeIfAbsent(target, t -> NettyChannelBuilder.forTarget(t).usePlaintext()
-                    .maxInboundMessageSize(MAX_MESSAGE).build());
+            return channels.computeIfAbsent(target, t -> {
+                var self = new java.util.concurrent.atomic.AtomicReference<ManagedChannel>();
+                ManagedChannel ch = NettyChannelBuilder.forTarget(t).usePlaintext().maxInboundMessageSize(MAX_MESSAGE)
+                        .intercept(new ReconnectPromptly(self)).build();
+                self.set(ch);
+                return ch;
+            });
         }
 
         @Override
         public void close() {
             channels.values().forEach(ManagedChannel::shutdownNow);
+        }
+    }
+
+    private record ReconnectPromptly(java.util.concurrent.atomic.AtomicReference<ManagedChannel> channel)
+            implements io.grpc.ClientInterceptor {
+        @Override
+        public <Q, A> io.grpc.ClientCall<Q, A> interceptCall(io.grpc.MethodDescriptor<Q, A> method, io.grpc.CallOptions options,
+                                                              io.grpc.Channel next) {
+            return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<A> listener, Metadata headers) {
+                    super.start(new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                        @Override
+                        public void onClose(Status status, Metadata trailers) {
+                            ManagedChannel c = channel.get();
+                            if (status.getCode() == Status.Code.UNAVAILABLE && c != null) {
+                                c.resetConnectBackoff();
+                            }
+                            super.onClose(status, trailers);
+                        }
+                    }, headers);
+                }
+            };
         }
     }
 

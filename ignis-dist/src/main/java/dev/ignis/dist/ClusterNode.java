@@ -111,6 +111,7 @@ public final class ClusterNode implements AutoCloseable {
         }
 
         Map<String, Supplier<Optional<String>>> leaderViews = new LinkedHashMap<>();
+        Map<String, java.util.function.LongSupplier> appliedViews = new LinkedHashMap<>();
         ConfigStore config = null;
         if (me.has(Role.CONFIG)) {
             Set<String> ids = new HashSet<>();
@@ -135,6 +136,8 @@ public final class ClusterNode implements AutoCloseable {
                     Topology.EVENTS_GROUP, eventsJournal.get()), api::handle));
             leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);
             leaderViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::leaderId);
+            appliedViews.put(Topology.CONFIG_GROUP, configJournal.get()::lastAppliedIndex);
+            appliedViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::lastAppliedIndex);
             events.start();
         }
 
@@ -149,9 +152,17 @@ public final class ClusterNode implements AutoCloseable {
                     members.add(member);
                     partitions.put(p, member.assignment());
                     leaderViews.put(group, member.journal()::leaderId);
+                    appliedViews.put(group, member.journal()::lastAppliedIndex);
                 }
                 if (config != null) {
-                    config.onChange(image -> members.forEach(m -> m.assignment().retireWhere(key -> !Platform.current(image, key))));
+                    // Only a configuration that has caught up with its group can call a sandbox stale: a member
+                    // still replaying (a replacement host) would see live functions as deleted or old.
+                    RatisJournal cj = (RatisJournal) config.journal();
+                    config.onChange(image -> {
+                        java.util.function.Predicate<dev.ignis.assignment.SandboxKey> stale =
+                                cj.caughtUp() ? key -> !Platform.current(image, key) : key -> false;
+                        members.forEach(m -> m.assignment().retireWhere(stale));
+                    });
                 }
                 ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(
                         Thread.ofPlatform().name("reconcile").daemon().factory());
@@ -174,7 +185,7 @@ public final class ClusterNode implements AutoCloseable {
         }
 
         if (me.has(Role.CONFIG) || me.has(Role.ASSIGNMENT)) {
-            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews)));
+            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews, appliedViews)));
         }
         if (!services.isEmpty()) {
             closeLater(Rpc.serve(me.rpcAddress(), services));

@@ -239,9 +239,14 @@ class ClusterIT {
             assertThat(load.errors()).as("failed invokes").isEmpty();
             assertThat(load.overlaps()).isZero();
 
-            // The follower's host is replaced: same id, empty disk. It rebuilds from the leader (snapshot + log).
+            // The follower's host is replaced: same id, empty disk. It rebuilds from the leader (snapshot + log);
+            // as an operator would, wait until it has caught up before taking another member away.
             cluster.restart(follower, true);
             warm(cluster, "steady");
+            long t0 = System.nanoTime();
+            cluster.awaitCaughtUp(follower, "assignment-p0", java.time.Duration.ofSeconds(60));
+            System.out.printf("CLUSTER replacement %s caught up with the partition's log %d ms after the warm-up%n", follower,
+                    (System.nanoTime() - t0) / 1_000_000);
             String current = cluster.leaderOf("assignment-p0");
             for (int attempt = 0; attempt < 4 && !current.equals(follower); attempt++) {
                 // Make someone else lead until the replacement does: kill the leader, bring it back.
@@ -252,6 +257,7 @@ class ClusterIT {
                 });
                 assertThat(l.errors()).as("failed invokes while " + old + " was killed").isEmpty();
                 cluster.restart(old, false);
+                cluster.awaitCaughtUp(old, "assignment-p0", java.time.Duration.ofSeconds(60));
                 current = cluster.leaderOf("assignment-p0");
             }
             System.out.println("CLUSTER replacement " + follower + " leads: " + current.equals(follower));

@@ -94,6 +94,28 @@ final class TestCluster implements AutoCloseable {
         return total;
     }
 
+    /** Waits until {@code nodeId} has applied, for {@code group}, everything the leader had applied when called. */
+    void awaitCaughtUp(String nodeId, String group, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long target = -1;
+        long at = -1;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (target < 0) {
+                    target = LeaderWatch.appliedOn(topology.require(leaderOf(group)), channels).getOrDefault(group, 0L);
+                }
+                at = LeaderWatch.appliedOn(topology.require(nodeId), channels).getOrDefault(group, -1L);
+                if (at >= target) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // the node (or the leader we asked) is still starting: ask again
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(nodeId + " applied " + group + " up to " + at + ", not " + target + ", within " + timeout);
+    }
+
     void kill(String nodeId) throws InterruptedException {
         processes.get(nodeId).destroyForcibly().waitFor();
     }

@@ -225,6 +225,15 @@ public final class RatisJournal implements Journal {
         return division.getInfo().getLastAppliedIndex();
     }
 
+    /**
+     * Whether this member has applied everything it knows to be committed, and knows a leader: false
+     * while a new or restarted member is still catching up with its group.
+     */
+    public boolean caughtUp() {
+        return !closed.get() && division.getInfo().getLeaderId() != null
+                && lastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
+    }
+
     /** The configuration this member was opened with. */
     public JournalConfig config() {
         return config;
