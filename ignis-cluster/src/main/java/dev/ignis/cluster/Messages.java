@@ -69,12 +69,16 @@ final class Messages {
         if (o.logTail() != null) {
             b.setLogTail(o.logTail());
         }
+        if (o.initDuration() != null) {
+            b.setInitDurationNanos(o.initDuration().toNanos());
+        }
         return b.build();
     }
 
     static InvokeOutcome outcome(OutcomeMsg m) {
         return new InvokeOutcome(InvokeOutcome.Status.valueOf(m.getStatus()), m.getPayload().toByteArray(),
-                m.hasLogTail() ? m.getLogTail() : null, m.getSandboxReusable(), Duration.ofNanos(m.getDurationNanos()));
+                m.hasLogTail() ? m.getLogTail() : null, m.getSandboxReusable(), Duration.ofNanos(m.getDurationNanos()),
+                m.hasInitDurationNanos() ? Duration.ofNanos(m.getInitDurationNanos()) : null);
     }
 
     static SandboxKeyMsg key(SandboxKey k) {

@@ -51,7 +51,7 @@ class WorkerRpcTest {
                 throw new SandboxGoneException(sandboxId, "exit 0");
             }
             return new InvokeOutcome(InvokeOutcome.Status.FUNCTION_ERROR, request.payload(), request.tailLog() ? "dGFpbA==" : null,
-                    false, Duration.ofMillis(7));
+                    false, Duration.ofMillis(7), request.tailLog() ? Duration.ofMillis(120) : null);
         }
 
         @Override
@@ -108,6 +108,8 @@ class WorkerRpcTest {
         assertThat(out.logTail()).isEqualTo("dGFpbA==");
         assertThat(out.sandboxReusable()).isFalse();
         assertThat(out.duration()).isEqualTo(Duration.ofMillis(7));
+        assertThat(out.initDuration()).isEqualTo(Duration.ofMillis(120));
+        assertThat(w.invoke("sb-0", new InvokeRequest("req-2", new byte[0], "arn", null, null, false)).initDuration()).isNull();
 
         var list = w.list(1_000);
         assertThat(list.getCreatedTotal()).isEqualTo(1);
