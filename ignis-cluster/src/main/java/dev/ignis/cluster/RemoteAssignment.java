@@ -48,7 +48,6 @@ public final class RemoteAssignment implements Assignment {
     private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
     private final AtomicLong cold = new AtomicLong();
     private final AtomicLong warm = new AtomicLong();
-    private final AtomicLong retries = new AtomicLong();
 
     public RemoteAssignment(Topology topology, Rpc.Channels channels, LeaderWatch leaders, Function<String, Worker> workers) {
         this.topology = topology;
@@ -105,11 +104,6 @@ public final class RemoteAssignment implements Assignment {
         return new Stats(0, 0, cold.get(), warm.get(), 0);
     }
 
-    /** Calls that had to be sent again (refused by a follower or unanswered by a dead node). */
-    public long retries() {
-        return retries.get();
-    }
-
     @Override
     public void close() {}
 
@@ -128,7 +122,6 @@ public final class RemoteAssignment implements Assignment {
             } catch (StatusRuntimeException e) {
                 last = e;
                 if (Rpc.isNotLeader(e)) {
-                    retries.incrementAndGet();
                     String hint = Rpc.leaderHint(e);
                     leaders.forget(group, node.id());
                     leaders.learned(group, hint != null && !hint.equals(node.id()) ? hint : null);
@@ -138,7 +131,6 @@ public final class RemoteAssignment implements Assignment {
                     continue;
                 }
                 if (Rpc.unreachable(e)) {
-                    retries.incrementAndGet();
                     downUntil.put(node.id(), System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
                     leaders.forget(group, node.id());
                     pause(attempt);

@@ -71,12 +71,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("ignis: cannot start: " + e.getMessage());
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            platform.close();
-            lock.close();
-            stopped.countDown();
-        }));
+        CountDownLatch stopped = stopOnShutdown(platform, lock);
         writeServerFile(data, h, platform.port());
         String endpoint = "http://" + h + ":" + platform.port();
         if (platform.config().image().allAccounts().isEmpty()) {
@@ -124,18 +119,28 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("ignis: cannot start node " + node + ": " + e);
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            cn.close();
-            lock.close();
-            stopped.countDown();
-        }));
+        CountDownLatch stopped = stopOnShutdown(cn, lock);
         writeServerFile(data, cn.node().host(), cn.httpPort());
         System.out.println("Ignis node " + node + " (" + cn.node().roles() + ") is up"
                 + (cn.httpPort() > 0 ? "; Lambda API on http://" + cn.node().host() + ":" + cn.httpPort() : ""));
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** On SIGTERM/Ctrl-C: stop what runs, release the data directory, then let {@code call} return. */
+    private static CountDownLatch stopOnShutdown(AutoCloseable running, DataDirLock lock) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                running.close();
+            } catch (Exception e) {
+                System.err.println("ignis: stopping failed: " + e);
+            }
+            lock.close();
+            stopped.countDown();
+        }));
+        return stopped;
     }
 
     /** Creates the default account and an AWS CLI profile for it; the secret is printed this once. */
