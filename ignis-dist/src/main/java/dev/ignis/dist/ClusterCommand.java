@@ -71,7 +71,21 @@ final class ClusterCommand {
                         "--assignment must be journal or in-memory");
             };
             Path home = runtimeHome != null ? runtimeHome.toAbsolutePath() : dataDir.get().toAbsolutePath();
-            Topology topology = plan(dir, frontends, control, workers, partitions, mode, port);
+            Topology topology;
+            if (Files.exists(dir.resolve("cluster.json"))) {
+                // A cluster that ran here before: start the same nodes on the same addresses (their Raft logs
+                // name their peers by those addresses); its shape cannot change under its data.
+                topology = Topology.read(dir.resolve("cluster.json"));
+                Topology wanted = new Topology(partitions, mode, topology.shared(), plannedShape(frontends, control, workers));
+                if (!sameShape(topology, wanted)) {
+                    System.err.println("ignis: " + dir + " holds a different cluster (" + describe(topology) + "); asked for "
+                            + describe(wanted) + ". Remove the directory or use another --data-dir.");
+                    return 2;
+                }
+                System.out.println("Restarting the cluster in " + dir);
+            } else {
+                topology = plan(dir, frontends, control, workers, partitions, mode, port);
+            }
             RuntimeCatalog.install(home); // once, before the nodes start (they would race to install it)
             Platform.createPrivateDir(topology.shared());
             DataDirLock lock = DataDirLock.acquire(topology.shared());
@@ -136,6 +150,33 @@ final class ClusterCommand {
         Secrets.adminToken(t.shared());
         Secrets.codeLinkKey(t.shared());
         return t;
+    }
+
+    /** Node ids and roles of a planned cluster (addresses left out). */
+    private static List<Node> plannedShape(int frontends, int control, int workers) {
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 1; i <= control; i++) {
+            nodes.add(new Node("control" + i, Set.of(Role.CONFIG, Role.ASSIGNMENT), "127.0.0.1", 1, 1, 0));
+        }
+        for (int i = 1; i <= workers; i++) {
+            nodes.add(new Node("worker" + i, Set.of(Role.WORKER), "127.0.0.1", 1, 0, 0));
+        }
+        for (int i = 1; i <= frontends; i++) {
+            nodes.add(new Node("frontend" + i, Set.of(Role.FRONTEND), "127.0.0.1", 0, 0, 0));
+        }
+        return nodes;
+    }
+
+    static boolean sameShape(Topology a, Topology b) {
+        return a.partitions() == b.partitions() && a.assignment() == b.assignment()
+                && a.nodes().stream().map(n -> n.id() + n.roles()).sorted().toList()
+                .equals(b.nodes().stream().map(n -> n.id() + n.roles()).sorted().toList());
+    }
+
+    private static String describe(Topology t) {
+        return t.withRole(Role.FRONTEND).size() + " frontends, " + t.withRole(Role.ASSIGNMENT).size() + " assignment nodes, "
+                + t.withRole(Role.WORKER).size() + " workers, " + t.partitions() + " partitions, "
+                + t.assignment().name().toLowerCase().replace('_', '-');
     }
 
     /** Starts one node as a child process ({@code ignis serve --peers ... --node ...}), logging to its data directory. */

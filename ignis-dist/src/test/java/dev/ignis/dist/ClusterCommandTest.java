@@ -48,6 +48,15 @@ class ClusterCommandTest {
     }
 
     @Test
+    void aClusterIsRestartedOnlyWithTheShapeItWasPlannedWith() throws Exception {
+        Topology a = ClusterCommand.plan(dir.resolve("a"), 2, 3, 2, 2, Topology.Mode.JOURNAL, 0);
+        assertThat(ClusterCommand.sameShape(a, ClusterCommand.plan(dir.resolve("b"), 2, 3, 2, 2, Topology.Mode.JOURNAL, 0))).isTrue();
+        assertThat(ClusterCommand.sameShape(a, ClusterCommand.plan(dir.resolve("c"), 2, 3, 3, 2, Topology.Mode.JOURNAL, 0))).isFalse();
+        assertThat(ClusterCommand.sameShape(a, ClusterCommand.plan(dir.resolve("d"), 2, 3, 2, 1, Topology.Mode.JOURNAL, 0))).isFalse();
+        assertThat(ClusterCommand.sameShape(a, ClusterCommand.plan(dir.resolve("e"), 2, 3, 2, 2, Topology.Mode.IN_MEMORY, 0))).isFalse();
+    }
+
+    @Test
     void clusterFlagsAreCheckedBeforeAnythingStarts() throws Exception {
         ClusterCommand.plan(dir.resolve("c"), 1, 1, 1, 1, Topology.Mode.JOURNAL, 0);
         String file = dir.resolve("c/cluster.json").toString();
