@@ -38,6 +38,7 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
     private final Function<String, Worker> workers;
     private final Map<String, Supplier<Optional<String>>> leaderViews;
     private final Map<String, java.util.function.LongSupplier> appliedViews;
+    private final java.util.function.BiConsumer<String, String> transfer;
     private final CopyOnWriteArrayList<ServerCallStreamObserver<LeadersMsg>> watchers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("leader-push").daemon().factory());
@@ -48,10 +49,13 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
      * @param workers     worker by id (to rebuild a lease's worker on release)
      * @param leaderViews group → the leader this node sees now (Ratis's view; empty while unknown)
      * @param appliedViews group → the last log index this node applied
+     * @param transfer     (group, new leader): hands a group this node leads to another member
      */
     public AssignmentEndpoint(String nodeId, IntFunction<Assignment> partitions, Function<String, Worker> workers,
                               Map<String, Supplier<Optional<String>>> leaderViews,
-                              Map<String, java.util.function.LongSupplier> appliedViews) {
+                              Map<String, java.util.function.LongSupplier> appliedViews,
+                              java.util.function.BiConsumer<String, String> transfer) {
+        this.transfer = transfer;
         this.appliedViews = Map.copyOf(appliedViews);
         this.nodeId = nodeId;
         this.partitions = partitions;
@@ -104,6 +108,14 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
             var b = snapshot().toBuilder();
             appliedViews.forEach((group, applied) -> b.putApplied(group, applied.getAsLong()));
             return b.build();
+        });
+    }
+
+    @Override
+    public void transferLeadership(dev.ignis.cluster.rpc.TransferMsg request, StreamObserver<Empty> out) {
+        Rpc.unary(out, () -> {
+            transfer.accept(request.getGroup(), request.getTo());
+            return Empty.getDefaultInstance();
         });
     }
 

@@ -115,6 +115,16 @@ public final class LeaderWatch implements AutoCloseable {
         }
     }
 
+    /** Asks a group's leader to hand leadership to {@code to}; returns once it did. */
+    public static void transferLeadership(Topology.Node leader, String group, String to, Rpc.Channels channels) {
+        try {
+            AssignmentServiceGrpc.newBlockingStub(channels.to(leader.rpcTarget())).withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .transferLeadership(dev.ignis.cluster.rpc.TransferMsg.newBuilder().setGroup(group).setTo(to).build());
+        } catch (io.grpc.StatusRuntimeException e) {
+            throw Rpc.local(e);
+        }
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -112,6 +112,7 @@ public final class ClusterNode implements AutoCloseable {
 
         Map<String, Supplier<Optional<String>>> leaderViews = new LinkedHashMap<>();
         Map<String, java.util.function.LongSupplier> appliedViews = new LinkedHashMap<>();
+        Map<String, RatisJournal> groups = new LinkedHashMap<>();
         ConfigStore config = null;
         if (me.has(Role.CONFIG)) {
             Set<String> ids = new HashSet<>();
@@ -138,6 +139,8 @@ public final class ClusterNode implements AutoCloseable {
             leaderViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::leaderId);
             appliedViews.put(Topology.CONFIG_GROUP, configJournal.get()::lastAppliedIndex);
             appliedViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::lastAppliedIndex);
+            groups.put(Topology.CONFIG_GROUP, configJournal.get());
+            groups.put(Topology.EVENTS_GROUP, eventsJournal.get());
             events.start();
         }
 
@@ -153,6 +156,7 @@ public final class ClusterNode implements AutoCloseable {
                     partitions.put(p, member.assignment());
                     leaderViews.put(group, member.journal()::leaderId);
                     appliedViews.put(group, member.journal()::lastAppliedIndex);
+                    groups.put(group, member.journal());
                 }
                 if (config != null) {
                     // Only a configuration that has caught up with its group can call a sandbox stale: a member
@@ -185,7 +189,14 @@ public final class ClusterNode implements AutoCloseable {
         }
 
         if (me.has(Role.CONFIG) || me.has(Role.ASSIGNMENT)) {
-            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews, appliedViews)));
+            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews, appliedViews,
+                    (group, to) -> {
+                        RatisJournal j = groups.get(group);
+                        if (j == null) {
+                            throw new IllegalArgumentException("node " + me.id() + " holds no group " + group);
+                        }
+                        j.transferLeadership(to, Duration.ofSeconds(10));
+                    })));
         }
         if (!services.isEmpty()) {
             closeLater(Rpc.serve(me.rpcAddress(), services));

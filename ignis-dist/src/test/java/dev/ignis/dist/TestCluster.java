@@ -116,6 +116,14 @@ final class TestCluster implements AutoCloseable {
         throw new AssertionError(nodeId + " applied " + group + " up to " + at + ", not " + target + ", within " + timeout);
     }
 
+    /** Hands a group's leadership to {@code to} (through the current leader) and waits until the push says so. */
+    void transferLeadership(String group, String to) throws Exception {
+        LeaderWatch.transferLeadership(topology.require(leaderOf(group)), group, to, channels);
+        for (int i = 0; i < 200 && !leaderOf(group).equals(to); i++) {
+            Thread.sleep(50);
+        }
+    }
+
     void kill(String nodeId) throws InterruptedException {
         processes.get(nodeId).destroyForcibly().waitFor();
     }

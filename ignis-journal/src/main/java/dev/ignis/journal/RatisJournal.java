@@ -180,6 +180,11 @@ public final class RatisJournal implements Journal {
                 return CompletableFuture.<Long>failedFuture(
                         new NotLeaderException(hint == null ? null : hint.getId().toString()));
             }
+            if (failure instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException
+                    || failure instanceof org.apache.ratis.protocol.exceptions.TransferLeadershipException) {
+                // Refused before it was appended: this member is handing leadership over. Callers retry at the next leader.
+                return CompletableFuture.<Long>failedFuture(new NotLeaderException(null));
+            }
             if (failure instanceof LeaderNotReadyException && System.nanoTime() < retryUntil && !closed.get()) {
                 return CompletableFuture.supplyAsync(() -> null, RETRY_DELAY)
                         .thenCompose(ignored -> submit(data, retryUntil));
@@ -237,6 +242,30 @@ public final class RatisJournal implements Journal {
     /** The configuration this member was opened with. */
     public JournalConfig config() {
         return config;
+    }
+
+    /**
+     * Hands leadership to another member (on the leader; e.g. to drain this node before maintenance).
+     * Returns once the target leads, or throws when it did not within the timeout.
+     */
+    public void transferLeadership(String newLeader, Duration timeout) {
+        if (closed.get()) {
+            throw new IllegalStateException("journal is closed");
+        }
+        if (!config.peers().containsKey(newLeader)) {
+            throw new IllegalArgumentException(newLeader + " is not a member of " + config.groupName());
+        }
+        final var request = new org.apache.ratis.protocol.TransferLeadershipRequest(clientId, selfId, groupId,
+                callIds.incrementAndGet(), RaftPeerId.valueOf(newLeader), timeout.toMillis());
+        final RaftClientReply reply;
+        try {
+            reply = server.transferLeadership(request);
+        } catch (IOException e) {
+            throw new UncheckedIOException("leadership transfer to " + newLeader + " failed", e);
+        }
+        if (!reply.isSuccess()) {
+            throw new IllegalStateException("leadership transfer to " + newLeader + " failed", reply.getException());
+        }
     }
 
     @Override
