@@ -116,9 +116,23 @@ final class TestCluster implements AutoCloseable {
         throw new AssertionError(nodeId + " applied " + group + " up to " + at + ", not " + target + ", within " + timeout);
     }
 
-    /** Hands a group's leadership to {@code to} (through the current leader) and waits until the push says so. */
+    /**
+     * Hands a group's leadership to {@code to} (through the current leader) and waits until the push says so.
+     * Ratis refuses a transfer while the target lags or an election runs; as an operator would, ask again.
+     */
     void transferLeadership(String group, String to) throws Exception {
-        LeaderWatch.transferLeadership(topology.require(leaderOf(group)), group, to, channels);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                LeaderWatch.transferLeadership(topology.require(leaderOf(group)), group, to, channels);
+                break;
+            } catch (RuntimeException refused) {
+                if (attempt == 5) {
+                    throw refused;
+                }
+                System.out.println("CLUSTER transfer to " + to + " refused (attempt " + attempt + "): " + refused.getMessage());
+                Thread.sleep(1_000);
+            }
+        }
         for (int i = 0; i < 200 && !leaderOf(group).equals(to); i++) {
             Thread.sleep(50);
         }

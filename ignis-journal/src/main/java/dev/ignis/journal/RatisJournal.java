@@ -264,7 +264,8 @@ public final class RatisJournal implements Journal {
             throw new UncheckedIOException("leadership transfer to " + newLeader + " failed", e);
         }
         if (!reply.isSuccess()) {
-            throw new IllegalStateException("leadership transfer to " + newLeader + " failed", reply.getException());
+            throw new IllegalStateException("leadership transfer to " + newLeader + " failed: " + reply.getException(),
+                    reply.getException());
         }
     }
 
