@@ -46,6 +46,12 @@ public final class RemoteAssignment implements Assignment {
     private final Function<String, Worker> workers;
     private final List<Topology.Node> nodes;
     private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
+    /**
+     * The spec message per key: a key names one revision of one version, whose spec never changes, so
+     * it is built (and its code directory looked up on disk) once, not on every warm invoke.
+     */
+    private final Map<SandboxKey, dev.ignis.cluster.rpc.SandboxSpecMsg> specs = new ConcurrentHashMap<>();
+    private static final int MAX_SPECS = 10_000;
     private final AtomicLong cold = new AtomicLong();
     private final AtomicLong warm = new AtomicLong();
 
@@ -66,7 +72,15 @@ public final class RemoteAssignment implements Assignment {
     @Override
     public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec, String requestId) {
         int p = partitioning.partitionOf(key);
-        var msg = AcquireMsg.newBuilder().setPartition(p).setKey(Messages.key(key)).setSpec(Messages.spec(spec.get()))
+        var specMsg = specs.get(key);
+        if (specMsg == null) {
+            if (specs.size() >= MAX_SPECS) {
+                specs.clear(); // revisions come and go; a rebuild is cheap
+            }
+            specMsg = Messages.spec(spec.get());
+            specs.put(key, specMsg);
+        }
+        var msg = AcquireMsg.newBuilder().setPartition(p).setKey(Messages.key(key)).setSpec(specMsg)
                 .setRequestId(requestId == null ? UUID.randomUUID().toString() : requestId).build();
         LeaseMsg l = call(p, node -> AssignmentServiceGrpc.newBlockingStub(channels.to(node.rpcTarget()))
                 .withDeadlineAfter(ACQUIRE_SECONDS, TimeUnit.SECONDS).acquire(msg));
