@@ -10,6 +10,7 @@ import dev.ignis.worker.runtimeapi.RuntimeApi;
 import dev.ignis.worker.runtimeapi.RuntimeApiServer;
 import dev.ignis.worker.runtimeapi.RuntimeEvent;
 import dev.ignis.worker.sandbox.Cgroups;
+import dev.ignis.worker.sandbox.HostClaims;
 import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SeccompFilter;
@@ -65,6 +66,7 @@ public final class ProcessWorker implements Worker {
     private final BitSet uidsInUse = new BitSet();
     private final SecureRandom random = new SecureRandom();
     private final Outcomes outcomes;
+    private final HostClaims claim;
 
     public ProcessWorker(WorkerConfig config) {
         this.config = config;
@@ -89,9 +91,16 @@ public final class ProcessWorker implements Worker {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare worker data directory " + config.dataDir(), e);
         }
-        this.cgroups = Cgroups.detect("ignis-" + config.workerId());
+        this.claim = HostClaims.claim(config.workerId());
+        for (String dead : HostClaims.sweepAbandoned(owner -> {
+            NetNamespaces.removeAll(netnsPrefix(owner));
+            Cgroups.detect(cgroupName(owner)).removeAll();
+        })) {
+            LOG.info("removed the network namespaces and cgroups of worker {}, which died without cleaning up", dead);
+        }
+        this.cgroups = Cgroups.detect(cgroupName(config.workerId()));
         cgroups.removeStale();
-        this.netns = new NetNamespaces("ignis-" + config.workerId() + "-", config.warmNetns());
+        this.netns = new NetNamespaces(netnsPrefix(config.workerId()), config.warmNetns());
         this.owner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ignis-sandbox-owner-" + config.workerId());
             t.setDaemon(true);
@@ -322,6 +331,15 @@ public final class ProcessWorker implements Worker {
         cgroups.removeAll();
         owner.shutdownNow();
         logFiles.values().forEach(FunctionLogFile::close);
+        claim.close();
+    }
+
+    private static String netnsPrefix(String workerId) {
+        return "ignis-" + workerId + "-";
+    }
+
+    private static String cgroupName(String workerId) {
+        return "ignis-" + workerId;
     }
 
     /** Kills the whole process tree: every task in the cgroup, then bwrap itself; waits (bounded) for the exit. */

@@ -10,8 +10,42 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** A worker that starts after a crash of its predecessor (same id) clears what the predecessor left. */
+/**
+ * A worker that starts after a crash of its predecessor (same id) clears what the predecessor left;
+ * any worker clears what a crashed worker with another id left, once nobody holds that id's claim.
+ */
 class WorkerRestartTest {
+    @Test
+    void aWorkerSweepsWhatACrashedWorkerWithAnotherIdLeft() throws Exception {
+        String ghost = "g" + UUID.randomUUID().toString().substring(0, 6);
+        String id = "r" + UUID.randomUUID().toString().substring(0, 6);
+        // a worker that died by SIGKILL: its claim (nobody holds the lock any more), a namespace, a cgroup
+        Process dead = new ProcessBuilder("/usr/bin/python3", "-c", """
+                import fcntl, os, sys
+                os.makedirs("/run/ignis/claims", exist_ok=True)
+                f = open("/run/ignis/claims/%s.lock" % sys.argv[1], "w"); fcntl.lockf(f, fcntl.LOCK_EX)
+                os.kill(os.getpid(), 9)
+                """, ghost).start();
+        assertThat(dead.waitFor()).isEqualTo(137);
+        new ProcessBuilder("ip", "netns", "add", "ignis-" + ghost + "-0").start().waitFor();
+        Path group = ownGroup("cpu").resolve("ignis-" + ghost).resolve("sb-left");
+        Files.createDirectories(group);
+        assertThat(Path.of("/run/netns/ignis-" + ghost + "-0")).exists();
+
+        Path data = Files.createTempDirectory("ignis-sweep");
+        try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
+            assertThat(Path.of("/run/netns/ignis-" + ghost + "-0")).doesNotExist();
+            assertThat(group.getParent()).doesNotExist();
+            assertThat(Path.of("/run/ignis/claims/" + ghost + ".lock")).doesNotExist();
+            assertThat(Path.of("/run/ignis/claims/" + id + ".lock")).exists();
+        } finally {
+            try (Stream<Path> s = Files.walk(data)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        assertThat(Path.of("/run/ignis/claims/" + id + ".lock")).doesNotExist();
+    }
+
     @Test
     void staleSandboxProcessesCgroupsAndNamespacesAreRemovedAtStart() throws Exception {
         String id = "r" + UUID.randomUUID().toString().substring(0, 6);

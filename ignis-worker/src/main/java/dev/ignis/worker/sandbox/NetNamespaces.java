@@ -175,6 +175,11 @@ public final class NetNamespaces implements AutoCloseable {
     }
 
     private void removeStale() {
+        removeAll(prefix);
+    }
+
+    /** Deletes every namespace named {@code <prefix><n>} (a dead worker's, or this worker's predecessor's). */
+    public static void removeAll(String prefix) {
         if (!Files.isDirectory(NETNS_DIR)) {
             return;
         }
