@@ -29,6 +29,19 @@ class HostClaimsTest {
         return p;
     }
 
+    /** Whether another process could take the lock on {@code owner}'s claim right now. */
+    private boolean lockableByAnotherProcess(String owner) throws Exception {
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c", """
+                import fcntl, sys
+                f = open(sys.argv[1], "a")
+                try:
+                    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    sys.exit(3)
+                """, dir.resolve(owner + ".lock").toString()).redirectErrorStream(true).start();
+        return p.waitFor() == 0;
+    }
+
     @Test
     void sweepsOnlyTheClaimsOfDeadProcesses() throws Exception {
         Process dead = holder("wdead");
@@ -43,6 +56,7 @@ class HostClaimsTest {
             assertThat(dir.resolve("wmine.lock")).exists();
 
             assertThat(HostClaims.sweepAbandoned(dir, cleaned::add)).isEmpty(); // once only
+            assertThat(lockableByAnotherProcess("wmine")).as("a sweep in the owner's JVM keeps the owner's lock").isFalse();
         } finally {
             alive.destroyForcibly().waitFor();
         }
