@@ -13,6 +13,7 @@ import dev.ignis.worker.sandbox.Cgroups;
 import dev.ignis.worker.sandbox.HostClaims;
 import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
+import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
 import java.io.File;
 import java.io.IOException;
@@ -61,6 +62,7 @@ public final class ProcessWorker implements Worker {
     private final NetNamespaces netns;
     private final ExecutorService owner;
     private final Path seccompFile;
+    private final Path launcher;
     private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
     private final Map<Path, FunctionLogFile> logFiles = new ConcurrentHashMap<>();
     private final BitSet uidsInUse = new BitSet();
@@ -73,7 +75,7 @@ public final class ProcessWorker implements Worker {
         if (!"root".equals(System.getProperty("user.name"))) {
             throw new IllegalStateException("the process worker must run as root (namespaces, cgroups, uid drop)");
         }
-        for (String tool : List.of("/usr/bin/bwrap", "/usr/bin/nsenter", "/usr/bin/setpriv")) {
+        for (String tool : List.of("/usr/bin/bwrap")) {
             if (!Files.isExecutable(Path.of(tool))) {
                 throw new IllegalStateException(tool + " is required by the process sandbox driver");
             }
@@ -87,7 +89,8 @@ public final class ProcessWorker implements Worker {
             Files.createDirectories(logs);
             Files.setPosixFilePermissions(logs, PosixFilePermissions.fromString("rwx------"));
             this.seccompFile = sandboxDir.resolve("seccomp.bpf");
-            Files.write(seccompFile, SeccompFilter.bytes()); // read by the root wrapper, never by the tenant
+            Files.write(seccompFile, SeccompFilter.bytes()); // read by the root launcher, never by the tenant
+            this.launcher = SandboxLauncher.build(sandboxDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare worker data directory " + config.dataDir(), e);
         }
@@ -135,7 +138,7 @@ public final class ProcessWorker implements Worker {
             String stream = STREAM_DATE.format(config.clock().instant()) + "/[" + spec.version() + "]"
                     + HexFormat.of().formatHex(randomBytes(16));
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
-            List<String> argv = SandboxCommand.argv(new SandboxCommand.Params(group.procsFiles(), seccompFile,
+            List<String> argv = SandboxCommand.argv(new SandboxCommand.Params(launcher, group.procsFiles(), seccompFile,
                     ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();

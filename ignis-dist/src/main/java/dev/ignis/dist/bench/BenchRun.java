@@ -44,8 +44,13 @@ public final class BenchRun {
             var target = target("ignis", platform.port(), key.accessKeyId(), key.secretAccessKey());
             var requests = new SignedRequests(key.accessKeyId(), key.secretAccessKey());
             finish(new ScenarioRun(scenario, List.of(target), floor == null ? null : echoEndpoint(floor), scale, 1,
-                    p -> runAsync(platform, requests, data, key.accountId(), p)), "");
+                    p -> runAsync(platform, requests, data, key.accountId(), p), platform.runtimes()::find), "");
         }
+    }
+
+    /** The runtimes under --runtime-home (for bare starts beside cold starts). */
+    private java.util.function.Function<String, java.util.Optional<dev.ignis.runtimes.RuntimeDefinition>> installedRuntimes() {
+        return id -> dev.ignis.runtimes.RuntimeCatalog.install(runtimeHome).find(id);
     }
 
     /** Measures an Ignis that is already running. */
@@ -54,7 +59,7 @@ public final class BenchRun {
         String creds = Files.readString(credentials);
         var t = target("ignis", uri.getHost(), uri.getPort(), ServerProcess.value(creds, "aws_access_key_id"), ServerProcess.value(creds, "aws_secret_access_key"));
         try (EchoServer floor = echo ? new EchoServer() : null) {
-            finish(new ScenarioRun(scenario, List.of(t), floor == null ? null : echoEndpoint(floor), scale, 1, null), " --endpoint " + endpoint);
+            finish(new ScenarioRun(scenario, List.of(t), floor == null ? null : echoEndpoint(floor), scale, 1, null, installedRuntimes()), " --endpoint " + endpoint);
         }
     }
 
@@ -76,7 +81,7 @@ public final class BenchRun {
             for (ServerProcess s : List.of(a, b)) {
                 targets.add(target(s.label, s.port, s.accessKeyId, s.secret));
             }
-            finish(new ScenarioRun(scenario, targets, null, scale, rounds, null), " --ab " + revision
+            finish(new ScenarioRun(scenario, targets, null, scale, rounds, null, installedRuntimes()), " --ab " + revision
                     + (revisionB == null ? "" : " --ab-with " + revisionB) + " --rounds " + rounds);
         }
     }

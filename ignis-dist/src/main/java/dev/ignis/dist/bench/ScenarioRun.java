@@ -4,6 +4,7 @@ import dev.ignis.bench.LambdaClient;
 import dev.ignis.bench.Load;
 import dev.ignis.bench.PhaseResult;
 import dev.ignis.bench.Report;
+import dev.ignis.runtimes.RuntimeDefinition;
 import dev.ignis.testfunctions.TestFunctions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -35,17 +38,21 @@ final class ScenarioRun {
     private final double scale;
     private final int rounds;
     private final Consumer<Scenario.Phase> async;
+    private final Function<String, Optional<RuntimeDefinition>> runtimes;
     private final String runId = Long.toString(System.currentTimeMillis() % 10_000_000L, 36);
     private final List<PhaseResult> results = new ArrayList<>();
     private final List<Report.Comparison> comparisons = new ArrayList<>();
     private final Map<String, List<double[]>> curves = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
+    private final List<Double> bareRuns = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param echo  the floor, or null for none
      * @param async runs an {@code async} phase (in-process platforms only), or null
      */
-    ScenarioRun(Scenario scenario, List<Target> targets, Load.Endpoint echo, double scale, int rounds, Consumer<Scenario.Phase> async) {
+    ScenarioRun(Scenario scenario, List<Target> targets, Load.Endpoint echo, double scale, int rounds, Consumer<Scenario.Phase> async,
+                Function<String, Optional<RuntimeDefinition>> runtimes) {
+        this.runtimes = runtimes;
         this.scenario = scenario;
         this.targets = targets;
         this.echo = echo;
@@ -93,12 +100,19 @@ final class ScenarioRun {
             } else if (echo != null && p.withBaseline()) {
                 floorCompare(p);
             }
-            if (p.kind().equals("coldstart") && p.bare() != null) {
-                double bare = bareStartMs(p.bare(), p.runs() == null ? 8 : p.runs());
+            if (p.kind().equals("coldstart") && p.bare() != null && !(p.bare().equals(List.of("runtime")) && bareRuns.isEmpty())) {
+                double bare = bareRuns.isEmpty() ? bareStartMs(p.bare(), p.runs() == null ? 8 : p.runs()) : median(bareRuns);
+                String what = bareRuns.isEmpty() ? "bare " + String.join(" ", p.bare())
+                        : "bare " + scenario.function(p.function()).runtime() + " start to its first /next (no sandbox; interleaved)";
                 for (Target t : targets) {
                     results.stream().filter(r -> r.name().equals(p.name()) && r.target().equals(t.label())).reduce((a, b) -> b).ifPresent(r ->
-                            comparisons.add(new Report.Comparison(t.label() + " " + p.name() + " (Init Duration)", "bare " + String.join(" ", p.bare()),
+                            comparisons.add(new Report.Comparison(t.label() + " " + p.name() + " (Init Duration)", what,
                                     "p50", Load.ms(r.init(), 50), bare, "ms")));
+                }
+                if (!bareRuns.isEmpty()) {
+                    List<Double> sorted = bareRuns.stream().sorted().toList();
+                    notes.add(p.name() + ": bare starts (ms) " + sorted.stream().map(v -> String.format(Locale.ROOT, "%.1f", v)).toList());
+                    bareRuns.clear();
                 }
             }
             if (p.kind().equals("storm")) {
@@ -208,10 +222,22 @@ final class ScenarioRun {
             }
             case "storm" -> out.add(Load.closed(p.name(), ep, (c, i) -> new Load.Request("POST", invokePath(stormFunction(p, (int) i)), Map.of(), body),
                     p.count(), p.count(), LIMIT));
-            case "coldstart" -> out.add(Load.closed(p.name(), ep, (c, i) -> {
-                t.api().touch(p.function(), "bench " + runId + " cold " + i);
-                return new Load.Request("POST", path, Map.of(), body);
-            }, 1, p.runs() == null ? 8 : p.runs(), LIMIT));
+            case "coldstart" -> {
+                BareStart bare = bareOfRuntime(p);
+                try {
+                    out.add(Load.closed(p.name(), ep, (c, i) -> {
+                        if (bare != null) {
+                            bareRuns.add(bare.once()); // interleaved: one bare start before each cold start
+                        }
+                        t.api().touch(p.function(), "bench " + runId + " cold " + i);
+                        return new Load.Request("POST", path, Map.of(), body);
+                    }, 1, p.runs() == null ? 8 : p.runs(), LIMIT));
+                } finally {
+                    if (bare != null) {
+                        bare.close();
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException("unknown phase kind " + p.kind());
         }
         return out;
@@ -293,6 +319,22 @@ final class ScenarioRun {
         Histogram h = x.copy();
         h.add(y);
         return h;
+    }
+
+    /** {@code "bare": ["runtime"]}: the function's own runtime, started bare; else null (a command line). */
+    private BareStart bareOfRuntime(Scenario.Phase p) throws IOException {
+        if (p.bare() == null || !p.bare().equals(List.of("runtime"))) {
+            return null;
+        }
+        Scenario.Function f = scenario.function(p.function());
+        RuntimeDefinition rt = runtimes.apply(f.runtime())
+                .orElseThrow(() -> new IllegalArgumentException("runtime " + f.runtime() + " is not installed here"));
+        return new BareStart(rt, f.fixture(), f.handler());
+    }
+
+    private static double median(List<Double> v) {
+        List<Double> s = v.stream().sorted().toList();
+        return s.get((s.size() - 1) / 2);
     }
 
     /** Median wall time of a bare process start (the runtime without any sandbox). */

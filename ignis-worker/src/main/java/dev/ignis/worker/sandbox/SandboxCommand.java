@@ -15,33 +15,22 @@ import java.util.Set;
  * Builds the argv that starts one sandbox. The chain is exec-only (one pid throughout), so the
  * process Java starts <em>is</em> bwrap in the end and its parent is the worker's owner thread:
  * <pre>
- * sh -c WRAPPER  (as root: joins the cgroups, opens the seccomp program on fd 4)
- *  -> nsenter --net=/run/netns/ignis-W-N   (the sandbox's network namespace, lo only)
- *  -> setpriv --reuid U --regid U --clear-groups   (an unprivileged host uid, no supplementary groups)
+ * ignis-sandbox-exec  (as root: joins the cgroups, opens the seccomp program on fd 4, enters the sandbox's
+ *                      network namespace (lo only), drops to an unprivileged host uid/gid with no groups)
  *  -> bwrap --unshare-user,pid,ipc,uts,cgroup --disable-userns --cap-drop ALL --seccomp 4 ...
  *  -> the runtime's command, cwd /var/task
  * </pre>
+ * See {@link SandboxLauncher} and {@code ignis-sandbox-exec.c}.
  */
 public final class SandboxCommand {
-    /** Joins every cgroup (args up to "--"), opens the seccomp file, enters the netns, drops to the uid. */
-    static final String WRAPPER = """
-            set -e
-            while [ "$1" != "--" ]; do echo $$ > "$1"; shift; done
-            shift
-            exec 4< "$1"
-            netns="$2"; uid="$3"
-            shift 3
-            exec /usr/bin/nsenter --net="$netns" -- /usr/bin/setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
-            """;
-
     private SandboxCommand() {}
 
     /** Inputs for one sandbox's command line. */
-    public record Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
+    public record Params(Path launcher, List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
                          RuntimeDefinition runtime, Path codeDirectory, long tmpBytes) {}
 
     public static List<String> argv(Params p) {
-        List<String> a = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "ignis-sandbox"));
+        List<String> a = new ArrayList<>(List.of(p.launcher().toString()));
         p.cgroupProcs().forEach(f -> a.add(f.toString()));
         a.addAll(List.of("--", p.seccompFile().toString(), p.netnsPath().toString(), Integer.toString(p.uid())));
         a.addAll(List.of("/usr/bin/bwrap",

@@ -1,0 +1,97 @@
+/*
+ * ignis-sandbox-exec: the first step of every process sandbox, run as root by the worker.
+ *
+ *   ignis-sandbox-exec CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]
+ *
+ * In this order, in this one process (so the pid that joins the cgroups is the pid that ends up
+ * running bwrap and, under it, the runtime): writes its pid into each cgroup.procs file (v1: one per
+ * controller; v2: one), opens SECCOMP_FILE as fd 4 for bwrap's --seccomp 4, enters the network
+ * namespace NETNS_PATH, drops every supplementary group, sets real/effective/saved gid and uid to UID
+ * (never 0), checks that root is gone, and execs PROGRAM (bwrap). Nothing else: every namespace,
+ * mount and capability decision stays with bwrap.
+ *
+ * It replaces `sh -c` + nsenter + setpriv (three execs; 16 ms of every cold start measured on a
+ * 2-vCPU VM where an exec costs 2-4 ms). Compiled by the worker at start (cc -O2), cached by the hash
+ * of this source in the worker's root-only data directory.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void die(const char *what, const char *arg) {
+    fprintf(stderr, "ignis-sandbox-exec: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
+    _exit(126);
+}
+
+int main(int argc, char **argv) {
+    int i = 1;
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        int fd = open(argv[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            die("cannot open cgroup file", argv[i]);
+        }
+        if (write(fd, pid, strlen(pid)) < 0) {
+            die("cannot join cgroup", argv[i]);
+        }
+        close(fd);
+    }
+    if (i + 5 > argc) {
+        fprintf(stderr, "usage: ignis-sandbox-exec CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]\n");
+        return 2;
+    }
+    const char *seccomp = argv[i + 1];
+    const char *netns = argv[i + 2];
+    char *end;
+    errno = 0;
+    long uid = strtol(argv[i + 3], &end, 10);
+    if (errno != 0 || *argv[i + 3] == '\0' || *end != '\0' || uid <= 0 || uid > 0x7ffffffe) {
+        fprintf(stderr, "ignis-sandbox-exec: bad uid %s\n", argv[i + 3]);
+        return 2;
+    }
+
+    int sfd = open(seccomp, O_RDONLY);
+    if (sfd < 0) {
+        die("cannot open", seccomp);
+    }
+    if (sfd != 4) {
+        if (dup2(sfd, 4) < 0) {
+            die("cannot move to fd 4:", seccomp);
+        }
+        close(sfd);
+    }
+
+    int nfd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (nfd < 0) {
+        die("cannot open", netns);
+    }
+    if (setns(nfd, CLONE_NEWNET) != 0) {
+        die("cannot enter network namespace", netns);
+    }
+    close(nfd);
+
+    if (setgroups(0, NULL) != 0) {
+        die("cannot drop supplementary groups", NULL);
+    }
+    if (setresgid((gid_t) uid, (gid_t) uid, (gid_t) uid) != 0) {
+        die("cannot set gid", argv[i + 3]);
+    }
+    if (setresuid((uid_t) uid, (uid_t) uid, (uid_t) uid) != 0) {
+        die("cannot set uid", argv[i + 3]);
+    }
+    uid_t r, e, s;
+    if (getresuid(&r, &e, &s) != 0 || r == 0 || e == 0 || s == 0) {
+        fprintf(stderr, "ignis-sandbox-exec: still root after setresuid\n");
+        return 126;
+    }
+    execv(argv[i + 4], argv + i + 4);
+    die("cannot exec", argv[i + 4]);
+    return 126;
+}
