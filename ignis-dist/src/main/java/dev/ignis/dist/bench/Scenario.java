@@ -31,7 +31,7 @@ public record Scenario(String name, String description, List<Function> functions
      *   <li>{@code open}: {@code rate} invokes per second for {@code seconds}, whatever the answers take;</li>
      *   <li>{@code mixed}: as closed, but {@code coldPercent} of the invokes go to a function just changed (so they cold-start);</li>
      *   <li>{@code storm}: {@code count} new functions (copies of {@code function}) invoked at once, once each;</li>
-     *   <li>{@code coldstart}: {@code runs} cold starts one after another, beside {@code bare} (a command line) started as often;</li>
+     *   <li>{@code coldstart}: {@code runs} cold starts one after another, each after a bare start: {@code bare} is a command line, or {@code ["runtime"]} for the function's runtime started without a sandbox up to its first /next ({@link BareStart});</li>
      *   <li>{@code async}: in-process only: {@code requests} Event invokes (enqueue and enqueue-to-start latency).</li>
      * </ul>
      * {@code baseline} (default true for closed and open): the same load against the echo floor, when the run has one.
