@@ -5,7 +5,7 @@
 // /runtime/init/error as Runtime.ImportModuleError / HandlerNotFound / MalformedHandlerName /
 // UserCodeSyntaxError. Loop: GET /next, call the handler (async or callback style), POST /response
 // or an error body to /error. One keep-alive socket to the Runtime API carries every call.
-import http from 'node:http';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
@@ -15,7 +15,6 @@ import { pathToFileURL } from 'node:url';
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || '/var/task';
 const [API_HOST, API_PORT] = splitAddress(process.env.AWS_LAMBDA_RUNTIME_API);
 const PREFIX = '/2018-06-01/runtime';
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function splitAddress(address) {
   if (!address) {
@@ -26,18 +25,115 @@ function splitAddress(address) {
   return i < 0 ? [address, 80] : [address.slice(0, i), Number(address.slice(i + 1))];
 }
 
-function request(method, urlPath, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: API_HOST, port: API_PORT, method, path: PREFIX + urlPath, agent, headers },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-    req.on('error', reject);
-    req.end(body);
+// The Runtime API over one keep-alive socket with a hand-written HTTP/1.1 exchange: calls are strictly
+// one at a time (request, then its whole response), which is all this loop ever needs; node:http's
+// client machinery (agent, parser objects, header validation) cost more per invoke than the exchange.
+let conn;
+
+function connect() {
+  const socket = net.connect({ host: API_HOST, port: API_PORT });
+  socket.setNoDelay(true);
+  // Idle between calls, the socket must not keep the event loop alive: a callback handler's result
+  // is sent on 'beforeExit' (callbackWaitsForEmptyEventLoop), as with node:http's keep-alive agent.
+  socket.unref();
+  // chunks are joined only when the head is looked for or the whole body has arrived, so a 6 MB
+  // body arriving in many reads is copied once, not once per read
+  const c = { socket, chunks: [], length: 0, need: 0, waiter: null, closed: false, error: null };
+  socket.on('data', (d) => {
+    c.chunks.push(d);
+    c.length += d.length;
+    if (c.waiter && c.length >= c.need) c.waiter();
   });
+  const end = (err) => {
+    c.closed = true;
+    c.error = c.error || err || new Error('Runtime API closed the connection');
+    if (c.waiter) c.waiter();
+  };
+  socket.on('end', () => end());
+  socket.on('close', () => end());
+  socket.on('error', (e) => end(e));
+  return c;
+}
+
+// Resolves with the parsed response once c.buf holds all of it.
+function readResponse(c) {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (c.chunks.length > 1) c.chunks = [Buffer.concat(c.chunks, c.length)];
+      c.buf = c.chunks.length ? c.chunks[0] : Buffer.alloc(0);
+      c.need = 0;
+      const head = c.buf.indexOf('\r\n\r\n');
+      if (head >= 0) {
+        const lines = c.buf.toString('latin1', 0, head).split('\r\n');
+        const status = Number(lines[0].split(' ')[1]);
+        const headers = {};
+        for (let i = 1; i < lines.length; i++) {
+          const k = lines[i].indexOf(':');
+          if (k > 0) headers[lines[i].slice(0, k).trim().toLowerCase()] = lines[i].slice(k + 1).trim();
+        }
+        let body;
+        let used;
+        if ((headers['transfer-encoding'] || '').toLowerCase() === 'chunked') {
+          const parts = [];
+          let at = head + 4;
+          for (;;) {
+            const eol = c.buf.indexOf('\r\n', at);
+            if (eol < 0) break;
+            const size = parseInt(c.buf.toString('latin1', at, eol), 16);
+            if (size === 0) {
+              const fin = c.buf.indexOf('\r\n\r\n', eol);
+              if (fin >= 0) { body = Buffer.concat(parts); used = fin + 4; }
+              break;
+            }
+            if (c.buf.length < eol + 2 + size + 2) break;
+            parts.push(c.buf.subarray(eol + 2, eol + 2 + size));
+            at = eol + 2 + size + 2;
+          }
+        } else {
+          const n = Number(headers['content-length'] || 0);
+          if (c.buf.length >= head + 4 + n) { body = c.buf.subarray(head + 4, head + 4 + n); used = head + 4 + n; }
+          else c.need = head + 4 + n;
+        }
+        if (body !== undefined) {
+          c.waiter = null;
+          const rest = c.buf.subarray(used);
+          c.chunks = rest.length ? [rest] : [];
+          c.length = rest.length;
+          if ((headers.connection || '').toLowerCase() === 'close') { c.socket.destroy(); conn = undefined; }
+          resolve({ status, headers, body });
+          return;
+        }
+      }
+      if (c.closed) { c.waiter = null; reject(c.error); return; }
+      c.waiter = attempt;
+    };
+    attempt();
+  });
+}
+
+async function request(method, urlPath, body, headers = {}) {
+  const payload = body === undefined || body === null ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+  let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${API_HOST}\r\n`;
+  if (payload) head += `Content-Length: ${payload.length}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  head += '\r\n';
+  for (let attempt = 1; ; attempt++) {
+    if (!conn || conn.closed) conn = connect();
+    const c = conn;
+    c.socket.ref();
+    try {
+      c.socket.write(payload && payload.length < 65536 ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : head);
+      if (payload && payload.length >= 65536) c.socket.write(payload);
+      const response = await readResponse(c);
+      c.socket.unref();
+      return response;
+    } catch (e) {
+      // A dropped keep-alive connection is retried once on a fresh socket.
+      c.socket.destroy();
+      conn = undefined;
+      if (attempt >= 2) throw e;
+    }
+  }
 }
 
 function errorBody(err) {
