@@ -9,16 +9,8 @@ import java.util.Map;
 /**
  * One HTTP request as the API sees it, independent of the HTTP server: raw (still percent-encoded)
  * path and query, because SigV4 signs those, header names lower-cased, and the whole body.
- *
- * @param bodySha256 the SHA-256 of exactly {@code body}, when the HTTP server computed it while reading
- *                   the body (it overlaps the network read); null: SigV4 verification hashes the body itself
  */
-public record ApiRequest(String method, String rawPath, String rawQuery, Map<String, List<String>> headers, byte[] body,
-                         byte[] bodySha256) {
-
-    public ApiRequest(String method, String rawPath, String rawQuery, Map<String, List<String>> headers, byte[] body) {
-        this(method, rawPath, rawQuery, headers, body, null);
-    }
+public record ApiRequest(String method, String rawPath, String rawQuery, Map<String, List<String>> headers, byte[] body) {
 
     public String header(String lowerCaseName) {
         List<String> v = headers.get(lowerCaseName);

@@ -4,12 +4,6 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,44 +46,11 @@ public final class FrontendServer implements AutoCloseable {
     private static void serve(Handler api, ServerRequest req, ServerResponse res) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         req.headers().forEach(h -> headers.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(h.allValues()));
-        byte[] body;
-        byte[] sha256 = null;
-        long length = req.headers().contentLength().orElse(-1L);
-        if (!req.content().hasEntity()) {
-            body = new byte[0];
-        } else if (length >= 0 && length <= MAX_REQUEST) {
-            // SigV4 needs the body's SHA-256: hash each piece as it arrives instead of all 6 MB afterwards
-            body = new byte[(int) length];
-            MessageDigest digest = sha256();
-            try (InputStream in = req.content().inputStream()) {
-                for (int n = 0; n < body.length; ) {
-                    int r = in.read(body, n, body.length - n);
-                    if (r < 0) {
-                        throw new UncheckedIOException(new EOFException("request body ended before its Content-Length"));
-                    }
-                    digest.update(body, n, r);
-                    n += r;
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            sha256 = digest.digest();
-        } else {
-            body = req.content().as(byte[].class); // chunked: its length is known only at the end
-        }
-        var out = api.handle(new ApiRequest(req.prologue().method().text(), req.path().rawPath(), req.query().rawValue(), headers, body,
-                sha256));
+        byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+        var out = api.handle(new ApiRequest(req.prologue().method().text(), req.path().rawPath(), req.query().rawValue(), headers, body));
         res.status(out.status());
         out.headers().forEach((k, v) -> res.header(HeaderNames.create(k), v));
         res.send(out.body());
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override
