@@ -64,14 +64,15 @@ public final class BenchRun {
      */
     public void ab(String revision, String revisionB, int rounds) throws Exception {
         Path repo = Path.of("").toAbsolutePath();
-        String other = OtherBuild.classpath(repo, revision);
-        String self = revisionB == null ? System.getProperty("java.class.path") : OtherBuild.classpath(repo, revisionB);
+        OtherBuild.Build other = OtherBuild.of(repo, revision);
+        OtherBuild.Build self = revisionB == null ? new OtherBuild.Build(System.getProperty("java.class.path"), runtimeHome)
+                : OtherBuild.of(repo, revisionB);
         String labelB = revisionB == null ? "B=this" : "B=" + revisionB;
         Path dir = Files.createTempDirectory("ignis-ab-run-");
         // sandboxes run as unprivileged uids and must traverse to the code below the data directories
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-        try (ServerProcess a = ServerProcess.start("A=" + revision, other, runtimeHome, dir.resolve("a"));
-             ServerProcess b = ServerProcess.start(labelB, self, runtimeHome, dir.resolve("b"))) {
+        try (ServerProcess a = ServerProcess.start("A=" + revision, other.classpath(), other.runtimeHome(), dir.resolve("a"));
+             ServerProcess b = ServerProcess.start(labelB, self.classpath(), self.runtimeHome(), dir.resolve("b"))) {
             List<ScenarioRun.Target> targets = new ArrayList<>();
             for (ServerProcess s : List.of(a, b)) {
                 targets.add(target(s.label, s.port, s.accessKeyId, s.secret));

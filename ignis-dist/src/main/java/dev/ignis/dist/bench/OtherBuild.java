@@ -14,8 +14,14 @@ import java.util.List;
 final class OtherBuild {
     private OtherBuild() {}
 
-    /** The classpath of the revision's {@code ignis} command (built on first use). */
-    static String classpath(Path repo, String revision) throws Exception {
+    /**
+     * Another build: its classpath, and its own runtime home — the runtime clients and bootstraps are
+     * resources of the build, and a shared runtime home would serve both builds the last one installed.
+     */
+    record Build(String classpath, Path runtimeHome) {}
+
+    /** The revision's {@code ignis} command (built on first use). */
+    static Build of(Path repo, String revision) throws Exception {
         String sha = run(repo, List.of("git", "rev-parse", "--verify", revision + "^{commit}")).trim();
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "ignis-ab", sha);
         Path dist = dir.resolve("ignis-dist/target");
@@ -26,7 +32,7 @@ final class OtherBuild {
             run(dir, List.of("./mvnw", "-q", "-B", "-DskipTests", "package"));
             Files.createFile(dir.resolve(".built"));
         }
-        return dist.resolve("lib") + "/*:" + dist.resolve("classes");
+        return new Build(dist.resolve("lib") + "/*:" + dist.resolve("classes"), dir.resolve(".ignis-data"));
     }
 
     private static String run(Path dir, List<String> cmd) throws IOException, InterruptedException {
