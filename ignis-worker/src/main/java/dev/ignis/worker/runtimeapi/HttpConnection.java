@@ -103,8 +103,9 @@ final class HttpConnection {
             boolean drained = length <= MAX_DRAIN_BYTES && skip(length);
             return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, keepAlive && drained);
         }
-        byte[] body = in.readNBytes((int) length);
-        if (body.length != length) {
+        // straight into an array of the final size: readNBytes(int) gathers 16 KB pieces and copies them again
+        byte[] body = new byte[(int) length];
+        if (in.readNBytes(body, 0, body.length) != length) {
             throw new EOFException("body ended early");
         }
         return new HttpRequest(parts[0], parts[1], headers, body, false, keepAlive);
