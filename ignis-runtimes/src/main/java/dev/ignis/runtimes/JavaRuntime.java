@@ -46,19 +46,8 @@ final class JavaRuntime {
                 + (Files.exists(dir.resolve(sharing.archiveName())) ? " with " + sharing.describe() : "");
         return new RuntimeDefinition(id, servedBy, dir, RuntimeCatalog.minimal(paths),
                 List.of(DASH.toString(), "/var/runtime/bootstrap"),
-                RuntimeCatalog.baseEnvironment(id, Map.of("JAVA_HOME", javaHome.toString(), "GLIBC_TUNABLES", MALLOC_TUNABLES)));
+                RuntimeCatalog.baseEnvironment(id, Map.of("JAVA_HOME", javaHome.toString())));
     }
-
-    /**
-     * glibc malloc settings for the RIC's native client. It copies every event and every response
-     * several times through fresh native buffers (curl's std::string, the JNI copies); with glibc's
-     * defaults each 6 MB buffer is a new mmap, or arena memory trimmed back to the kernel on free, so
-     * every invoke page-faults its buffers in again: ~10,000 faults per 6 MB round trip, which made
-     * the runtime's CPU, not Ignis, ~70 % of the 6 MB latency (docs/bench.md, "6 MB payloads").
-     * Buffers under 32 MB come from the arena and up to 64 MB of freed memory stays mapped for the
-     * next invoke. A function that sets GLIBC_TUNABLES itself replaces this.
-     */
-    static final String MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864";
 
     private static final Path DASH = RuntimeCatalog.DASH;
 

@@ -101,4 +101,31 @@ class JavaRuntimeTest {
             assertThat(rt.awaitExit(30)).isNotZero();
         }
     }
+
+    /** The bootstrap's malloc settings, by the function's memory (its lines before the final exec, run by dash). */
+    private static String mallocTunables(int memoryMb, String preset) throws Exception {
+        String bootstrap;
+        try (var in = JavaRuntimeTest.class.getResourceAsStream("/runtimes/java/bootstrap")) {
+            bootstrap = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String prelude = bootstrap.substring(0, bootstrap.indexOf("\nexec ")) + "\necho \"$GLIBC_TUNABLES\"\n";
+        var pb = new ProcessBuilder("/bin/dash", "-c", prelude);
+        pb.environment().clear();
+        pb.environment().put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(memoryMb));
+        if (preset != null) {
+            pb.environment().put("GLIBC_TUNABLES", preset);
+        }
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertThat(p.waitFor()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    void bootstrapKeepsPayloadBuffersMappedWithinAnEighthOfTheMemory() throws Exception {
+        assertThat(mallocTunables(1769, null)).isEqualTo("glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864");
+        assertThat(mallocTunables(128, null)).isEqualTo("glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=16777216");
+        assertThat(mallocTunables(512, null)).isEqualTo("glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864");
+        assertThat(mallocTunables(1769, "glibc.malloc.arena_max=2")).isEqualTo("glibc.malloc.arena_max=2"); // the function's own wins
+    }
 }
