@@ -15,7 +15,6 @@ import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ServerSocketChannel;
@@ -69,6 +68,7 @@ public final class ProcessWorker implements Worker {
     private final SecureRandom random = new SecureRandom();
     private final Outcomes outcomes;
     private final HostClaims claim;
+    private final SandboxLauncher.Ready launchers;
 
     public ProcessWorker(WorkerConfig config) {
         this.config = config;
@@ -110,6 +110,7 @@ public final class ProcessWorker implements Worker {
             return t;
         });
         this.outcomes = new Outcomes(config.clock());
+        this.launchers = new SandboxLauncher.Ready(launcher, owner, 2);
         LOG.info("worker {} ready: {}", config.workerId(), cgroups.describe());
     }
 
@@ -142,12 +143,7 @@ public final class ProcessWorker implements Worker {
                     ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();
-            Process p = owner.submit(() -> {
-                ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-                pb.environment().clear();
-                pb.environment().putAll(env);
-                return pb.start();
-            }).get();
+            Process p = launchers.start(argv.subList(1, argv.size()), env);
             sb.process = p;
             sb.log = new SandboxLog(logFile(spec), stream, config.clock(), p.getInputStream(), p.getErrorStream());
             sandboxes.put(id, sb);
@@ -159,7 +155,7 @@ public final class ProcessWorker implements Worker {
             Thread.currentThread().interrupt();
             cleanupFailedStart(id, sb, server, group, ns, uid);
             throw new IllegalStateException("interrupted while starting a sandbox", e);
-        } catch (ExecutionException | RuntimeException e) {
+        } catch (ExecutionException | IOException | RuntimeException e) {
             cleanupFailedStart(id, sb, server, group, ns, uid);
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + cause.getMessage(), cause);
@@ -330,6 +326,7 @@ public final class ProcessWorker implements Worker {
         for (String id : List.copyOf(sandboxes.keySet())) {
             retire(id);
         }
+        launchers.close();
         netns.close();
         cgroups.removeAll();
         owner.shutdownNow();

@@ -1,7 +1,9 @@
 package dev.ignis.worker.sandbox;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,8 +12,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -79,6 +86,122 @@ public final class SandboxLauncher {
             return MessageDigest.getInstance("SHA-256").digest(b);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Launchers started ahead of time ({@code ignis-sandbox-exec --stdin}), each waiting on its standard
+     * input for one sandbox's arguments and environment: a cold start then skips the process start
+     * itself (the JDK's spawn helper and the launcher's exec, ~5 ms here). They are spawned on the
+     * worker's owner thread like every sandbox process (bwrap's --die-with-parent is tied to the
+     * forking thread) and refilled there after each take.
+     */
+    public static final class Ready implements AutoCloseable {
+        private final Path binary;
+        private final ExecutorService owner;
+        private final int size;
+        private final Deque<Process> ready = new ArrayDeque<>();
+        private boolean closed;
+
+        public Ready(Path binary, ExecutorService owner, int size) {
+            this.binary = binary;
+            this.owner = owner;
+            this.size = size;
+            refill();
+        }
+
+        /**
+         * Starts one sandbox: {@code args} are the launcher's arguments after its name (the first form
+         * of ignis-sandbox-exec.c), {@code env} the program's whole environment.
+         */
+        public Process start(List<String> args, Map<String, String> env) throws InterruptedException, ExecutionException, IOException {
+            byte[] instructions = instructions(args, env);
+            Process p = take();
+            try {
+                send(p, instructions);
+            } catch (IOException lostIt) { // it died while waiting: start one now
+                p.destroyForcibly();
+                p = owner.submit(this::spawn).get();
+                send(p, instructions);
+            } finally {
+                refill();
+            }
+            return p;
+        }
+
+        private Process take() throws InterruptedException, ExecutionException {
+            synchronized (this) {
+                Process p;
+                while ((p = ready.poll()) != null) {
+                    if (p.isAlive()) {
+                        return p;
+                    }
+                }
+            }
+            // never wait for the owner thread while holding the lock: the owner takes it to refill
+            return owner.submit(this::spawn).get();
+        }
+
+        private static void send(Process p, byte[] instructions) throws IOException {
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(instructions);
+            }
+        }
+
+        private void refill() {
+            owner.execute(() -> {
+                while (true) {
+                    synchronized (this) {
+                        if (closed || ready.size() >= size) {
+                            return;
+                        }
+                    }
+                    Process p;
+                    try {
+                        p = spawn();
+                    } catch (IOException e) {
+                        return; // the next start spawns its own and reports the failure
+                    }
+                    synchronized (this) {
+                        if (closed) {
+                            p.destroyForcibly();
+                            return;
+                        }
+                        ready.add(p);
+                    }
+                }
+            });
+        }
+
+        private Process spawn() throws IOException {
+            ProcessBuilder pb = new ProcessBuilder(binary.toString(), "--stdin");
+            pb.environment().clear();
+            return pb.start();
+        }
+
+        /** NUL-terminated fields: argc, the arguments, envc, NAME=value... (read_instructions in the C source). */
+        static byte[] instructions(List<String> args, Map<String, String> env) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+            field(out, Integer.toString(args.size()));
+            args.forEach(a -> field(out, a));
+            field(out, Integer.toString(env.size()));
+            env.forEach((k, v) -> field(out, k + "=" + v));
+            return out.toByteArray();
+        }
+
+        private static void field(ByteArrayOutputStream out, String s) {
+            if (s.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("a sandbox argument or variable contains NUL");
+            }
+            out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+
+        @Override
+        public synchronized void close() {
+            closed = true;
+            ready.forEach(Process::destroyForcibly);
+            ready.clear();
         }
     }
 }

@@ -2,6 +2,12 @@
  * ignis-sandbox-exec: the first step of every process sandbox, run as root by the worker.
  *
  *   ignis-sandbox-exec CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]
+ *   ignis-sandbox-exec --stdin
+ *
+ * The second form is started ahead of time and waits: its standard input then brings the same
+ * arguments and the program's environment (see read_instructions), after which it carries on exactly
+ * like the first form with fd 0 on /dev/null. The worker keeps one or two of these ready, so the
+ * process start (fork + exec, 5 ms here) is no longer part of a cold start.
  *
  * In this order, in this one process (so the pid that joins the cgroups is the pid that ends up
  * running bwrap and, under it, the runtime): writes its pid into each cgroup.procs file (v1: one per
@@ -24,12 +30,93 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static void die(const char *what, const char *arg) {
     fprintf(stderr, "ignis-sandbox-exec: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
     _exit(126);
 }
 
+#define MAX_INSTRUCTIONS (4 << 20)
+#define MAX_FIELDS 65536
+
+/*
+ * Standard input, read to its end: NUL-terminated fields "ARGC", ARGC arguments (as in the first
+ * form, without the program name), "ENVC", ENVC "NAME=value" strings. Anything else is refused.
+ */
+static void read_instructions(int *argc, char ***argv, char ***envp) {
+    char *buf = malloc(MAX_INSTRUCTIONS + 1);
+    if (buf == NULL) {
+        die("out of memory", NULL);
+    }
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(0, buf + len, MAX_INSTRUCTIONS - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            die("cannot read instructions", NULL);
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t) n;
+        if (len == MAX_INSTRUCTIONS) {
+            fprintf(stderr, "ignis-sandbox-exec: instructions too long\n");
+            _exit(2);
+        }
+    }
+    buf[len] = '\0';
+    char *fields[MAX_FIELDS];
+    size_t count = 0;
+    for (size_t at = 0; at < len; ) {
+        char *end = memchr(buf + at, '\0', len - at);
+        if (end == NULL || count == MAX_FIELDS) {
+            fprintf(stderr, "ignis-sandbox-exec: malformed instructions\n");
+            _exit(2);
+        }
+        fields[count++] = buf + at;
+        at = (size_t) (end - buf) + 1;
+    }
+    char *end;
+    size_t k = 0;
+    long nargs = count > k ? strtol(fields[k++], &end, 10) : -1;
+    if (nargs < 1 || (size_t) nargs + 2 > count - k + 1) {
+        fprintf(stderr, "ignis-sandbox-exec: malformed instructions (argc)\n");
+        _exit(2);
+    }
+    char **a = calloc((size_t) nargs + 2, sizeof(char *));
+    a[0] = "ignis-sandbox-exec";
+    for (long j = 0; j < nargs; j++) {
+        a[j + 1] = fields[k++];
+    }
+    long nenv = k < count ? strtol(fields[k++], &end, 10) : -1;
+    if (nenv < 0 || (size_t) nenv != count - k) {
+        fprintf(stderr, "ignis-sandbox-exec: malformed instructions (envc)\n");
+        _exit(2);
+    }
+    char **e = calloc((size_t) nenv + 1, sizeof(char *));
+    for (long j = 0; j < nenv; j++) {
+        e[j] = fields[k++];
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0) {
+        die("cannot reopen stdin on /dev/null", NULL);
+    }
+    if (devnull != 0) {
+        close(devnull);
+    }
+    *argc = (int) nargs + 1;
+    *argv = a;
+    *envp = e;
+}
+
 int main(int argc, char **argv) {
+    char **envp = environ;
+    if (argc == 2 && strcmp(argv[1], "--stdin") == 0) {
+        read_instructions(&argc, &argv, &envp);
+    }
     int i = 1;
     char pid[32];
     snprintf(pid, sizeof pid, "%d\n", (int) getpid());
@@ -91,7 +178,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ignis-sandbox-exec: still root after setresuid\n");
         return 126;
     }
-    execv(argv[i + 4], argv + i + 4);
+    execve(argv[i + 4], argv + i + 4, envp);
     die("cannot exec", argv[i + 4]);
     return 126;
 }

@@ -109,4 +109,47 @@ class SandboxLauncherTest {
                     .containsExactly(launcher.getFileName().toString()); // no temporary files left
         }
     }
+
+    @Test
+    void aReadyLauncherTakesItsArgumentsAndEnvironmentFromStdin() throws Exception {
+        java.util.concurrent.ExecutorService owner = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (SandboxLauncher.Ready ready = new SandboxLauncher.Ready(launcher, owner, 1)) {
+            List<String> args = new ArrayList<>();
+            group.procsFiles().forEach(p -> args.add(p.toString()));
+            args.addAll(List.of("--", seccomp.toString(), "/run/netns/" + netns, Integer.toString(UID),
+                    "/usr/bin/python3", "-c", "import os, sys; print(os.getuid(), sorted(os.environ.items()), sys.stdin.read() == '')"));
+            for (int i = 0; i < 3; i++) { // the first from the pool, then refilled ones
+                // (LANG set, so that python does not add LC_CTYPE itself: PEP 538)
+                Process p = ready.start(args, java.util.Map.of("A", "1", "B", "two words", "LANG", "C.UTF-8"));
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                        + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(p.waitFor()).as(out).isZero();
+                // exactly the given environment (the JVM's is not inherited) and stdin on /dev/null
+                assertThat(out.trim()).isEqualTo(UID + " [('A', '1'), ('B', 'two words'), ('LANG', 'C.UTF-8')] True");
+            }
+            assertThatNul(args);
+        } finally {
+            owner.shutdownNow();
+        }
+    }
+
+    private static void assertThatNul(List<String> args) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SandboxLauncher.Ready.instructions(args, java.util.Map.of("X", "a\0b")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void malformedInstructionsAreRefusedBeforeAnythingRuns() throws Exception {
+        Path marker = dir.resolve("ran");
+        for (String input : List.of("", "garbage", "9\0a\0b\0", "6\0x\0--\0s\0n\0" + UID + "\0/usr/bin/touch\0" + "1\0")) {
+            Process p = new ProcessBuilder(launcher.toString(), "--stdin").redirectErrorStream(true).start();
+            try (var in = p.getOutputStream()) {
+                in.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(input + ": " + out).isEqualTo(2);
+            assertThat(out).contains("instructions");
+        }
+        assertThat(marker).doesNotExist();
+    }
 }
