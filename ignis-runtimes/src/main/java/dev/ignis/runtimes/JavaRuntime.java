@@ -44,9 +44,10 @@ final class JavaRuntime {
         RuntimeCatalog.addIfExists(paths, RuntimeCatalog.CA_CERTS);
         String servedBy = jdk + " (" + javaHome + ") + AWS aws-lambda-java-runtime-interface-client " + ricVersion(dir)
                 + (Files.exists(dir.resolve(sharing.archiveName())) ? " with " + sharing.describe() : "");
-        return new RuntimeDefinition(id, servedBy, dir, RuntimeCatalog.minimal(paths),
+        var libs = LibraryCopies.collapse(dir.resolveSibling(id + ".libs"), RuntimeCatalog.minimal(paths));
+        return new RuntimeDefinition(id, servedBy, dir, libs.paths(),
                 List.of(DASH.toString(), "/var/runtime/bootstrap"),
-                RuntimeCatalog.baseEnvironment(id, Map.of("JAVA_HOME", javaHome.toString())));
+                RuntimeCatalog.baseEnvironment(id, Map.of("JAVA_HOME", javaHome.toString())), libs.directoryBinds());
     }
 
     private static final Path DASH = RuntimeCatalog.DASH;

@@ -133,12 +133,13 @@ public final class RuntimeCatalog {
             Set<Path> paths = new LinkedHashSet<>(List.of(python, stdlib));
             paths.addAll(HostProbe.sharedLibraries(cache, binaries));
             addIfExists(paths, CA_CERTS);
+            var libs = LibraryCopies.collapse(root.resolve(id + ".libs"), minimal(paths));
             defs.put(id, new RuntimeDefinition(id,
                     "C" + version.get() + " (" + python + ") + Ignis python runtime client",
-                    dir, minimal(paths),
+                    dir, libs.paths(),
                     List.of(python.toString(), "-u", "-s", "-B", "/var/runtime/ignis_runtime.py"),
                     baseEnvironment(id, Map.of("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt",
-                            "PYTHONDONTWRITEBYTECODE", "1"))));
+                            "PYTHONDONTWRITEBYTECODE", "1")), libs.directoryBinds()));
         }
     }
 
@@ -162,11 +163,12 @@ public final class RuntimeCatalog {
         Set<Path> paths = new LinkedHashSet<>(List.of(node));
         paths.addAll(HostProbe.sharedLibraries(cache, List.of(node)));
         addIfExists(paths, CA_CERTS);
+        var libs = LibraryCopies.collapse(root.resolve(id + ".libs"), minimal(paths));
         defs.put(id, new RuntimeDefinition(id,
                 "Node.js " + version.get() + " (" + node + ") + Ignis node runtime client",
-                dir, minimal(paths),
+                dir, libs.paths(),
                 List.of(node.toString(), "/var/runtime/ignis-runtime.mjs"),
-                baseEnvironment(id, Map.of("NODE_PATH", "/opt/nodejs/node_modules:/var/runtime/node_modules"))));
+                baseEnvironment(id, Map.of("NODE_PATH", "/opt/nodejs/node_modules:/var/runtime/node_modules")), libs.directoryBinds()));
     }
 
     private static void java(Path root, Map<String, RuntimeDefinition> defs, boolean train) throws IOException {

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param hostReadOnlyPaths host paths bound read-only at the same path inside the sandbox (interpreter, JDK, libraries)
  * @param command          argv run inside the sandbox, with cwd /var/task
  * @param environment      extra environment variables (e.g. AWS_EXECUTION_ENV, PATH, LD_LIBRARY_PATH)
+ * @param directoryBinds   sandbox directory -> host directory bound read-only there (the runtime's own copies of
+ *                         its shared libraries, {@link LibraryCopies}); bound after {@code hostReadOnlyPaths}
  */
 public record RuntimeDefinition(
         String id,
@@ -20,10 +22,17 @@ public record RuntimeDefinition(
         Path runtimeDirectory,
         List<Path> hostReadOnlyPaths,
         List<String> command,
-        Map<String, String> environment) {
+        Map<String, String> environment,
+        Map<Path, Path> directoryBinds) {
     public RuntimeDefinition {
         hostReadOnlyPaths = List.copyOf(hostReadOnlyPaths);
         command = List.copyOf(command);
         environment = Map.copyOf(environment);
+        directoryBinds = Map.copyOf(directoryBinds);
+    }
+
+    public RuntimeDefinition(String id, String servedBy, Path runtimeDirectory, List<Path> hostReadOnlyPaths,
+                             List<String> command, Map<String, String> environment) {
+        this(id, servedBy, runtimeDirectory, hostReadOnlyPaths, command, environment, Map.of());
     }
 }

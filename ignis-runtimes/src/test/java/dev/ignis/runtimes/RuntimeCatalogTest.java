@@ -51,6 +51,20 @@ class RuntimeCatalogTest {
         assertThat(py.hostReadOnlyPaths()).contains(Path.of("/usr/bin/python3.11"), Path.of("/usr/lib/python3.11"))
                 .doesNotContain(Path.of("/usr/bin"), Path.of("/usr/lib"), Path.of("/usr/lib/x86_64-linux-gnu"));
         assertThat(py.command()).startsWith("/usr/bin/python3.11", "-u");
+        // its host libraries as the runtime's own copies of exactly those files, one bind per directory
+        assertThat(py.directoryBinds()).isNotEmpty();
+        py.directoryBinds().forEach((inside, copy) -> {
+            try (var files = java.nio.file.Files.list(copy)) {
+                for (Path f : files.toList()) {
+                    assertThat(inside.resolve(f.getFileName())).as("copy of a host library").exists();
+                    assertThat(f.getFileName().toString()).contains(".so");
+                    assertThat(f).hasSameBinaryContentAs(inside.resolve(f.getFileName()));
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            assertThat(py.hostReadOnlyPaths()).noneMatch(p -> p.startsWith(inside));
+        });
         RuntimeDefinition java = TestRuntimes.runtime("java21");
         assertThat(java.hostReadOnlyPaths()).contains(Path.of("/usr/lib/jvm/temurin-25-jdk-amd64"))
                 .noneMatch(p -> p.toString().contains("java-17"));

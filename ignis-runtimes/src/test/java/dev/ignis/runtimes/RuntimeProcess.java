@@ -66,6 +66,7 @@ final class RuntimeProcess implements AutoCloseable {
             for (Path p : def.hostReadOnlyPaths()) {
                 cmd.addAll(List.of("--ro-bind", p.toString(), p.toString()));
             }
+            def.directoryBinds().forEach((inside, host) -> cmd.addAll(List.of("--ro-bind", host.toString(), inside.toString())));
         } else {
             cmd.addAll(List.of("--dev-bind", "/", "/", "--tmpfs", "/var"));
         }

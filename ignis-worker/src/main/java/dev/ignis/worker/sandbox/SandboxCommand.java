@@ -44,6 +44,8 @@ public final class SandboxCommand {
                 a.addAll(List.of("--ro-bind", host.toString(), host.toString()));
             }
         }
+        // the runtime's own copies of its libraries, one bind per directory (LibraryCopies)
+        p.runtime().directoryBinds().forEach((inside, host) -> a.addAll(List.of("--ro-bind", host.toString(), inside.toString())));
         if (p.runtime().runtimeDirectory() != null) {
             a.addAll(List.of("--ro-bind", p.runtime().runtimeDirectory().toString(), "/var/runtime"));
         }
