@@ -9,10 +9,10 @@ import java.util.Map;
  * runtime's variables, the function's own variables, then Lambda's reserved variables — so a
  * function can never redirect {@code AWS_LAMBDA_RUNTIME_API} or claim another name.
  */
-final class SandboxEnvironment {
+public final class SandboxEnvironment {
     private SandboxEnvironment() {}
 
-    static Map<String, String> of(SandboxSpec spec, RuntimeDefinition rt, String logStream, String runtimeApi) {
+    public static Map<String, String> of(SandboxSpec spec, RuntimeDefinition rt, String logStream, String runtimeApi) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin:/opt/bin");
         env.put("LANG", "C.UTF-8");

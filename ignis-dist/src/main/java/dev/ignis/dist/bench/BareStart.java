@@ -2,6 +2,8 @@ package dev.ignis.dist.bench;
 
 import dev.ignis.runtimes.RuntimeDefinition;
 import dev.ignis.testfunctions.TestFunctions;
+import dev.ignis.worker.SandboxEnvironment;
+import dev.ignis.worker.SandboxSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,25 +79,12 @@ final class BareStart implements AutoCloseable {
         return argv;
     }
 
+    /** The environment a sandbox of this runtime gets, with the host's paths for /var/task and /var/runtime. */
     private Map<String, String> environment(String apiAddress) {
+        SandboxSpec spec = new SandboxSpec("000000000000", "us-east-1", "bare", "arn:aws:lambda:us-east-1:000000000000:function:bare",
+                "$LATEST", "bare", runtime.id(), handler, 1769, 3, 512, Map.of(), code);
         Map<String, String> env = new HashMap<>();
-        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        env.put("LANG", "C.UTF-8");
-        env.put("HOME", "/tmp");
-        runtime.environment().forEach((k, v) -> env.put(k, host(v)));
-        env.put("AWS_LAMBDA_RUNTIME_API", apiAddress);
-        env.put("_HANDLER", handler);
-        env.put("LAMBDA_TASK_ROOT", code.toString());
-        env.put("LAMBDA_RUNTIME_DIR", host("/var/runtime"));
-        env.put("AWS_LAMBDA_FUNCTION_NAME", "bare");
-        env.put("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
-        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769");
-        env.put("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bare");
-        env.put("AWS_LAMBDA_LOG_STREAM_NAME", "bare");
-        env.put("AWS_REGION", "us-east-1");
-        env.put("AWS_DEFAULT_REGION", "us-east-1");
-        env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
-        env.put("TZ", ":UTC");
+        SandboxEnvironment.of(spec, runtime, "bare", apiAddress).forEach((k, v) -> env.put(k, host(v)));
         return env;
     }
 
