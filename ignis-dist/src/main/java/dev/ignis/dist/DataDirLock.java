@@ -1,5 +1,6 @@
 package dev.ignis.dist;
 
+import dev.ignis.common.LockFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -11,10 +12,12 @@ import java.nio.file.StandardOpenOption;
 
 /** One server per data directory: an exclusive lock on {@code <data>/server.lock}, released when the process ends. */
 final class DataDirLock implements AutoCloseable {
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private DataDirLock(FileChannel channel, FileLock lock) {
+    private DataDirLock(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
         this.channel = channel;
         this.lock = lock;
     }
@@ -35,7 +38,8 @@ final class DataDirLock implements AutoCloseable {
             }
             ch.truncate(0);
             ch.write(java.nio.ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)), 0);
-            return new DataDirLock(ch, l);
+            LockFiles.heldHere(file);
+            return new DataDirLock(file, ch, l);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -43,19 +47,8 @@ final class DataDirLock implements AutoCloseable {
 
     /** True while a server holds the data directory (a crashed server's lock is released by the kernel). */
     static boolean held(Path dataDir) {
-        Path file = dataDir.resolve("server.lock");
-        if (!Files.exists(file)) {
-            return false;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            FileLock l = ch.tryLock();
-            if (l == null) {
-                return true;
-            }
-            l.release();
-            return false;
-        } catch (java.nio.channels.OverlappingFileLockException e) {
-            return true; // held by this very process
+        try {
+            return LockFiles.held(dataDir.resolve("server.lock"));
         } catch (IOException e) {
             return false;
         }
@@ -66,6 +59,7 @@ final class DataDirLock implements AutoCloseable {
         try {
             lock.release();
             channel.close();
+            LockFiles.releasedHere(file);
         } catch (IOException ignored) {
             // the process is ending; the kernel releases the lock anyway
         }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import dev.ignis.common.LockFiles;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -25,15 +26,12 @@ import java.util.stream.Stream;
  * table, and each namespace is a mount — 424 of them made every start ~20 ms slower.)
  *
  * <p>The claim file is locked before it gets its final name, so a sweeper never sees an unlocked
- * claim of a worker that is still starting. The locks are POSIX record locks: closing <em>any</em>
- * descriptor of the file in this process drops this process's lock on it, so the claims this JVM
- * holds are never opened again here (not even to test them).
+ * claim of a worker that is still starting. The claims this JVM holds are never opened again here
+ * ({@link LockFiles}: closing any descriptor of the file would drop the lock).
  */
 public final class HostClaims implements AutoCloseable {
     static final Path DEFAULT_DIR = Path.of("/run/ignis/claims");
     private static final String SUFFIX = ".lock";
-    /** Claims held by this JVM (absolute paths): never opened a second time, see above. */
-    private static final java.util.Set<Path> HELD_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path file;
     private final FileChannel channel;
@@ -58,10 +56,10 @@ public final class HostClaims implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             long deadline = System.nanoTime() + 3_000_000_000L;
-            while (held(target) && System.nanoTime() < deadline) {
+            while (LockFiles.held(target) && System.nanoTime() < deadline) {
                 Thread.sleep(50); // a sweeper may be removing our dead predecessor's resources
             }
-            if (held(target)) {
+            if (LockFiles.held(target)) {
                 throw new IllegalStateException("worker id " + owner + " is in use by another running process"
                         + " (its claim " + target + " is locked)");
             }
@@ -69,7 +67,7 @@ public final class HostClaims implements AutoCloseable {
             FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
             FileLock lock = ch.lock();
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            HELD_HERE.add(target.toAbsolutePath());
+            LockFiles.heldHere(target);
             return new HostClaims(target, ch, lock);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -101,7 +99,7 @@ public final class HostClaims implements AutoCloseable {
         for (Path claim : claims) {
             String name = claim.getFileName().toString();
             String owner = name.substring(0, name.length() - SUFFIX.length());
-            if (HELD_HERE.contains(claim.toAbsolutePath())) {
+            if (LockFiles.isHeldHere(claim)) {
                 continue; // a live worker in this very process
             }
             try {
@@ -136,28 +134,6 @@ public final class HostClaims implements AutoCloseable {
         return swept;
     }
 
-    /** True if a live process (this one included) holds the claim at {@code file}. */
-    private static boolean held(Path file) throws IOException {
-        if (HELD_HERE.contains(file.toAbsolutePath())) {
-            return true;
-        }
-        if (!Files.exists(file)) {
-            return false;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            FileLock l = ch.tryLock();
-            if (l == null) {
-                return true;
-            }
-            l.release();
-            return false;
-        } catch (OverlappingFileLockException ownJvm) {
-            return true;
-        } catch (NoSuchFileException gone) {
-            return false;
-        }
-    }
-
     private static Object fileKey(Path p) throws IOException {
         return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
     }
@@ -169,7 +145,7 @@ public final class HostClaims implements AutoCloseable {
             Files.deleteIfExists(file);
             lock.release();
             channel.close();
-            HELD_HERE.remove(file.toAbsolutePath());
+            LockFiles.releasedHere(file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
