@@ -61,7 +61,6 @@ public final class ProcessWorker implements Worker {
     private final NetNamespaces netns;
     private final ExecutorService owner;
     private final Path seccompFile;
-    private final Path launcher;
     private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
     private final Map<Path, FunctionLogFile> logFiles = new ConcurrentHashMap<>();
     private final BitSet uidsInUse = new BitSet();
@@ -72,13 +71,12 @@ public final class ProcessWorker implements Worker {
 
     public ProcessWorker(WorkerConfig config) {
         this.config = config;
+        Path launcher;
         if (!"root".equals(System.getProperty("user.name"))) {
             throw new IllegalStateException("the process worker must run as root (namespaces, cgroups, uid drop)");
         }
-        for (String tool : List.of("/usr/bin/bwrap")) {
-            if (!Files.isExecutable(Path.of(tool))) {
-                throw new IllegalStateException(tool + " is required by the process sandbox driver");
-            }
+        if (!Files.isExecutable(Path.of("/usr/bin/bwrap"))) {
+            throw new IllegalStateException("/usr/bin/bwrap is required by the process sandbox driver");
         }
         try {
             Files.createDirectories(config.dataDir());
@@ -90,7 +88,7 @@ public final class ProcessWorker implements Worker {
             Files.setPosixFilePermissions(logs, PosixFilePermissions.fromString("rwx------"));
             this.seccompFile = sandboxDir.resolve("seccomp.bpf");
             Files.write(seccompFile, SeccompFilter.bytes()); // read by the root launcher, never by the tenant
-            this.launcher = SandboxLauncher.build(sandboxDir);
+            launcher = SandboxLauncher.build(sandboxDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare worker data directory " + config.dataDir(), e);
         }
@@ -139,11 +137,11 @@ public final class ProcessWorker implements Worker {
             String stream = STREAM_DATE.format(config.clock().instant()) + "/[" + spec.version() + "]"
                     + HexFormat.of().formatHex(randomBytes(16));
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
-            List<String> argv = SandboxCommand.argv(new SandboxCommand.Params(launcher, group.procsFiles(), seccompFile,
+            List<String> args = SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
                     ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();
-            Process p = launchers.start(argv.subList(1, argv.size()), env);
+            Process p = launchers.start(args, env);
             sb.process = p;
             sb.log = new SandboxLog(logFile(spec), stream, config.clock(), p.getInputStream(), p.getErrorStream());
             sandboxes.put(id, sb);

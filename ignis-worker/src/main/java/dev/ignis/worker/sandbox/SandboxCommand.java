@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Builds the argv that starts one sandbox. The chain is exec-only (one pid throughout), so the
+ * Builds the launcher's arguments that start one sandbox. The chain is exec-only (one pid throughout), so the
  * process Java starts <em>is</em> bwrap in the end and its parent is the worker's owner thread:
  * <pre>
  * ignis-sandbox-exec  (as root: joins the cgroups, opens the seccomp program on fd 4, enters the sandbox's
@@ -26,11 +26,12 @@ public final class SandboxCommand {
     private SandboxCommand() {}
 
     /** Inputs for one sandbox's command line. */
-    public record Params(Path launcher, List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
+    public record Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
                          RuntimeDefinition runtime, Path codeDirectory, long tmpBytes) {}
 
-    public static List<String> argv(Params p) {
-        List<String> a = new ArrayList<>(List.of(p.launcher().toString()));
+    /** The launcher's arguments (after its own name): the first form in ignis-sandbox-exec.c. */
+    public static List<String> launcherArgs(Params p) {
+        List<String> a = new ArrayList<>();
         p.cgroupProcs().forEach(f -> a.add(f.toString()));
         a.addAll(List.of("--", p.seccompFile().toString(), p.netnsPath().toString(), Integer.toString(p.uid())));
         a.addAll(List.of("/usr/bin/bwrap",
