@@ -128,7 +128,14 @@ public final class RatisJournal implements Journal {
             probe.setReuseAddress(true); // as Netty's listener does, so TIME_WAIT leftovers do not count
             probe.bind(address);
         } catch (IOException e) {
-            throw new UncheckedIOException("journal address " + address + " is not available", e);
+            throw new AddressTaken(address, e);
+        }
+    }
+
+    /** The journal's own address could not be bound; nothing was started or touched. */
+    private static final class AddressTaken extends UncheckedIOException {
+        AddressTaken(InetSocketAddress address, IOException cause) {
+            super("journal address " + address + " is not available", cause);
         }
     }
 
@@ -137,7 +144,17 @@ public final class RatisJournal implements Journal {
      * until it leads: the single-node default.
      */
     public static RatisJournal single(String groupName, Path storageDir, JournalStateMachine sm) {
-        final RatisJournal journal = open(JournalConfig.singlePeer(groupName, storageDir), sm);
+        RatisJournal journal = null;
+        for (int attempt = 1; journal == null; attempt++) {
+            try {
+                journal = open(JournalConfig.singlePeer(groupName, storageDir), sm);
+            } catch (AddressTaken e) {
+                // the free port found a moment ago was taken (e.g. by an outgoing connection): any other will do
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
         if (!journal.awaitLeader(Duration.ofSeconds(30))) {
             journal.close();
             throw new IllegalStateException("single-peer journal " + groupName + " did not elect itself in 30 s");
