@@ -218,6 +218,7 @@ class ReplicatedAssignmentClusterTest {
     private static void releaseSomewhere(AssignmentCluster cluster, Lease lease, List<Throwable> failures) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         boolean triedOnce = false;
+        RuntimeException last = null;
         while (System.nanoTime() < deadline) {
             Member m = cluster.leader().orElse(null);
             if (m != null) {
@@ -225,17 +226,18 @@ class ReplicatedAssignmentClusterTest {
                     m.assignment().release(lease, true);
                     return;
                 } catch (IllegalStateException e) {
+                    last = e;
                     if (triedOnce && e.getMessage() != null && e.getMessage().contains("not current")) {
                         return; // an earlier attempt did commit
                     }
                 } catch (RuntimeException e) {
-                    // not leader any more / closing: try the next one
+                    last = e; // not leader any more / closing: try the next one
                 }
                 triedOnce = true;
             }
             sleep(5);
         }
-        failures.add(new AssertionError("could not release lease " + lease.leaseId()));
+        failures.add(new AssertionError("could not release lease " + lease.leaseId() + " in 30 s", last));
     }
 
     @Test
