@@ -47,6 +47,7 @@ public final class Load {
         AtomicLong next = new AtomicLong();
         long deadline = System.nanoTime() + limit.toNanos();
         List<Thread> threads = new ArrayList<>();
+        double cpu0 = MachineCpu.busySeconds();
         long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
             int client = c;
@@ -80,7 +81,7 @@ public final class Load {
         for (Thread t : threads) {
             t.join();
         }
-        return r.result(System.nanoTime() - start);
+        return r.result(System.nanoTime() - start, MachineCpu.busySeconds() - cpu0);
     }
 
     /**
@@ -97,6 +98,7 @@ public final class Load {
         long total = (long) (ratePerSecond * duration.toNanos() / 1e9);
         double interval = 1e9 / ratePerSecond;
         List<Thread> threads = new ArrayList<>();
+        double cpu0 = MachineCpu.busySeconds();
         long start = System.nanoTime();
         for (long i = 0; i < total; i++) {
             long scheduled = start + (long) (i * interval);
@@ -136,8 +138,9 @@ public final class Load {
             t.join();
         }
         long elapsed = System.nanoTime() - start;
+        double cpu = MachineCpu.busySeconds() - cpu0;
         pool.forEach(HttpConnection::close);
-        return r.result(elapsed);
+        return r.result(elapsed, cpu);
     }
 
 
@@ -182,8 +185,9 @@ public final class Load {
             firstError.compareAndSet(null, e instanceof IOException ? "I/O: " + e.getMessage() : e.toString());
         }
 
-        PhaseResult result(long elapsedNanos) {
-            return new PhaseResult(name, target, clients, rate, all, warm, cold, init, signing, errors.get(), firstError.get(), elapsedNanos / 1e9);
+        PhaseResult result(long elapsedNanos, double cpuSeconds) {
+            return new PhaseResult(name, target, clients, rate, all, warm, cold, init, signing, errors.get(), firstError.get(),
+                    elapsedNanos / 1e9, cpuSeconds);
         }
     }
 

@@ -59,6 +59,7 @@ class LoadTest {
         assertThat(r.cold().getTotalCount()).isEqualTo(40);
         assertThat(r.warm().getTotalCount()).isEqualTo(450);
         assertThat(Load.ms(r.init(), 50)).isBetween(123.0, 124.0);
+        assertThat(r.cpuSeconds()).as("machine CPU spent during the phase, from /proc/stat").isNotNaN().isGreaterThanOrEqualTo(0);
         assertThat(r.signing().getTotalCount()).isEqualTo(500);
     }
 

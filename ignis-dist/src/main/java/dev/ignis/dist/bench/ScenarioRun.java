@@ -137,9 +137,10 @@ final class ScenarioRun {
     }
 
     private static void print(PhaseResult r) {
-        System.out.printf(Locale.ROOT, "%-34s %-10s ok %6d err %3d %8.0f/s  p50 %8.3f  p99 %8.3f  max %8.3f ms  warm %6d cold %4d  signing p50 %.1f us%s%n",
+        System.out.printf(Locale.ROOT, "%-34s %-10s ok %6d err %3d %8.0f/s  p50 %8.3f  p99 %8.3f  max %8.3f ms  warm %6d cold %4d  signing p50 %.1f us  cpu %.0f us/req%s%n",
                 r.name(), r.target(), r.count(), r.errors(), r.perSecond(), r.p(50), r.p(99), r.p(100), r.warm().getTotalCount(),
-                r.cold().getTotalCount(), Load.ms(r.signing(), 50) * 1000, r.firstError() == null ? "" : "  first error: " + r.firstError());
+                r.cold().getTotalCount(), Load.ms(r.signing(), 50) * 1000, r.cpuMicrosPerRequest(),
+                r.firstError() == null ? "" : "  first error: " + r.firstError());
     }
 
     /** Untimed setup a phase needs on every target. */
@@ -274,6 +275,7 @@ final class ScenarioRun {
                 comparisons.add(new Report.Comparison(subject + " (warm)", "echo", "p50", Load.ms(r.warm(), 50), floor.p(50), "ms"));
                 comparisons.add(new Report.Comparison(subject + " (warm)", "echo", "p99", Load.ms(r.warm(), 99), floor.p(99), "ms"));
                 comparisons.add(new Report.Comparison(subject, "echo", "req/s", r.perSecond(), floor.perSecond(), "/s"));
+                comparisons.add(new Report.Comparison(subject, "echo", "cpu/req", r.cpuMicrosPerRequest(), floor.cpuMicrosPerRequest(), "us"));
             }
         }
     }
@@ -294,11 +296,16 @@ final class ScenarioRun {
             comparisons.add(new Report.Comparison(b + " " + e.getKey(), a, "p50", rb.p(50), ra.p(50), "ms"));
             comparisons.add(new Report.Comparison(b + " " + e.getKey(), a, "p99", rb.p(99), ra.p(99), "ms"));
             comparisons.add(new Report.Comparison(b + " " + e.getKey(), a, "req/s", rb.perSecond(), ra.perSecond(), "/s"));
+            comparisons.add(new Report.Comparison(b + " " + e.getKey(), a, "cpu/req", rb.cpuMicrosPerRequest(), ra.cpuMicrosPerRequest(), "us"));
             StringBuilder per = new StringBuilder(e.getKey() + ": p50 " + b + "/" + a + " per round:");
             List<PhaseResult> la = byTarget.get(a).stream().filter(r -> r.name().equals(e.getKey())).toList();
             List<PhaseResult> lb = byTarget.get(b).stream().filter(r -> r.name().equals(e.getKey())).toList();
             for (int i = 0; i < Math.min(la.size(), lb.size()); i++) {
                 per.append(String.format(Locale.ROOT, " %.3f", lb.get(i).p(50) / la.get(i).p(50)));
+            }
+            per.append("; cpu/req:");
+            for (int i = 0; i < Math.min(la.size(), lb.size()); i++) {
+                per.append(String.format(Locale.ROOT, " %.3f", lb.get(i).cpuMicrosPerRequest() / la.get(i).cpuMicrosPerRequest()));
             }
             notes.add(per.toString());
             System.out.println(per);
@@ -310,7 +317,8 @@ final class ScenarioRun {
         for (PhaseResult r : rs) {
             out.merge(r.name(), r, (x, y) -> new PhaseResult(x.name(), x.target(), x.clients(), x.rate(), add(x.all(), y.all()),
                     add(x.warm(), y.warm()), add(x.cold(), y.cold()), add(x.init(), y.init()), add(x.signing(), y.signing()),
-                    x.errors() + y.errors(), x.firstError() != null ? x.firstError() : y.firstError(), x.seconds() + y.seconds()));
+                    x.errors() + y.errors(), x.firstError() != null ? x.firstError() : y.firstError(), x.seconds() + y.seconds(),
+                    x.cpuSeconds() + y.cpuSeconds()));
         }
         return out;
     }
