@@ -16,20 +16,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves one sandbox's Runtime API on a listening socket that the worker created inside the
- * sandbox's network namespace. One virtual thread accepts; one platform thread serves each
+ * sandbox's network namespace. One virtual thread accepts; one virtual thread serves each
  * connection (normally one keep-alive connection per runtime, or one per {@code curl} call).
- *
- * <p>Why a platform thread on the hot path: a virtual thread blocked in a socket read is woken in
- * two hops (the kernel wakes the JDK's poller thread, which schedules the virtual thread on a carrier
- * that may itself have to be woken), a platform thread in one (the kernel wakes it). Every warm invoke
- * blocks here twice (for the runtime's response, then for its next {@code /next}), and on these
- * machines each wakeup is an expensive hypervisor exit. docs/worker.md has the A/B.
  */
 public final class RuntimeApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeApiServer.class);
-    /** Connection threads: they only parse small HTTP heads and copy bodies, so a small stack does. */
-    private static final java.util.concurrent.ThreadFactory CONNECTION_THREADS =
-            Thread.ofPlatform().daemon().stackSize(256 * 1024).name("runtime-api-", 0).factory();
     private static final String PREFIX = "/2018-06-01/runtime/";
     /**
      * Open connections allowed per sandbox. Runtimes use one or two; the bound stops a hostile runtime
@@ -70,7 +61,7 @@ public final class RuntimeApiServer implements AutoCloseable {
                     continue;
                 }
                 connections.add(ch);
-                CONNECTION_THREADS.newThread(() -> serve(ch)).start();
+                Thread.ofVirtual().name("runtime-api-" + name).start(() -> serve(ch));
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
