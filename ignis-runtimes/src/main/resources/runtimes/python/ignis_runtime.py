@@ -64,14 +64,17 @@ class RuntimeApi:
                     pass
         self.sock = self.reader = None
 
-    def _request(self, method, path, body=None, headers=None):
+    def _head(self, method, path, body=None, headers=None):
         head = "%s %s%s HTTP/1.1\r\nHost: %s\r\n" % (method, API_PREFIX, path, self.host)
         if body is not None:
             head += "Content-Length: %d\r\n" % len(body)
         if headers:
             for k, v in headers.items():
                 head += "%s: %s\r\n" % (k, v)
-        head = (head + "\r\n").encode("latin-1")
+        return (head + "\r\n").encode("latin-1")
+
+    def _request(self, method, path, body=None, headers=None):
+        head = self._head(method, path, body, headers)
         for attempt in (1, 2):
             if self.sock is None:
                 self._connect()
@@ -127,17 +130,47 @@ class RuntimeApi:
         return status, headers, body
 
     def next(self):
-        status, headers, body = self._request("GET", "/invocation/next")
+        return self._next_answer(self._request("GET", "/invocation/next"))
+
+    @staticmethod
+    def _next_answer(answer):
+        status, headers, body = answer
         if status != 200:
             raise RuntimeError("Runtime API /next returned %d: %r" % (status, body[:200]))
         return headers, body
 
-    def post_response(self, request_id, payload):
-        return self._request("POST", "/invocation/%s/response" % request_id, payload,
-                             {"Content-Type": "application/json"})
+    def post_response_and_next(self, request_id, payload):
+        return self._post_and_next("/invocation/%s/response" % request_id, payload, {"Content-Type": "application/json"})
 
-    def post_error(self, request_id, error):
-        return self._post_error("/invocation/%s/error" % request_id, error)
+    def post_error_and_next(self, request_id, error):
+        return self._post_and_next("/invocation/%s/error" % request_id, json.dumps(error).encode(),
+                                   {"Content-Type": "application/json",
+                                    "Lambda-Runtime-Function-Error-Type": error["errorType"]})
+
+    def _post_and_next(self, path, body, headers):
+        """Posts an invocation's result and asks for the next event in one write (HTTP/1.1 pipelining).
+
+        The Runtime API answers both in order, and sends its answer to the first together with the
+        next event: one system call and one wakeup per invoke instead of two of each.
+        """
+        if self.sock is None or len(body) >= 65536:
+            self._request("POST", path, body, headers)
+            return self.next()
+        try:
+            self.sock.sendall(self._head("POST", path, body, headers) + body + self._head("GET", "/invocation/next"))
+            self._response()
+        except (OSError, ValueError):
+            # The connection dropped before the result was acknowledged: post it again on a fresh one.
+            self._close()
+            self._request("POST", path, body, headers)
+            return self.next()
+        if self.sock is None:  # the Runtime API closed after answering the post: ask again
+            return self.next()
+        try:
+            return self._next_answer(self._response())
+        except (OSError, ValueError):
+            self._close()
+            return self.next()
 
     def post_init_error(self, error):
         return self._post_error("/init/error", error)
@@ -256,6 +289,7 @@ def _default(obj):
 
 
 def invoke(api, fn, headers, body):
+    """Runs one event and posts its outcome; returns the next event (headers, body)."""
     request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
     trace_id = headers.get("Lambda-Runtime-Trace-Id")
     if trace_id:
@@ -283,15 +317,13 @@ def invoke(api, fn, headers, body):
     except FaultError as e:
         err = {"errorMessage": e.message, "errorType": e.error_type, "requestId": request_id, "stackTrace": e.trace}
         log_error(err)
-        api.post_error(request_id, err)
-        return
+        return api.post_error_and_next(request_id, err)
     except Exception as e:  # noqa: BLE001 - every handler failure is reported, never fatal to the loop
         err = error_body(e)
         err["requestId"] = request_id
         log_error(err)
-        api.post_error(request_id, err)
-        return
-    api.post_response(request_id, payload)
+        return api.post_error_and_next(request_id, err)
+    return api.post_response_and_next(request_id, payload)
 
 
 def log_error(err):
@@ -340,9 +372,9 @@ def main():
         log_error(err)
         api.post_init_error(err)
         sys.exit(1)
+    headers, body = api.next()
     while True:
-        headers, body = api.next()
-        invoke(api, fn, headers, body)
+        headers, body = invoke(api, fn, headers, body)  # answers this event, returns the next one
 
 
 if __name__ == "__main__":

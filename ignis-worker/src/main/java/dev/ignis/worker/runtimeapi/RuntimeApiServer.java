@@ -1,6 +1,5 @@
 package dev.ignis.worker.runtimeapi;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.nio.channels.Channels;
@@ -76,7 +75,7 @@ public final class RuntimeApiServer implements AutoCloseable {
     private void serve(SocketChannel ch) {
         try (ch) {
             ch.socket().setTcpNoDelay(true);
-            HttpConnection conn = new HttpConnection(new BufferedInputStream(Channels.newInputStream(ch), 16 * 1024),
+            HttpConnection conn = new HttpConnection(new HttpConnection.Input(Channels.newInputStream(ch), 16 * 1024),
                     new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024));
             while (!closed) {
                 HttpRequest req;

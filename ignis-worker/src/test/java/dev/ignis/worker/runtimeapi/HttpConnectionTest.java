@@ -33,6 +33,48 @@ class HttpConnectionTest {
         assertThat(c.read(100)).isNull();
     }
 
+    /** Counts the flushes that reach the socket: each is one write system call and one wakeup of the runtime. */
+    private static final class FlushCounter extends java.io.BufferedOutputStream {
+        int flushes;
+        final ByteArrayOutputStream sink;
+
+        FlushCounter(ByteArrayOutputStream sink) {
+            super(sink, 16 * 1024);
+            this.sink = sink;
+        }
+
+        @Override
+        public synchronized void flush() throws IOException {
+            flushes++;
+            super.flush();
+        }
+    }
+
+    @Test
+    void anAnswerWaitsForTheNextOneOnlyWhileTheClientsNextRequestIsAlreadyHere() throws IOException {
+        String post = "POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}";
+        String next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n";
+        var sink = new ByteArrayOutputStream();
+        var out = new FlushCounter(sink);
+        var c = new HttpConnection(new HttpConnection.Input(
+                new ByteArrayInputStream((post + next).getBytes(StandardCharsets.ISO_8859_1)), 1024), out);
+        assertThat(c.read(100).method()).isEqualTo("POST");
+        c.write(202, "Accepted", new byte[0], false);
+        assertThat(out.flushes).as("the GET is already buffered: the 202 goes out with its answer").isZero();
+        assertThat(c.read(100).method()).isEqualTo("GET");
+        c.write(200, "OK", "{}".getBytes(StandardCharsets.UTF_8), false);
+        assertThat(out.flushes).isEqualTo(1);
+        assertThat(sink.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 202 Accepted\r\n").contains("HTTP/1.1 200 OK\r\n");
+
+        // a client that waits for each answer before it asks again gets each one at once
+        var alone = new FlushCounter(new ByteArrayOutputStream());
+        var d = new HttpConnection(new HttpConnection.Input(
+                new ByteArrayInputStream(post.getBytes(StandardCharsets.ISO_8859_1)), 1024), alone);
+        d.read(100);
+        d.write(202, "Accepted", new byte[0], false);
+        assertThat(alone.flushes).isEqualTo(1);
+    }
+
     @Test
     void oversizeBodiesAreDrainedNotStored() throws IOException {
         HttpConnection c = conn("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789GET /y HTTP/1.1\r\n\r\n");
