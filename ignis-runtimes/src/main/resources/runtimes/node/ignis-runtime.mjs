@@ -4,7 +4,8 @@
 // ES module (.mjs, or .js below a package.json with "type": "module"); failures go to
 // /runtime/init/error as Runtime.ImportModuleError / HandlerNotFound / MalformedHandlerName /
 // UserCodeSyntaxError. Loop: GET /next, call the handler (async or callback style), POST /response
-// or an error body to /error. One keep-alive socket to the Runtime API carries every call.
+// or an error body to /error, with the next GET /next in the same write. One keep-alive socket to
+// the Runtime API carries every call.
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -111,12 +112,20 @@ function readResponse(c) {
   });
 }
 
-async function request(method, urlPath, body, headers = {}) {
-  const payload = body === undefined || body === null ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+function requestHead(method, urlPath, payload, headers) {
   let head = `${method} ${PREFIX}${urlPath} HTTP/1.1\r\nHost: ${API_HOST}\r\n`;
   if (payload) head += `Content-Length: ${payload.length}\r\n`;
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-  head += '\r\n';
+  return head + '\r\n';
+}
+
+function toBuffer(body) {
+  return body === undefined || body === null ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+}
+
+async function request(method, urlPath, body, headers = {}) {
+  const payload = toBuffer(body);
+  const head = requestHead(method, urlPath, payload, headers);
   for (let attempt = 1; ; attempt++) {
     if (!conn || conn.closed) conn = connect();
     const c = conn;
@@ -136,6 +145,48 @@ async function request(method, urlPath, body, headers = {}) {
   }
 }
 
+async function next() {
+  const r = await request('GET', '/invocation/next');
+  if (r.status !== 200) throw new Error(`Runtime API /next returned ${r.status}`);
+  return r;
+}
+
+// Posts an invocation's outcome and asks for the next event in one write (HTTP/1.1 pipelining): the
+// Runtime API answers both in order and sends its answer to the post together with the next event,
+// one system call and one wakeup per invoke instead of two of each.
+async function postAndNext(urlPath, body, headers) {
+  const payload = toBuffer(body);
+  const sequential = async () => {
+    await request('POST', urlPath, payload, headers);
+    return next();
+  };
+  if (!conn || conn.closed || payload.length >= 65536) return sequential();
+  const c = conn;
+  c.socket.ref();
+  try {
+    c.socket.write(Buffer.concat([Buffer.from(requestHead('POST', urlPath, payload, headers), 'latin1'), payload,
+      Buffer.from(requestHead('GET', '/invocation/next', null, {}), 'latin1')]));
+    await readResponse(c);
+  } catch (e) {
+    // dropped before the outcome was acknowledged: post it again on a fresh connection
+    c.socket.destroy();
+    conn = undefined;
+    return sequential();
+  }
+  if (conn !== c) return next(); // the Runtime API closed after answering the post
+  let r;
+  try {
+    r = await readResponse(c);
+  } catch (e) {
+    c.socket.destroy();
+    conn = undefined;
+    return next();
+  }
+  c.socket.unref();
+  if (r.status !== 200) throw new Error(`Runtime API /next returned ${r.status}`);
+  return r;
+}
+
 function errorBody(err) {
   const e = err instanceof Error ? err : new Error(typeof err === 'string' ? err : util.inspect(err));
   const trace = typeof e.stack === 'string' ? e.stack.split('\n') : [];
@@ -143,12 +194,16 @@ function errorBody(err) {
   return { errorType: e.name || 'Error', errorMessage: e.message, trace, stackTrace: trace };
 }
 
+function errorHeaders(body) {
+  return { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': body.errorType };
+}
+
 function postError(urlPath, body) {
-  const json = JSON.stringify(body);
-  return request('POST', urlPath, json, {
-    'Content-Type': 'application/json',
-    'Lambda-Runtime-Function-Error-Type': body.errorType,
-  });
+  return request('POST', urlPath, JSON.stringify(body), errorHeaders(body));
+}
+
+function postErrorAndNext(requestId, body) {
+  return postAndNext(`/invocation/${requestId}/error`, JSON.stringify(body), errorHeaders(body));
 }
 
 class RuntimeFault extends Error {
@@ -304,37 +359,35 @@ async function main() {
   }
   process.on('uncaughtException', (e) => fatal(e, e && e.name));
   process.on('unhandledRejection', (reason) => fatal(reason, 'Runtime.UnhandledPromiseRejection'));
-  for (;;) {
-    const next = await request('GET', '/invocation/next');
-    if (next.status !== 200) throw new Error(`Runtime API /next returned ${next.status}`);
-    const requestId = next.headers['lambda-runtime-aws-request-id'];
-    currentRequestId = requestId;
-    if (next.headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'];
-    else delete process.env._X_AMZN_TRACE_ID;
-    let event;
-    try {
-      event = next.body.length ? JSON.parse(next.body.toString('utf8')) : null;
-    } catch (e) {
-      await postError(`/invocation/${requestId}/error`, errorBody(new RuntimeFault('Runtime.UnmarshalError', e.message)));
-      continue;
-    }
-    const { err, result } = await invoke(fn, event, next.headers);
-    inFlight = undefined;
-    if (err !== null && err !== undefined) {
-      const body = errorBody(err);
-      console.error('Invoke Error', JSON.stringify(body));
-      await postError(`/invocation/${requestId}/error`, body);
-      continue;
-    }
-    let payload;
-    try {
-      payload = JSON.stringify(result === undefined ? null : result);
-    } catch (e) {
-      await postError(`/invocation/${requestId}/error`, errorBody(new RuntimeFault('Runtime.MarshalError', e.message)));
-      continue;
-    }
-    await request('POST', `/invocation/${requestId}/response`, payload, { 'Content-Type': 'application/json' });
+  let event = await next();
+  for (;;) event = await answer(fn, event); // answers this event, returns the next one
+}
+
+async function answer(fn, next) {
+  const requestId = next.headers['lambda-runtime-aws-request-id'];
+  currentRequestId = requestId;
+  if (next.headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'];
+  else delete process.env._X_AMZN_TRACE_ID;
+  let event;
+  try {
+    event = next.body.length ? JSON.parse(next.body.toString('utf8')) : null;
+  } catch (e) {
+    return postErrorAndNext(requestId, errorBody(new RuntimeFault('Runtime.UnmarshalError', e.message)));
   }
+  const { err, result } = await invoke(fn, event, next.headers);
+  inFlight = undefined;
+  if (err !== null && err !== undefined) {
+    const body = errorBody(err);
+    console.error('Invoke Error', JSON.stringify(body));
+    return postErrorAndNext(requestId, body);
+  }
+  let payload;
+  try {
+    payload = JSON.stringify(result === undefined ? null : result);
+  } catch (e) {
+    return postErrorAndNext(requestId, errorBody(new RuntimeFault('Runtime.MarshalError', e.message)));
+  }
+  return postAndNext(`/invocation/${requestId}/response`, payload, { 'Content-Type': 'application/json' });
 }
 
 // An exception escaping the handler's callbacks ends the process, as on Lambda, after it is reported.
