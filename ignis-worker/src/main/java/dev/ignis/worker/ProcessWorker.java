@@ -11,20 +11,24 @@ import dev.ignis.worker.runtimeapi.RuntimeApiServer;
 import dev.ignis.worker.runtimeapi.RuntimeEvent;
 import dev.ignis.worker.sandbox.Cgroups;
 import dev.ignis.worker.sandbox.HostClaims;
+import dev.ignis.worker.sandbox.Mounts;
 import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.HexFormat;
@@ -68,10 +72,14 @@ public final class ProcessWorker implements Worker {
     private final Outcomes outcomes;
     private final HostClaims claim;
     private final SandboxLauncher.Ready launchers;
+    private final Path launcher;
+    /** Ready shells' slots ({@code <worker id>.<sandbox id>/task|stage}) and the waiting program they bind in. */
+    private final Path shellsDir;
+    private final Path awaitBinary;
+    private final ReadyShells shells;
 
     public ProcessWorker(WorkerConfig config) {
         this.config = config;
-        Path launcher;
         if (!"root".equals(System.getProperty("user.name"))) {
             throw new IllegalStateException("the process worker must run as root (namespaces, cgroups, uid drop)");
         }
@@ -88,12 +96,22 @@ public final class ProcessWorker implements Worker {
             Files.setPosixFilePermissions(logs, PosixFilePermissions.fromString("rwx------"));
             this.seccompFile = sandboxDir.resolve("seccomp.bpf");
             Files.write(seccompFile, SeccompFilter.bytes()); // read by the root launcher, never by the tenant
-            launcher = SandboxLauncher.build(sandboxDir);
+            this.launcher = SandboxLauncher.build(sandboxDir);
+            // Ready shells: bwrap binds sources as the sandbox's uid, so this directory is traversable
+            // (not listable) by others, and the waiting program is a world-readable copy of the launcher.
+            this.shellsDir = config.dataDir().resolve("shells");
+            Files.createDirectories(shellsDir);
+            Mounts.detachUnder(shellsDir); // slots an earlier run on this directory left mounted
+            Files.setPosixFilePermissions(shellsDir, PosixFilePermissions.fromString("rwx--x--x"));
+            this.awaitBinary = shellsDir.resolve("ignis-await");
+            Files.copy(launcher, awaitBinary, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(awaitBinary, PosixFilePermissions.fromString("r-xr-xr-x"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare worker data directory " + config.dataDir(), e);
         }
         this.claim = HostClaims.claim(config.workerId());
         for (String dead : HostClaims.sweepAbandoned(owner -> {
+            Mounts.detachWhere(point -> point.contains("/shells/" + owner + ".sb-"));
             NetNamespaces.removeAll(netnsPrefix(owner));
             Cgroups.detect(cgroupName(owner)).removeAll();
         })) {
@@ -109,6 +127,19 @@ public final class ProcessWorker implements Worker {
         });
         this.outcomes = new Outcomes(config.clock());
         this.launchers = new SandboxLauncher.Ready(launcher, owner, 2);
+        this.shells = Boolean.parseBoolean(System.getProperty("ignis.readyShells", "true"))
+                ? new ReadyShells(new ReadyShells.Factory() {
+                    @Override
+                    public ReadyShells.Shell start(ReadyShells.Kind kind) throws IOException {
+                        return startShell(kind);
+                    }
+
+                    @Override
+                    public void discard(ReadyShells.Shell shell) {
+                        discardShell(shell);
+                    }
+                }, owner)
+                : null;
         LOG.info("worker {} ready: {}", config.workerId(), cgroups.describe());
     }
 
@@ -123,6 +154,12 @@ public final class ProcessWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
+        if (shells != null) {
+            ReadyShells.Shell shell = shells.take(new ReadyShells.Kind(rt.id(), spec.memoryMb(), spec.ephemeralStorageMb()));
+            if (shell != null) {
+                return startInShell(shell, spec, rt);
+            }
+        }
         String id = "sb-" + HexFormat.of().formatHex(randomBytes(6));
         int uid = allocateUid();
         NetNamespaces.Netns ns = null;
@@ -134,8 +171,7 @@ public final class ProcessWorker implements Worker {
             ServerSocketChannel listener = netns.openLoopbackListener(ns, RUNTIME_API_PORT);
             server = new RuntimeApiServer(listener, new RuntimeApi(), id);
             group = cgroups.create(id, Cgroups.Limits.forMemory(spec.memoryMb(), config.pidsMax()));
-            String stream = STREAM_DATE.format(config.clock().instant()) + "/[" + spec.version() + "]"
-                    + HexFormat.of().formatHex(randomBytes(16));
+            String stream = newLogStream(spec);
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
             List<String> args = SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
                     ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
@@ -157,6 +193,127 @@ public final class ProcessWorker implements Worker {
             cleanupFailedStart(id, sb, server, group, ns, uid);
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    private String newLogStream(SandboxSpec spec) {
+        return STREAM_DATE.format(config.clock().instant()) + "/[" + spec.version() + "]" + HexFormat.of().formatHex(randomBytes(16));
+    }
+
+    /**
+     * A cold start in a ready shell: the function's code mounted read-only over the shell's empty
+     * {@code /var/task}, its Runtime API opened, then the runtime's command and environment handed to
+     * the waiting program, which execs it. Init Duration runs from the mount, like a normal start's from
+     * the launcher's start.
+     */
+    private SandboxHandle startInShell(ReadyShells.Shell shell, SandboxSpec spec, RuntimeDefinition rt) {
+        long t0 = System.nanoTime();
+        RuntimeApiServer server = null;
+        Sandbox sb = null;
+        try {
+            Mounts.bindReadOnly(spec.codeDirectory(), shell.slot().resolve("stage"), shell.slot().resolve("task"));
+            server = new RuntimeApiServer(netns.openLoopbackListener(shell.netns(), RUNTIME_API_PORT), new RuntimeApi(), shell.id());
+            String stream = newLogStream(spec);
+            sb = new Sandbox(shell.id(), spec, shell.netns(), server, shell.cgroup(), shell.uid(), stream);
+            sb.slot = shell.slot();
+            Process p = shell.process();
+            sb.process = p;
+            sb.log = new SandboxLog(logFile(spec), stream, config.clock(), p.getInputStream(), p.getErrorStream());
+            sandboxes.put(sb.id, sb);
+            Sandbox s = sb;
+            p.onExit().thenAccept(ph -> s.exited(ph.exitValue()));
+            Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(SandboxLauncher.Ready.instructions(rt.command(), env));
+            }
+            awaitInit(sb, t0);
+            return sb.handle;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failedShellStart(shell, sb, server);
+            throw new IllegalStateException("interrupted while starting a sandbox", e);
+        } catch (IOException | RuntimeException e) {
+            failedShellStart(shell, sb, server);
+            throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void failedShellStart(ReadyShells.Shell shell, Sandbox sb, RuntimeApiServer server) {
+        if (server != null) {
+            server.close();
+        }
+        if (sb != null) {
+            sandboxes.remove(sb.id);
+        }
+        discardShell(shell);
+    }
+
+    /** Runs on the owner thread (see the class comment): a shell of {@code kind}, waiting for its runtime. */
+    private ReadyShells.Shell startShell(ReadyShells.Kind kind) throws IOException {
+        RuntimeDefinition rt = config.runtimes().apply(kind.runtime())
+                .orElseThrow(() -> new IllegalStateException("runtime " + kind.runtime() + " is gone"));
+        String id = "sb-" + HexFormat.of().formatHex(randomBytes(6));
+        int uid = allocateUid();
+        Path slot = shellsDir.resolve(workerId() + "." + id);
+        NetNamespaces.Netns ns = null;
+        Cgroups.Group group = null;
+        try {
+            ns = netns.acquire();
+            group = cgroups.create(id, Cgroups.Limits.forMemory(kind.memoryMb(), config.pidsMax()));
+            Path task = slot.resolve("task");
+            Files.createDirectories(task);
+            Files.createDirectories(slot.resolve("stage"));
+            Files.setPosixFilePermissions(slot, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(task, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(slot.resolve("stage"), PosixFilePermissions.fromString("rwx------"));
+            Mounts.bindShared(task);
+            List<String> command = new ArrayList<>();
+            command.add(launcher.toString());
+            command.addAll(SandboxCommand.shellLauncherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
+                    ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
+            ProcessBuilder pb = new ProcessBuilder(command);
+            pb.environment().clear(); // the runtime's environment comes with its command, at assignment
+            return new ReadyShells.Shell(id, kind, pb.start(), ns, group, uid, slot);
+        } catch (IOException | RuntimeException e) {
+            if (group != null) {
+                group.remove();
+            }
+            if (ns != null) {
+                netns.release(ns);
+            }
+            freeUid(uid);
+            releaseSlot(slot);
+            throw e;
+        }
+    }
+
+    /** Stops a shell that was never used (or failed at assignment) and gives back everything it held. */
+    private void discardShell(ReadyShells.Shell shell) {
+        shell.cgroup().killAll();
+        shell.process().destroyForcibly();
+        try {
+            shell.process().onExit().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("ready shell {} did not exit within 5 s of SIGKILL", shell.id());
+        }
+        shell.cgroup().remove();
+        netns.release(shell.netns());
+        freeUid(shell.uid());
+        releaseSlot(shell.slot());
+    }
+
+    /** Unmounts a slot (the function's code, then the slot's own bind) and deletes its directories. */
+    private static void releaseSlot(Path slot) {
+        try {
+            Mounts.detachAll(slot.resolve("task"));
+            Mounts.detachAll(slot.resolve("stage"));
+            Files.deleteIfExists(slot.resolve("stage"));
+            Files.deleteIfExists(slot.resolve("task"));
+            Files.deleteIfExists(slot);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not release sandbox slot {}: {}", slot, e.toString());
         }
     }
 
@@ -306,6 +463,17 @@ public final class ProcessWorker implements Worker {
         return sb.server.requestCount();
     }
 
+    /** Ready shells waiting now (tests and diagnostics). */
+    int readyShells() {
+        return shells == null ? 0 : shells.size();
+    }
+
+    /** Whether a live sandbox started in a ready shell (tests and diagnostics). */
+    boolean startedInShell(String sandboxId) {
+        Sandbox sb = sandboxes.get(sandboxId);
+        return sb != null && sb.slot != null;
+    }
+
     @Override
     public void retire(String sandboxId) {
         Sandbox sb = sandboxes.remove(sandboxId);
@@ -325,6 +493,9 @@ public final class ProcessWorker implements Worker {
             retire(id);
         }
         launchers.close();
+        if (shells != null) {
+            shells.close();
+        }
         netns.close();
         cgroups.removeAll();
         owner.shutdownNow();
@@ -359,6 +530,9 @@ public final class ProcessWorker implements Worker {
 
     private void destroy(Sandbox sb) {
         stopProcesses(sb);
+        if (sb.slot != null) {
+            releaseSlot(sb.slot);
+        }
         sb.server.close();
         sb.server.api().close(new IllegalStateException("retired"));
         if (sb.log != null) {

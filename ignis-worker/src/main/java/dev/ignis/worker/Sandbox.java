@@ -24,6 +24,8 @@ final class Sandbox {
     final String logStream;
     /** set once after start (creator thread) */
     volatile Process process;
+    /** the ready shell's slot this sandbox started in (its code is mounted there), or null */
+    volatile java.nio.file.Path slot;
     volatile SandboxLog log;
     volatile SandboxHandle handle;
     /** init error body (creator thread), null when init succeeded */

@@ -159,6 +159,13 @@ final class TestSandboxes implements AutoCloseable {
     @Override
     public void close() {
         worker.close();
+        // nor any mount (ready shells' slots are mounts on the host)
+        try {
+            assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> l.contains(base.toString())).toList())
+                    .as("leftover mounts").isEmpty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         // nothing of this worker may survive it
         try (Stream<String> ns = Files.exists(Path.of("/run/netns")) ? Files.list(Path.of("/run/netns")).map(p -> p.getFileName().toString()) : Stream.empty()) {
             assertThat(ns.filter(n -> n.startsWith("ignis-" + workerId + "-")).toList()).as("leftover netns").isEmpty();

@@ -31,6 +31,22 @@ public final class SandboxCommand {
 
     /** The launcher's arguments (after its own name): the first form in ignis-sandbox-exec.c. */
     public static List<String> launcherArgs(Params p) {
+        return args(p, List.of(), p.runtime().command());
+    }
+
+    /**
+     * A ready shell's: the same sandbox, with {@code p.codeDirectory()} an empty slot (the function's
+     * code is mounted over it at assignment) and, instead of the runtime, the launcher's own
+     * {@code --await} form bound in at {@link #AWAIT}, which waits for the runtime's command on stdin.
+     */
+    public static List<String> shellLauncherArgs(Params p, Path awaitBinary) {
+        return args(p, List.of("--ro-bind", awaitBinary.toString(), AWAIT), List.of(AWAIT, "--await"));
+    }
+
+    /** Where a ready shell finds the waiting program. */
+    public static final String AWAIT = "/.ignis-await";
+
+    private static List<String> args(Params p, List<String> extraBinds, List<String> program) {
         List<String> a = new ArrayList<>();
         p.cgroupProcs().forEach(f -> a.add(f.toString()));
         a.addAll(List.of("--", p.seccompFile().toString(), p.netnsPath().toString(), Integer.toString(p.uid())));
@@ -50,6 +66,7 @@ public final class SandboxCommand {
         if (p.runtime().runtimeDirectory() != null) {
             a.addAll(List.of("--ro-bind", p.runtime().runtimeDirectory().toString(), "/var/runtime"));
         }
+        a.addAll(extraBinds);
         a.addAll(List.of("--ro-bind", p.codeDirectory().toString(), "/var/task",
                 "--dir", "/opt",
                 "--dev", "/dev",
@@ -60,7 +77,7 @@ public final class SandboxCommand {
                 "--unsetenv", "PWD", "--unsetenv", "OLDPWD", "--unsetenv", "SHLVL", "--unsetenv", "_",
                 "--seccomp", "4",
                 "--"));
-        a.addAll(p.runtime().command());
+        a.addAll(program);
         return a;
     }
 

@@ -180,7 +180,7 @@ public final class SandboxLauncher {
         }
 
         /** NUL-terminated fields: argc, the arguments, envc, NAME=value... (read_instructions in the C source). */
-        static byte[] instructions(List<String> args, Map<String, String> env) {
+        public static byte[] instructions(List<String> args, Map<String, String> env) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
             field(out, Integer.toString(args.size()));
             args.forEach(a -> field(out, a));

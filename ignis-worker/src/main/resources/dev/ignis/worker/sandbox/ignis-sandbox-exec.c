@@ -3,6 +3,7 @@
  *
  *   ignis-sandbox-exec CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]
  *   ignis-sandbox-exec --stdin
+ *   ignis-sandbox-exec --await        (inside a ready sandbox: bwrap's program)
  *
  * The second form is started ahead of time and waits: its standard input then brings the same
  * arguments and the program's environment (see read_instructions), after which it carries on exactly
@@ -15,6 +16,12 @@
  * namespace NETNS_PATH, drops every supplementary group, sets real/effective/saved gid and uid to UID
  * (never 0), checks that root is gone, and execs PROGRAM (bwrap). Nothing else: every namespace,
  * mount and capability decision stays with bwrap.
+ *
+ * The third form runs inside a sandbox that bwrap has set up before any function was assigned to it
+ * (a "ready shell", docs/sandbox-process.md): unprivileged, confined, it only waits for its standard
+ * input to bring the runtime's command and environment (same format), then changes to /var/task
+ * again (the function's code was mounted over it meanwhile) and execs the runtime. No cgroup, uid or
+ * namespace work: that was done before, by the first form.
  *
  * It replaces `sh -c` + nsenter + setpriv (three execs; 16 ms of every cold start measured on a
  * 2-vCPU VM where an exec costs 2-4 ms). Compiled by the worker at start (cc -O2), cached by the hash
@@ -114,6 +121,14 @@ static void read_instructions(int *argc, char ***argv, char ***envp) {
 
 int main(int argc, char **argv) {
     char **envp = environ;
+    if (argc == 2 && strcmp(argv[1], "--await") == 0) {
+        read_instructions(&argc, &argv, &envp);
+        if (chdir("/var/task") != 0) {
+            die("cannot enter", "/var/task");
+        }
+        execve(argv[1], argv + 1, envp);
+        die("cannot exec", argv[1]);
+    }
     if (argc == 2 && strcmp(argv[1], "--stdin") == 0) {
         read_instructions(&argc, &argv, &envp);
     }
