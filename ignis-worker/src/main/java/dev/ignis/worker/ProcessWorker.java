@@ -154,12 +154,20 @@ public final class ProcessWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
-        if (shells != null) {
-            ReadyShells.Shell shell = shells.take(new ReadyShells.Kind(rt.id(), spec.memoryMb(), spec.ephemeralStorageMb()));
-            if (shell != null) {
-                return startInShell(shell, spec, rt);
-            }
+        if (shells == null) {
+            return startNew(spec, rt);
         }
+        var kind = new ReadyShells.Kind(rt.id(), spec.memoryMb(), spec.ephemeralStorageMb());
+        ReadyShells.Shell shell = shells.take(kind);
+        try {
+            return shell != null ? startInShell(shell, spec, rt) : startNew(spec, rt);
+        } finally {
+            // only now, so the next shell's bwrap does not compete with this start for the CPU
+            shells.want(kind);
+        }
+    }
+
+    private SandboxHandle startNew(SandboxSpec spec, RuntimeDefinition rt) {
         String id = "sb-" + HexFormat.of().formatHex(randomBytes(6));
         int uid = allocateUid();
         NetNamespaces.Netns ns = null;

@@ -51,7 +51,7 @@ final class ReadyShells implements AutoCloseable {
         this.owner = owner;
     }
 
-    /** The ready shell of this kind, or null; either way one is started for the next cold start like it. */
+    /** The ready shell of this kind, or null. */
     Shell take(Kind kind) {
         Shell s;
         synchronized (this) {
@@ -61,11 +61,11 @@ final class ReadyShells implements AutoCloseable {
             factory.discard(s);
             s = null;
         }
-        want(kind);
         return s;
     }
 
-    private void want(Kind kind) {
+    /** Starts a shell of this kind (on the owner thread, unless one is ready): for the next cold start like it. */
+    void want(Kind kind) {
         try {
             owner.execute(() -> {
                 synchronized (this) {

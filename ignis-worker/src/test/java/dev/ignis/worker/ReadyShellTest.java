@@ -55,6 +55,7 @@ class ReadyShellTest {
         SandboxHandle second = start("second", 256);
         assertThat(t.worker.startedInShell(second.sandboxId())).isTrue();
         assertThat(second.initDuration()).isPositive();
+        System.out.println("INIT first " + first.initDuration() + " second (shell) " + second.initDuration());
         String out = text(t.invoke(second, "{}"));
         assertThat(out).contains("\"files\": [\"function.py\", \"marker\"]", "\"cwd\": \"/var/task\"",
                 "\"write\": \"DENIED 30\"", "\"marker\": \"second\""); // 30: EROFS

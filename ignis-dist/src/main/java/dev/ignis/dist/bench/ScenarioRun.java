@@ -227,10 +227,15 @@ final class ScenarioRun {
                 BareStart bare = bareOfRuntime(p);
                 try {
                     out.add(Load.closed(p.name(), ep, (c, i) -> {
+                        // Each start gets a settled machine: what the platform does after a cold start in the
+                        // background (retiring the stale sandbox, readying the next shell) is done before the
+                        // next measurement, bare or not, begins.
+                        settle();
                         if (bare != null) {
                             bareRuns.add(bare.once()); // interleaved: one bare start before each cold start
                         }
                         t.api().touch(p.function(), "bench " + runId + " cold " + i);
+                        settle();
                         return new Load.Request("POST", path, Map.of(), body);
                     }, 1, p.runs() == null ? 8 : p.runs(), LIMIT));
                 } finally {
@@ -327,6 +332,18 @@ final class ScenarioRun {
         Histogram h = x.copy();
         h.add(y);
         return h;
+    }
+
+    /** Time left between cold starts for the platform's background work (see the coldstart phase). */
+    private static final long SETTLE_MS = 300;
+
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     /** {@code "bare": ["runtime"]}: the function's own runtime, started bare; else null (a command line). */
