@@ -73,8 +73,9 @@ public final class ProcessWorker implements Worker {
     private final HostClaims claim;
     private final SandboxLauncher.Ready launchers;
     private final Path launcher;
-    /** Ready shells' slots ({@code <worker id>.<sandbox id>/task|stage}) and the waiting program they bind in. */
-    private final Path shellsDir;
+    /** Ready shells' slots: {@code <worker id>.<sandbox id>/task|stage}. */
+    static final Path SLOTS = Path.of("/run/ignis/slots");
+    /** The waiting program ready shells bind in (a world-readable copy of the launcher). */
     private final Path awaitBinary;
     private final ReadyShells shells;
 
@@ -99,10 +100,13 @@ public final class ProcessWorker implements Worker {
             this.launcher = SandboxLauncher.build(sandboxDir);
             // Ready shells: bwrap binds sources as the sandbox's uid, so this directory is traversable
             // (not listable) by others, and the waiting program is a world-readable copy of the launcher.
-            this.shellsDir = config.dataDir().resolve("shells");
+            Path shellsDir = config.dataDir().resolve("shells");
             Files.createDirectories(shellsDir);
-            Mounts.detachUnder(shellsDir); // slots an earlier run on this directory left mounted
             Files.setPosixFilePermissions(shellsDir, PosixFilePermissions.fromString("rwx--x--x"));
+            // Slots (mount points) live beside the network namespaces, under /run, never in a data directory
+            // that someone may delete; a worker that died leaves them to the next worker's sweep.
+            Files.createDirectories(SLOTS);
+            Files.setPosixFilePermissions(SLOTS, PosixFilePermissions.fromString("rwx--x--x"));
             this.awaitBinary = shellsDir.resolve("ignis-await");
             Files.copy(launcher, awaitBinary, StandardCopyOption.REPLACE_EXISTING);
             Files.setPosixFilePermissions(awaitBinary, PosixFilePermissions.fromString("r-xr-xr-x"));
@@ -110,8 +114,9 @@ public final class ProcessWorker implements Worker {
             throw new UncheckedIOException("cannot prepare worker data directory " + config.dataDir(), e);
         }
         this.claim = HostClaims.claim(config.workerId());
+        removeSlots(config.workerId()); // an earlier run under this worker id
         for (String dead : HostClaims.sweepAbandoned(owner -> {
-            Mounts.detachWhere(point -> point.contains("/shells/" + owner + ".sb-"));
+            removeSlots(owner);
             NetNamespaces.removeAll(netnsPrefix(owner));
             Cgroups.detect(cgroupName(owner)).removeAll();
         })) {
@@ -262,7 +267,7 @@ public final class ProcessWorker implements Worker {
                 .orElseThrow(() -> new IllegalStateException("runtime " + kind.runtime() + " is gone"));
         String id = "sb-" + HexFormat.of().formatHex(randomBytes(6));
         int uid = allocateUid();
-        Path slot = shellsDir.resolve(workerId() + "." + id);
+        Path slot = SLOTS.resolve(workerId() + "." + id);
         NetNamespaces.Netns ns = null;
         Cgroups.Group group = null;
         try {
@@ -310,6 +315,19 @@ public final class ProcessWorker implements Worker {
         netns.release(shell.netns());
         freeUid(shell.uid());
         releaseSlot(shell.slot());
+    }
+
+    /** Unmounts and deletes the slots a worker of this id left (it died, or this is its restart). */
+    private static void removeSlots(String workerId) {
+        String prefix = SLOTS + "/" + workerId + ".";
+        Mounts.detachWhere(point -> point.startsWith(prefix));
+        try (var dirs = Files.list(SLOTS)) {
+            for (Path slot : dirs.filter(d -> d.toString().startsWith(prefix)).toList()) {
+                releaseSlot(slot);
+            }
+        } catch (IOException e) {
+            LOG.warn("could not list {}: {}", SLOTS, e.toString());
+        }
     }
 
     /** Unmounts a slot (the function's code, then the slot's own bind) and deletes its directories. */

@@ -55,7 +55,6 @@ class ReadyShellTest {
         SandboxHandle second = start("second", 256);
         assertThat(t.worker.startedInShell(second.sandboxId())).isTrue();
         assertThat(second.initDuration()).isPositive();
-        System.out.println("INIT first " + first.initDuration() + " second (shell) " + second.initDuration());
         String out = text(t.invoke(second, "{}"));
         assertThat(out).contains("\"files\": [\"function.py\", \"marker\"]", "\"cwd\": \"/var/task\"",
                 "\"write\": \"DENIED 30\"", "\"marker\": \"second\""); // 30: EROFS
@@ -68,11 +67,11 @@ class ReadyShellTest {
         assertThat(t.worker.startedInShell(other.sandboxId())).isFalse();
 
         // on the host: the slot's own bind (shared) and, over it, the function's code (read-only, nosuid, nodev)
-        assertThat(mountsUnder(t.base.resolve("data").resolve("shells")).stream().filter(l -> l.contains(second.sandboxId())))
+        assertThat(mountsUnder(ProcessWorker.SLOTS).stream().filter(l -> l.contains(second.sandboxId())))
                 .hasSize(2).anyMatch(l -> l.contains(" ro,nosuid,nodev"));
         t.worker.retire(second.sandboxId());
-        assertThat(mountsUnder(t.base.resolve("data").resolve("shells"))).noneMatch(l -> l.contains(second.sandboxId()));
-        assertThat(Files.exists(t.base.resolve("data").resolve("shells").resolve(t.workerId + "." + second.sandboxId()))).isFalse();
+        assertThat(mountsUnder(ProcessWorker.SLOTS)).noneMatch(l -> l.contains(second.sandboxId()));
+        assertThat(Files.exists(ProcessWorker.SLOTS.resolve(t.workerId + "." + second.sandboxId()))).isFalse();
         t.worker.retire(first.sandboxId());
         t.worker.retire(other.sandboxId());
         // close() (in stop) discards the waiting shells and checks that no mount is left

@@ -161,7 +161,8 @@ final class TestSandboxes implements AutoCloseable {
         worker.close();
         // nor any mount (ready shells' slots are mounts on the host)
         try {
-            assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(l -> l.contains(base.toString())).toList())
+            assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                    .filter(l -> l.contains(base.toString()) || l.contains(ProcessWorker.SLOTS + "/" + workerId + ".")).toList())
                     .as("leftover mounts").isEmpty();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

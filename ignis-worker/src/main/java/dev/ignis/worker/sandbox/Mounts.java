@@ -89,12 +89,6 @@ public final class Mounts {
         }
     }
 
-    /** Detaches every mount at or below {@code root} (deepest first): what an earlier run on a data directory left. */
-    public static int detachUnder(Path root) {
-        String prefix = root.toAbsolutePath().normalize().toString();
-        return detachWhere(point -> point.equals(prefix) || point.startsWith(prefix + "/"));
-    }
-
     /**
      * Detaches every mount whose mount point (as {@code /proc/self/mountinfo} spells it) the predicate
      * accepts, deepest first: e.g. the slots of a worker that died without cleaning up.
