@@ -153,6 +153,16 @@ class ClusterIT {
                 System.out.printf("CLUSTER journal round %d: killed leader %s, new leader %s, %d invokes ok, %d errors, "
                         + "%d overlaps, sandboxes created after the kill %d, longest pause %d ms%n",
                         round, leader, after, load.ok(), load.errors().size(), load.overlaps(), created, pause);
+                if (!load.errors().isEmpty() || pause > 5_000) {
+                    // a slow failover: what the members said about it, for whoever looks into it next
+                    for (String node : cluster.nodes(Topology.Role.ASSIGNMENT)) {
+                        if (!node.equals(leader)) {
+                            List<String> lines = cluster.log(node).lines().toList();
+                            System.out.println("CLUSTER log of " + node + " (last 60 lines):\n"
+                                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size())));
+                        }
+                    }
+                }
                 assertThat(load.errors()).as("failed invokes").isEmpty();
                 assertThat(load.overlaps()).as("a sandbox leased to two invokes at once").isZero();
                 assertThat(created).as("sandboxes re-created although every one was known to the journal").isZero();
