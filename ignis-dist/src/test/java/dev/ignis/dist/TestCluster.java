@@ -73,14 +73,14 @@ final class TestCluster implements AutoCloseable {
 
     /** The pushed leader of a group, waiting for one to be known. */
     String leaderOf(String group) throws InterruptedException {
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < 600; i++) {
             Optional<String> l = leaders.leaderOf(group).filter(id -> processes.get(id) != null && processes.get(id).isAlive());
             if (l.isPresent()) {
                 return l.get();
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("no leader of " + group + " within 15 s");
+        throw new AssertionError("no leader of " + group + " within 30 s");
     }
 
     /** Sandboxes created by every worker since it started: the placement calls that reached a worker. */
