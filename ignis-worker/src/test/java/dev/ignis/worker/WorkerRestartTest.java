@@ -31,6 +31,7 @@ class WorkerRestartTest {
         Path group = ownGroup("cpu").resolve("ignis-" + ghost).resolve("sb-left");
         Files.createDirectories(group);
         assertThat(Path.of("/run/netns/ignis-" + ghost + "-0")).exists();
+        Path slot = leaveSlot(ghost);
 
         Path data = Files.createTempDirectory("ignis-sweep");
         try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
@@ -38,6 +39,8 @@ class WorkerRestartTest {
             assertThat(group.getParent()).doesNotExist();
             assertThat(Path.of("/run/ignis/claims/" + ghost + ".lock")).doesNotExist();
             assertThat(Path.of("/run/ignis/claims/" + id + ".lock")).exists();
+            assertThat(slotMounts(ghost)).as("the dead worker's ready-shell slot mounts").isEmpty();
+            assertThat(slot).doesNotExist();
         } finally {
             try (Stream<Path> s = Files.walk(data)) {
                 s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -61,9 +64,13 @@ class WorkerRestartTest {
         Thread.sleep(200);
         assertThat(orphan.isAlive()).isTrue();
 
+        Path slot = leaveSlot(id);
+
         Path data = Files.createTempDirectory("ignis-restart");
         try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
             assertThat(orphan.waitFor()).isEqualTo(137);
+            assertThat(slotMounts(id)).as("the previous run's ready-shell slot mounts").isEmpty();
+            assertThat(slot).doesNotExist();
             for (Path d : stale) {
                 assertThat(Files.exists(d)).as(d.toString()).isFalse();
             }
@@ -92,5 +99,23 @@ class WorkerRestartTest {
             throw new java.io.UncheckedIOException(e);
         }
         return Path.of("/sys/fs/cgroup", controller);
+    }
+
+    /** What a crashed worker leaves of a ready shell that had a function's code in it: a slot with two mounts. */
+    private static Path leaveSlot(String workerId) throws Exception {
+        Path slot = ProcessWorker.SLOTS.resolve(workerId + ".sb-left");
+        Path code = Files.createDirectories(Files.createTempDirectory("ignis-code").resolve("fn"));
+        Files.writeString(code.resolve("app.py"), "x = 1\n");
+        Files.createDirectories(slot.resolve("task"));
+        Files.createDirectories(slot.resolve("stage"));
+        dev.ignis.worker.sandbox.Mounts.bindShared(slot.resolve("task"));
+        dev.ignis.worker.sandbox.Mounts.bindReadOnly(code, slot.resolve("stage"), slot.resolve("task"));
+        assertThat(slotMounts(workerId)).hasSize(2);
+        return slot;
+    }
+
+    private static List<String> slotMounts(String workerId) throws Exception {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.contains(ProcessWorker.SLOTS + "/" + workerId + ".")).toList();
     }
 }
