@@ -190,12 +190,7 @@ public final class ProcessWorker implements Worker {
                     ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();
-            Process p = launchers.start(args, env);
-            sb.process = p;
-            sb.log = new SandboxLog(logFile(spec), stream, config.clock(), p.getInputStream(), p.getErrorStream());
-            sandboxes.put(id, sb);
-            Sandbox s = sb;
-            p.onExit().thenAccept(ph -> s.exited(ph.exitValue()));
+            attach(sb, launchers.start(args, env));
             awaitInit(sb, t0);
             return sb.handle;
         } catch (InterruptedException e) {
@@ -207,6 +202,14 @@ public final class ProcessWorker implements Worker {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + cause.getMessage(), cause);
         }
+    }
+
+    /** Makes a started process the sandbox's: its log, its entry in the table, its exit callback. */
+    private void attach(Sandbox sb, Process p) {
+        sb.process = p;
+        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), p.getInputStream(), p.getErrorStream());
+        sandboxes.put(sb.id, sb);
+        p.onExit().thenAccept(ph -> sb.exited(ph.exitValue()));
     }
 
     private String newLogStream(SandboxSpec spec) {
@@ -229,14 +232,9 @@ public final class ProcessWorker implements Worker {
             String stream = newLogStream(spec);
             sb = new Sandbox(shell.id(), spec, shell.netns(), server, shell.cgroup(), shell.uid(), stream);
             sb.slot = shell.slot();
-            Process p = shell.process();
-            sb.process = p;
-            sb.log = new SandboxLog(logFile(spec), stream, config.clock(), p.getInputStream(), p.getErrorStream());
-            sandboxes.put(sb.id, sb);
-            Sandbox s = sb;
-            p.onExit().thenAccept(ph -> s.exited(ph.exitValue()));
+            attach(sb, shell.process());
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
-            try (OutputStream in = p.getOutputStream()) {
+            try (OutputStream in = shell.process().getOutputStream()) {
                 in.write(SandboxLauncher.Ready.instructions(rt.command(), env));
             }
             awaitInit(sb, t0);
@@ -288,13 +286,7 @@ public final class ProcessWorker implements Worker {
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment
             return new ReadyShells.Shell(id, kind, pb.start(), ns, group, uid, slot);
         } catch (IOException | RuntimeException e) {
-            if (group != null) {
-                group.remove();
-            }
-            if (ns != null) {
-                netns.release(ns);
-            }
-            freeUid(uid);
+            giveBack(group, ns, uid);
             releaseSlot(slot);
             throw e;
         }
@@ -311,9 +303,7 @@ public final class ProcessWorker implements Worker {
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("ready shell {} did not exit within 5 s of SIGKILL", shell.id());
         }
-        shell.cgroup().remove();
-        netns.release(shell.netns());
-        freeUid(shell.uid());
+        giveBack(shell.cgroup(), shell.netns(), shell.uid());
         releaseSlot(shell.slot());
     }
 
@@ -564,9 +554,21 @@ public final class ProcessWorker implements Worker {
         if (sb.log != null) {
             sb.log.finish(); // the process tree is gone, so the pipes end
         }
-        sb.cgroup.remove();
-        netns.release(sb.netns); // only now: every process (and socket) of the sandbox is gone
-        freeUid(sb.uid);
+        giveBack(sb.cgroup, sb.netns, sb.uid);
+    }
+
+    /**
+     * Returns what a sandbox (or a shell) held, once every process of it is gone: its cgroup, its
+     * network namespace (only now: every socket in it is closed too) and its uid. Null parts were never taken.
+     */
+    private void giveBack(Cgroups.Group group, NetNamespaces.Netns ns, int uid) {
+        if (group != null) {
+            group.remove();
+        }
+        if (ns != null) {
+            netns.release(ns);
+        }
+        freeUid(uid);
     }
 
     private void cleanupFailedStart(String id, Sandbox sb, RuntimeApiServer server, Cgroups.Group group,
@@ -578,13 +580,7 @@ public final class ProcessWorker implements Worker {
         if (server != null) {
             server.close();
         }
-        if (group != null) {
-            group.remove();
-        }
-        if (ns != null) {
-            netns.release(ns);
-        }
-        freeUid(uid);
+        giveBack(group, ns, uid);
     }
 
     private FunctionLogFile logFile(SandboxSpec spec) {

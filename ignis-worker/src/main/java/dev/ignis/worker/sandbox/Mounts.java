@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,13 +32,9 @@ public final class Mounts {
     private static final int MNT_DETACH = 2;
     private static final int EINVAL = 22;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle MOUNT = downcall("mount", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+    private static final MethodHandle MOUNT = Libc.downcall("mount", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    private static final MethodHandle UMOUNT2 = downcall("umount2",
+    private static final MethodHandle UMOUNT2 = Libc.downcall("umount2",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     private Mounts() {}
@@ -71,11 +64,11 @@ public final class Mounts {
     public static void detachAll(Path dir) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment path = arena.allocateFrom(dir.toString());
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = arena.allocate(Libc.CALL_STATE);
             for (int i = 0; i < 16; i++) {
                 int rc = (int) UMOUNT2.invokeExact(state, path, MNT_DETACH);
                 if (rc != 0) {
-                    int errno = (int) ERRNO.get(state, 0L);
+                    int errno = Libc.errno(state);
                     if (errno == EINVAL || errno == 2 /* ENOENT */) {
                         return; // not a mount point (any more)
                     }
@@ -118,22 +111,16 @@ public final class Mounts {
     private static void mount(Path source, Path target, long flags, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment src = source == null ? MemorySegment.NULL : arena.allocateFrom(source.toString());
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = arena.allocate(Libc.CALL_STATE);
             int rc = (int) MOUNT.invokeExact(state, src, arena.allocateFrom(target.toString()), MemorySegment.NULL, flags,
                     MemorySegment.NULL);
             if (rc != 0) {
-                throw new IllegalStateException("cannot " + what + ": mount(2) errno " + (int) ERRNO.get(state, 0L));
+                throw new IllegalStateException("cannot " + what + ": mount(2) errno " + Libc.errno(state));
             }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("cannot " + what, t);
         }
-    }
-
-    private static MethodHandle downcall(String name, FunctionDescriptor fd) {
-        MemorySegment symbol = LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new IllegalStateException("libc has no " + name));
-        return LINKER.downcallHandle(symbol, fd, Linker.Option.captureCallState("errno"));
     }
 }

@@ -7,12 +7,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
@@ -44,12 +40,9 @@ public final class NetNamespaces implements AutoCloseable {
     private static final int O_RDONLY_CLOEXEC = 0x80000; // O_RDONLY | O_CLOEXEC
     private static final Path NETNS_DIR = Path.of("/run/netns");
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SETNS = downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle OPEN = Libc.downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SETNS = Libc.downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle CLOSE = Libc.downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     /** One namespace, named {@code <prefix><n>}, mounted at /run/netns/&lt;name&gt;. */
     public record Netns(String name) {
@@ -81,11 +74,6 @@ public final class NetNamespaces implements AutoCloseable {
         for (int i = 0; i < warm; i++) {
             free.push(createNamespace());
         }
-    }
-
-    private static MethodHandle downcall(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd,
-                Linker.Option.captureCallState("errno"));
     }
 
     /** Takes a namespace from the pool or creates one. */
@@ -232,10 +220,10 @@ public final class NetNamespaces implements AutoCloseable {
 
     private static int openFd(String path) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CAPTURE);
+            MemorySegment state = a.allocate(Libc.CALL_STATE);
             int fd = (int) OPEN.invokeExact(state, a.allocateFrom(path), O_RDONLY_CLOEXEC);
             if (fd < 0) {
-                throw new IOException("open(" + path + ") failed, errno " + (int) ERRNO.get(state, 0L));
+                throw new IOException("open(" + path + ") failed, errno " + Libc.errno(state));
             }
             return fd;
         } catch (IOException | RuntimeException | Error e) {
@@ -247,10 +235,10 @@ public final class NetNamespaces implements AutoCloseable {
 
     private static void setns(int fd) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CAPTURE);
+            MemorySegment state = a.allocate(Libc.CALL_STATE);
             int rc = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);
             if (rc != 0) {
-                throw new IOException("setns failed, errno " + (int) ERRNO.get(state, 0L));
+                throw new IOException("setns failed, errno " + Libc.errno(state));
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;
@@ -261,7 +249,7 @@ public final class NetNamespaces implements AutoCloseable {
 
     private static void closeFd(int fd) {
         try (Arena a = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(a.allocate(CAPTURE), fd);
+            int ignored = (int) CLOSE.invokeExact(a.allocate(Libc.CALL_STATE), fd);
         } catch (Throwable ignored) {
             // nothing useful to do about a failed close of a read-only ns fd
         }
