@@ -1,0 +1,165 @@
+package dev.ignis.worker.runtimeapi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Runtime API server over a real loopback socket: who writes the answer to /next, and in which order. */
+class RuntimeApiServerTest {
+    private static final String NEXT = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    private RuntimeApi api;
+    private RuntimeApiServer server;
+    private Socket client;
+
+    @BeforeEach
+    void start() throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        api = new RuntimeApi();
+        server = new RuntimeApiServer(ch, api, "test");
+        client = new Socket(InetAddress.getLoopbackAddress(), ((InetSocketAddress) ch.getLocalAddress()).getPort());
+        client.setSoTimeout(10_000);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        client.close();
+        server.close();
+    }
+
+    private static Invocation inv(String id, byte[] payload, long deadlineEpochMs) {
+        return new Invocation(id, payload, deadlineEpochMs, "arn:aws:lambda:us-east-1:000000000000:function:f", "t",
+                null, null, new CompletableFuture<>());
+    }
+
+    private static Invocation inv(String id) {
+        return inv(id, ("{\"id\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8), System.currentTimeMillis() + 60_000);
+    }
+
+    /** Reads one response: status line, headers, Content-Length body; returns "status requestId body". */
+    private static String response(InputStream in) throws IOException {
+        String head = readHead(in);
+        int status = Integer.parseInt(head.substring(9, 12));
+        String rid = header(head, "lambda-runtime-aws-request-id");
+        int length = Integer.parseInt(header(head, "content-length"));
+        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        return status + " " + rid + " " + body;
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed after " + head);
+            }
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String header(String head, String name) {
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                return line.substring(colon + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    private static String post(String id, String body) {
+        return "POST /2018-06-01/runtime/invocation/" + id + "/response HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                + body.length() + "\r\n\r\n" + body;
+    }
+
+    private void awaitParkedOrWaiting() throws Exception {
+        api.init().get(5, TimeUnit.SECONDS);
+        Thread.sleep(100); // the connection's thread reaches its read (or its wait) after answering init
+    }
+
+    @Test
+    void invokesFlowThroughAParkedNextInOrder() throws Exception {
+        OutputStream out = client.getOutputStream();
+        InputStream in = client.getInputStream();
+        out.write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
+        awaitParkedOrWaiting();
+        for (int i = 0; i < 50; i++) {
+            String expected = "\"ok" + i + "\"";
+            Invocation a = inv("r" + i);
+            api.offer(a);
+            if (i > 0) {
+                // the previous result's 202 was held back (the next /next had arrived) and comes with this event
+                assertThat(response(in)).startsWith("202 null ");
+            }
+            assertThat(response(in)).isEqualTo("200 r" + i + " {\"id\":\"r" + i + "\"}");
+            // result and the next /next in one write, as the Ignis runtimes send them
+            out.write((post("r" + i, expected) + NEXT).getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(a.result().get(5, TimeUnit.SECONDS))
+                    .isInstanceOfSatisfying(RuntimeEvent.Response.class,
+                            r -> assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(expected));
+        }
+    }
+
+    @Test
+    void aRequestSentBeforeNextIsAnsweredWaitsItsTurn() throws Exception {
+        OutputStream out = client.getOutputStream();
+        InputStream in = client.getInputStream();
+        out.write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
+        awaitParkedOrWaiting();
+        // pipelined past an unanswered /next: answers must still come in request order
+        out.write("GET /2018-06-01/runtime/restore/next HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        Thread.sleep(200);
+        assertThat(in.available()).isZero();
+        api.offer(inv("first"));
+        assertThat(response(in)).startsWith("200 first ");
+        assertThat(response(in)).isEqualTo("200 null ");
+    }
+
+    @Test
+    void aRuntimeThatStopsReadingCannotHoldTheInvokingThread() throws Exception {
+        OutputStream out = client.getOutputStream();
+        out.write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
+        awaitParkedOrWaiting();
+        // 6 MB to a client that never reads: more than the loopback socket buffers take, so the write blocks
+        Invocation big = inv("big", new byte[6 * 1024 * 1024], System.currentTimeMillis() + 1_000);
+        CompletableFuture<Void> offered = CompletableFuture.runAsync(() -> api.offer(big));
+        long t0 = System.nanoTime();
+        offered.get(10, TimeUnit.SECONDS); // deadline (1 s) + the watch's period (1 s) + slack
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(500));
+        // the connection was closed under the stuck write
+        client.setSoTimeout(5_000);
+        InputStream in = client.getInputStream();
+        assertThat(in.skip(7L * 1024 * 1024) + in.read()).isLessThan(7L * 1024 * 1024);
+    }
+
+    @Test
+    void deliveryWatchClosesOnlyWritesPastTheirDeadline() throws Exception {
+        DeliveryWatch watch = new DeliveryWatch(TimeUnit.HOURS.toMillis(1)); // swept by hand below
+        try (var a = java.nio.channels.SocketChannel.open(); var b = java.nio.channels.SocketChannel.open()) {
+            long now = System.nanoTime();
+            DeliveryWatch.Entry late = watch.watch(a, now - 1);
+            DeliveryWatch.Entry onTime = watch.watch(b, now + TimeUnit.MINUTES.toNanos(1));
+            assertThat(watch.sweep(now)).isEqualTo(1);
+            assertThat(a.isOpen()).isFalse();
+            assertThat(b.isOpen()).isTrue();
+            onTime.done();
+            late.done();
+            assertThat(watch.sweep(now + TimeUnit.MINUTES.toNanos(2))).isZero();
+        }
+    }
+}
