@@ -422,9 +422,7 @@ public final class ProcessWorker implements Worker {
         }
         RuntimeEvent ev;
         try {
-            // offer may have written the event itself (bounded by the deadline): wait only what is left
-            long leftMs = timeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            ev = inv.result().get(Math.max(0, leftMs), TimeUnit.MILLISECONDS);
+            ev = inv.result().get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             ev = null;
         } catch (InterruptedException e) {

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A deliberately small, strict HTTP/1.1 server-side connection: request line, headers, and a
@@ -17,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Design note: the Runtime API listener is created inside the sandbox's network namespace, so it
  * cannot be handed to Helidon's WebServer (which creates and binds its own sockets). The protocol
- * surface the runtimes use is tiny (three GETs and a few POSTs, no TLS; in-order pipelining), so
+ * surface the runtimes use is tiny (three GETs and a few POSTs, no TLS, no pipelining needs), so
  * a purpose-built parser with hard bounds is smaller to audit than an adapter. It is hostile-input
  * code: the sandbox is the client. Every read is bounded: the request head by
  * {@link #MAX_HEAD_BYTES}, the body by the caller's limit; oversize bodies are drained (up to
@@ -30,8 +29,6 @@ final class HttpConnection {
 
     private final InputStream in;
     private final OutputStream out;
-    /** Whole responses, in order: the connection's thread and an offering thread (see {@link #claimWrites}) both write. */
-    private final ReentrantLock writing = new ReentrantLock();
     private byte[] line = new byte[1024]; // grows up to MAX_HEAD_BYTES
     private int headBudget;
 
@@ -108,13 +105,8 @@ final class HttpConnection {
             return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, false);
         }
         if (expectContinue && (chunked || length > 0)) {
-            writing.lock();
-            try {
-                out.write(CONTINUE);
-                out.flush();
-            } finally {
-                writing.unlock();
-            }
+            out.write(CONTINUE);
+            out.flush();
         }
         if (chunked) {
             return readChunked(parts[0], parts[1], headers, maxBody, keepAlive);
@@ -226,41 +218,6 @@ final class HttpConnection {
 
     /** Writes a complete response; {@code headers} alternate name, value. */
     void write(int status, String reason, byte[] body, boolean close, String... headers) throws IOException {
-        writing.lock();
-        try {
-            writeHead(status, reason, body.length, close, headers);
-            out.write(body);
-            if (close || !pipelined()) {
-                out.flush();
-            }
-            // else: the client already sent its next request (HTTP/1.1 pipelining, e.g. POST /response
-            // then GET /next in one write): this answer goes out with that one's, in one write and one
-            // wakeup of the runtime. The client reads answers in order, so nothing waits on it alone.
-        } finally {
-            writing.unlock();
-        }
-    }
-
-    /**
-     * Reserves the next response for another thread, which must then call {@link #writeClaimed}:
-     * responses written after this one (by the connection's own thread) wait until it is out.
-     */
-    void claimWrites() {
-        writing.lock();
-    }
-
-    /** Writes and flushes the claimed response (with any answer still buffered before it), then releases the claim. */
-    void writeClaimed(int status, String reason, byte[] body, String... headers) throws IOException {
-        try {
-            writeHead(status, reason, body.length, false, headers);
-            out.write(body);
-            out.flush(); // never pipelined(): the connection's thread may be reading, holding the input
-        } finally {
-            writing.unlock();
-        }
-    }
-
-    private void writeHead(int status, String reason, int length, boolean close, String... headers) throws IOException {
         StringBuilder sb = new StringBuilder(256);
         sb.append("HTTP/1.1 ").append(status).append(' ').append(reason).append("\r\n");
         for (int i = 0; i + 1 < headers.length; i += 2) {
@@ -270,12 +227,19 @@ final class HttpConnection {
                         .append("\r\n");
             }
         }
-        sb.append("Content-Length: ").append(length).append("\r\n");
+        sb.append("Content-Length: ").append(body.length).append("\r\n");
         if (close) {
             sb.append("Connection: close\r\n");
         }
         sb.append("\r\n");
         out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        if (close || !pipelined()) {
+            out.flush();
+        }
+        // else: the client already sent its next request (HTTP/1.1 pipelining, e.g. POST /response
+        // then GET /next in one write): this answer goes out with that one's, in one write and one
+        // wakeup of the runtime. The client reads answers in order, so nothing waits on it alone.
     }
 
     /** Whether the client's next request has already arrived (is in the read buffer). */

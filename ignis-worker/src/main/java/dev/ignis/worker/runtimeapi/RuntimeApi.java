@@ -23,7 +23,6 @@ public final class RuntimeApi {
     private final CompletableFuture<RuntimeEvent> init = new CompletableFuture<>();
     private Invocation queued;
     private Invocation current;
-    private Parked parked;
     private String lastAnswered;
     private String lastDelivered;
     private boolean closed;
@@ -33,30 +32,8 @@ public final class RuntimeApi {
         return init;
     }
 
-    /**
-     * A connection whose /next is waiting for work and whose thread went back to reading: the thread
-     * that offers the work writes the answer to /next itself, with no handoff to the connection's thread.
-     */
-    interface Parked {
-        /** Called under the API's lock when the connection is chosen: holds its writes for {@link #deliver}. */
-        void claim();
-
-        /** Writes the /next answer (outside the API's lock, on the offering thread); never throws. */
-        void deliver(Invocation inv);
-    }
-
-    /** What a /next does now: write {@code now}, stay {@link #PARKED}, or close (the sandbox is gone). */
-    record Next(Invocation now, boolean closed) {
-        static final Next PARKED = new Next(null, false);
-        static final Next CLOSED = new Next(null, true);
-    }
-
-    /**
-     * Hands an invocation to the runtime: written at once, on this thread, to a connection parked on
-     * /next; else queued for the runtime's next /next (or a /next blocked in {@link #next}).
-     */
+    /** Hands an invocation to the runtime (now if it waits on /next, else when it next asks). */
     public void offer(Invocation inv) {
-        Parked to;
         lock.lock();
         try {
             if (closed) {
@@ -65,20 +42,11 @@ public final class RuntimeApi {
             if (queued != null || current != null) {
                 throw new IllegalStateException("sandbox is busy: one invoke at a time");
             }
-            to = parked;
-            if (to == null) {
-                queued = inv;
-                workArrived.signal();
-                return;
-            }
-            parked = null;
-            current = inv;
-            lastDelivered = inv.requestId();
-            to.claim(); // before the lock goes: the connection's own next write waits for this answer
+            queued = inv;
+            workArrived.signal();
         } finally {
             lock.unlock();
         }
-        to.deliver(inv);
     }
 
     /** The sandbox is gone: wakes /next waiters; pending futures are completed by the caller. */
@@ -86,7 +54,6 @@ public final class RuntimeApi {
         lock.lock();
         try {
             closed = true;
-            parked = null; // its thread is reading: it ends when the server closes the connection
             workArrived.signalAll();
         } finally {
             lock.unlock();
@@ -149,53 +116,6 @@ public final class RuntimeApi {
             queued = null;
             lastDelivered = current.requestId();
             return current;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * /next without blocking: the queued invocation if there is one, else the connection is parked
-     * and the next {@link #offer} writes to it. Throws IllegalStateException while busy.
-     */
-    Next nextOrPark(Parked connection) {
-        init.complete(new RuntimeEvent.Ready());
-        lock.lock();
-        try {
-            if (current != null) {
-                throw new IllegalStateException("an invocation is unanswered"); // caller answers 403
-            }
-            if (closed) {
-                return Next.CLOSED;
-            }
-            if (queued != null) {
-                current = queued;
-                queued = null;
-                lastDelivered = current.requestId();
-                return new Next(current, false);
-            }
-            if (parked != null && parked != connection) {
-                return null; // another connection is parked already: the caller waits in next()
-            }
-            parked = connection;
-            return Next.PARKED;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * The parked connection has something else to do (a new request, or it closed). Returns true if
-     * it was still parked — nobody will write to it now — and false if an offer has claimed it.
-     */
-    boolean unpark(Parked connection) {
-        lock.lock();
-        try {
-            if (parked == connection) {
-                parked = null;
-                return true;
-            }
-            return false;
         } finally {
             lock.unlock();
         }

@@ -73,21 +73,15 @@ public final class RuntimeApiServer implements AutoCloseable {
     }
 
     private void serve(SocketChannel ch) {
-        Conn c = null;
         try (ch) {
             ch.socket().setTcpNoDelay(true);
-            c = new Conn(ch, new HttpConnection(new HttpConnection.Input(Channels.newInputStream(ch), 16 * 1024),
-                    new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024)));
-            HttpConnection conn = c.http;
+            HttpConnection conn = new HttpConnection(new HttpConnection.Input(Channels.newInputStream(ch), 16 * 1024),
+                    new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024));
             while (!closed) {
                 HttpRequest req;
                 try {
                     req = conn.read(RuntimeApi.MAX_RESPONSE_BYTES);
                 } catch (HttpConnection.BadRequest e) {
-                    if (c.parked) {
-                        c.parked = false;
-                        api.unpark(c); // if claimed, the 400 below waits for the answer to /next
-                    }
                     RuntimeApi.Reply r = RuntimeApi.Reply.json(400, "InvalidRequest", "Bad request: " + e.getMessage());
                     conn.write(400, "Bad Request", r.body(), true, r.headers());
                     return;
@@ -95,11 +89,8 @@ public final class RuntimeApiServer implements AutoCloseable {
                 if (req == null) {
                     return;
                 }
-                if (c.parked && !answerParkedNext(c)) {
-                    return;
-                }
                 requests.incrementAndGet();
-                if (!handle(c, req) || !req.keepAlive()) {
+                if (!handle(conn, req) || !req.keepAlive()) {
                     return;
                 }
             }
@@ -108,35 +99,12 @@ public final class RuntimeApiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            if (c != null && c.parked) {
-                api.unpark(c);
-            }
             connections.remove(ch);
         }
     }
 
-    /**
-     * A request arrived on a connection parked on /next. Normally its /next was answered by the
-     * offering thread and this is the runtime's /response; if not (a client that sends more before
-     * its /next is answered), /next is answered first, blocking as before, since answers go in order.
-     * Returns false when the connection must close.
-     */
-    private boolean answerParkedNext(Conn c) throws IOException, InterruptedException {
-        c.parked = false;
-        if (!api.unpark(c)) {
-            return true; // claimed: our next write waits for the offering thread's answer
-        }
-        Invocation inv = api.next();
-        if (inv == null) {
-            return false;
-        }
-        writeNext(c.http, inv);
-        return true;
-    }
-
     /** Returns false when the connection must close. */
-    private boolean handle(Conn c, HttpRequest req) throws IOException, InterruptedException {
-        HttpConnection conn = c.http;
+    private boolean handle(HttpConnection conn, HttpRequest req) throws IOException, InterruptedException {
         String path = req.path();
         int q = path.indexOf('?');
         if (q >= 0) {
@@ -149,7 +117,7 @@ public final class RuntimeApiServer implements AutoCloseable {
         boolean get = req.method().equals("GET");
         boolean post = req.method().equals("POST");
         if (rest.equals("invocation/next") && get) {
-            return next(c);
+            return next(conn);
         }
         if (rest.equals("init/error") && post) {
             return reply(conn, req, api.initError(errorEvent(req)));
@@ -182,17 +150,10 @@ public final class RuntimeApiServer implements AutoCloseable {
         return new RuntimeEvent.Error(req.body(), req.header("lambda-runtime-function-error-type"));
     }
 
-    private boolean next(Conn c) throws IOException, InterruptedException {
-        HttpConnection conn = c.http;
-        RuntimeApi.Next now;
+    private boolean next(HttpConnection conn) throws IOException, InterruptedException {
         Invocation inv;
         try {
-            now = api.nextOrPark(c);
-            if (now == RuntimeApi.Next.PARKED) {
-                c.parked = true; // back to reading; the invoking thread writes the answer
-                return true;
-            }
-            inv = now == null ? api.next() : now.now(); // null: another connection is parked
+            inv = api.next();
         } catch (IllegalStateException busy) {
             RuntimeApi.Reply r = RuntimeApi.Reply.json(403, "InvalidStateTransition",
                     "State transition from Invoking to InvocationNext failed: the current invocation is unanswered");
@@ -200,65 +161,17 @@ public final class RuntimeApiServer implements AutoCloseable {
             return false;
         }
         if (inv == null) {
-            return false; // sandbox closed (while waiting)
+            return false; // sandbox closed while waiting
         }
-        writeNext(conn, inv);
-        return true;
-    }
-
-    private static void writeNext(HttpConnection conn, Invocation inv) throws IOException {
-        conn.write(200, "OK", inv.payload(), false, nextHeaders(inv));
-    }
-
-    private static String[] nextHeaders(Invocation inv) {
-        return new String[] {"Content-Type", "application/json",
+        conn.write(200, "OK", inv.payload(), false,
+                "Content-Type", "application/json",
                 "Lambda-Runtime-Aws-Request-Id", inv.requestId(),
                 "Lambda-Runtime-Deadline-Ms", Long.toString(inv.deadlineEpochMs()),
                 "Lambda-Runtime-Invoked-Function-Arn", inv.invokedFunctionArn(),
                 "Lambda-Runtime-Trace-Id", inv.traceId(),
                 "Lambda-Runtime-Client-Context", inv.clientContext(),
-                "Lambda-Runtime-Cognito-Identity", inv.cognitoIdentity()};
-    }
-
-    /**
-     * One runtime connection. While {@link #parked} its thread is reading (the runtime sends nothing
-     * until it has work) and the API may claim it: the offering thread then writes the /next answer.
-     * That write is bounded by the invocation's deadline: a runtime that stops reading cannot hold
-     * the invoking thread (see {@link DeliveryWatch}).
-     */
-    private static final class Conn implements RuntimeApi.Parked {
-        final SocketChannel ch;
-        final HttpConnection http;
-        /** Touched only by the connection's thread. */
-        boolean parked;
-
-        Conn(SocketChannel ch, HttpConnection http) {
-            this.ch = ch;
-            this.http = http;
-        }
-
-        @Override
-        public void claim() {
-            http.claimWrites();
-        }
-
-        @Override
-        public void deliver(Invocation inv) {
-            long bound = Math.clamp(inv.deadlineEpochMs() - System.currentTimeMillis(), 1_000L, 900_000L);
-            DeliveryWatch.Entry watch = DeliveryWatch.INSTANCE.watch(ch, System.nanoTime() + bound * 1_000_000L);
-            try {
-                http.writeClaimed(200, "OK", inv.payload(), nextHeaders(inv));
-            } catch (IOException e) {
-                // the runtime hung up or stopped reading: the invoke ends by its timeout or the sandbox's exit
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
-            } finally {
-                watch.done();
-            }
-        }
+                "Lambda-Runtime-Cognito-Identity", inv.cognitoIdentity());
+        return true;
     }
 
     private static boolean reply(HttpConnection conn, HttpRequest req, RuntimeApi.Reply r) throws IOException {
