@@ -207,7 +207,7 @@ public final class ProcessWorker implements Worker {
     /** Makes a started process the sandbox's: its log, its entry in the table, its exit callback. */
     private void attach(Sandbox sb, Process p) {
         sb.process = p;
-        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), p.getInputStream(), p.getErrorStream());
+        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), p.getInputStream());
         sandboxes.put(sb.id, sb);
         p.onExit().thenAccept(ph -> sb.exited(ph.exitValue()));
     }
@@ -284,6 +284,7 @@ public final class ProcessWorker implements Worker {
                     ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment
+            pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
             return new ReadyShells.Shell(id, kind, pb.start(), ns, group, uid, slot);
         } catch (IOException | RuntimeException e) {
             giveBack(group, ns, uid);
@@ -512,6 +513,16 @@ public final class ProcessWorker implements Worker {
         if (shells != null) {
             shells.close();
         }
+        // a shell start still running on the owner thread finishes and, seeing the shells closed,
+        // discards its shell (and its slot mount) before the namespaces and cgroups go
+        owner.shutdown();
+        try {
+            if (!owner.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("worker {}: the owner thread did not finish within 10 s of close", config.workerId());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         netns.close();
         cgroups.removeAll();
         owner.shutdownNow();
@@ -552,7 +563,7 @@ public final class ProcessWorker implements Worker {
         sb.server.close();
         sb.server.api().close(new IllegalStateException("retired"));
         if (sb.log != null) {
-            sb.log.finish(); // the process tree is gone, so the pipes end
+            sb.log.finish(); // the process tree is gone, so the pipe ends
         }
         giveBack(sb.cgroup, sb.netns, sb.uid);
     }

@@ -5,16 +5,19 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.Base64;
-import java.util.List;
 
 /**
- * The log of one sandbox: pumps the runtime's stdout and stderr line by line into the function's
- * log file, frames each invoke with START / END / REPORT like CloudWatch, and keeps this invoke's
- * lines for {@code LogType=Tail} (the last 4 KB, base64).
+ * The log of one sandbox: pumps the runtime's output line by line into the function's log file,
+ * frames each invoke with START / END / REPORT like CloudWatch, and keeps this invoke's lines for
+ * {@code LogType=Tail} (the last 4 KB, base64).
+ *
+ * <p>The runtime's stdout and stderr are one pipe (as on Lambda, both are the function's log, in the
+ * order they were written): asking a pipe whether it holds output costs two system calls, and
+ * {@link #end} asks once per invoke.
  *
  * <p>Design note: a runtime typically prints and then posts its /response, so the lines can still be
  * in the pipe when the response arrives. {@link #end} therefore waits (bounded, normally a few
- * microseconds) until both pipes are drained before writing END, so the lines land inside the frame.
+ * microseconds) until the pipe is drained before writing END, so the lines land inside the frame.
  */
 public final class SandboxLog {
     public static final int TAIL_BYTES = 4096;
@@ -24,16 +27,15 @@ public final class SandboxLog {
     private final String stream;
     private final InstantSource clock;
     private final StringBuilder invokeText = new StringBuilder(8192);
-    private final List<Pump> pumps;
+    private final Pump pump;
 
-    public SandboxLog(FunctionLogFile file, String logStream, InstantSource clock, InputStream stdout, InputStream stderr) {
+    /** {@code output}: the runtime's stdout and stderr together. */
+    public SandboxLog(FunctionLogFile file, String logStream, InstantSource clock, InputStream output) {
         this.file = file;
         this.stream = logStream;
         this.clock = clock;
-        this.pumps = List.of(new Pump(stdout), new Pump(stderr));
-        for (Pump p : pumps) {
-            Thread.ofVirtual().name("sandbox-log-" + logStream).start(p);
-        }
+        this.pump = new Pump(output);
+        Thread.ofVirtual().name("sandbox-log-" + logStream).start(pump);
     }
 
     /** Writes a platform line (START, END, REPORT, errors) to the file and the invoke's tail. */
@@ -49,7 +51,7 @@ public final class SandboxLog {
         emit("START RequestId: " + requestId + " Version: " + version, false); // written with the invoke's REPORT
     }
 
-    /** Ends the frame: drains the pipes, writes END and REPORT; returns base64 of the last 4 KB, or null. */
+    /** Ends the frame: drains the pipe, writes END and REPORT; returns base64 of the last 4 KB, or null. */
     public String end(String requestId, String report, boolean wantTail) {
         drain();
         emit("END RequestId: " + requestId, false);
@@ -66,20 +68,16 @@ public final class SandboxLog {
     }
 
     /**
-     * Processes every byte the pipes hold right now, on the calling thread. A runtime writes its
+     * Processes every byte the pipe holds right now, on the calling thread. A runtime writes its
      * lines before it posts /response, so after this they are all inside the invoke's frame.
      */
     public void drain() {
-        for (Pump p : pumps) {
-            p.pumpAvailable();
-        }
+        pump.pumpAvailable();
     }
 
-    /** The process is gone: read both pipes to their end (bounded by what the pipe holds). */
+    /** The process is gone: read the pipe to its end (bounded by what the pipe holds). */
     public void finish() {
-        for (Pump p : pumps) {
-            p.pumpToEnd();
-        }
+        pump.pumpToEnd();
     }
 
     private void emit(String line, boolean flush) {

@@ -176,6 +176,7 @@ public final class SandboxLauncher {
         private Process spawn() throws IOException {
             ProcessBuilder pb = new ProcessBuilder(binary.toString(), "--stdin");
             pb.environment().clear();
+            pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
             return pb.start();
         }
 

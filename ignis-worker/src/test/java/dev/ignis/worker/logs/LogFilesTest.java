@@ -48,9 +48,8 @@ class LogFilesTest {
     void framesAnInvokeAndTailsTheLastFourKilobytes() throws Exception {
         Path dir = LogFiles.directory(data, "123456789012", "fn");
         try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
-            byte[] out = ("hello\npartial").getBytes();
-            SandboxLog log = new SandboxLog(f, "s", InstantSource.fixed(Instant.EPOCH), new ByteArrayInputStream(out),
-                    new ByteArrayInputStream("x".repeat(10_000).getBytes()));
+            byte[] out = ("hello\n" + "x".repeat(10_000) + "\npartial").getBytes();
+            SandboxLog log = new SandboxLog(f, "s", InstantSource.fixed(Instant.EPOCH), new ByteArrayInputStream(out));
             log.start("r1", "$LATEST");
             log.drain();
             String tail = new String(java.util.Base64.getDecoder().decode(log.end("r1", "REPORT RequestId: r1", true)));
