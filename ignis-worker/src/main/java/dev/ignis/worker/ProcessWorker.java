@@ -4,7 +4,6 @@ import dev.ignis.common.LambdaException;
 import dev.ignis.runtimes.RuntimeDefinition;
 import dev.ignis.worker.logs.FunctionLogFile;
 import dev.ignis.worker.logs.LogFiles;
-import dev.ignis.worker.logs.LogFlusher;
 import dev.ignis.worker.logs.SandboxLog;
 import dev.ignis.worker.runtimeapi.Invocation;
 import dev.ignis.worker.runtimeapi.RuntimeApi;
@@ -68,7 +67,6 @@ public final class ProcessWorker implements Worker {
     private final Path seccompFile;
     private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
     private final Map<Path, FunctionLogFile> logFiles = new ConcurrentHashMap<>();
-    private final LogFlusher logFlusher;
     private final BitSet uidsInUse = new BitSet();
     private final SecureRandom random = new SecureRandom();
     private final Outcomes outcomes;
@@ -133,7 +131,6 @@ public final class ProcessWorker implements Worker {
             return t;
         });
         this.outcomes = new Outcomes(config.clock());
-        this.logFlusher = new LogFlusher(config.workerId());
         this.launchers = new SandboxLauncher.Ready(launcher, owner, 2);
         this.shells = Boolean.parseBoolean(System.getProperty("ignis.readyShells", "true"))
                 ? new ReadyShells(new ReadyShells.Factory() {
@@ -529,7 +526,6 @@ public final class ProcessWorker implements Worker {
         netns.close();
         cgroups.removeAll();
         owner.shutdownNow();
-        logFlusher.close();
         logFiles.values().forEach(FunctionLogFile::close);
         claim.close();
     }
@@ -600,7 +596,7 @@ public final class ProcessWorker implements Worker {
 
     private FunctionLogFile logFile(SandboxSpec spec) {
         Path dir = LogFiles.directory(config.dataDir(), spec.accountId(), spec.functionName());
-        return logFiles.computeIfAbsent(dir, d -> new FunctionLogFile(d, config.logFileMaxBytes(), config.logFilesKept(), logFlusher));
+        return logFiles.computeIfAbsent(dir, d -> new FunctionLogFile(d, config.logFileMaxBytes(), config.logFilesKept()));
     }
 
     private static void validate(SandboxSpec spec) {

@@ -18,8 +18,6 @@ import java.time.Instant;
  *
  * <p>Lines are buffered; a writer flushes at the end of what belongs together (an invoke's
  * REPORT, a batch of the runtime's output) so that an invoke costs one write(2), not one per line.
- * With a {@link LogFlusher}, that flush happens a little later (≤ {@link LogFlusher#DELAY_MS} ms),
- * shared by every invoke that ended meanwhile.
  */
 public final class FunctionLogFile implements AutoCloseable {
     public static final String CURRENT = "current.log";
@@ -27,36 +25,28 @@ public final class FunctionLogFile implements AutoCloseable {
     private final Path dir;
     private final long maxBytes;
     private final int kept;
-    private final LogFlusher flusher;
     private OutputStream out;
     private long size;
 
-    /** A file whose flushes are immediate. */
     public FunctionLogFile(Path dir, long maxBytes, int kept) {
-        this(dir, maxBytes, kept, null);
-    }
-
-    /** A file whose flushes are left to {@code flusher} (null: immediate). */
-    public FunctionLogFile(Path dir, long maxBytes, int kept, LogFlusher flusher) {
         if (maxBytes < 1024 || kept < 1) {
             throw new IllegalArgumentException("log file needs maxBytes >= 1024 and kept >= 1");
         }
         this.dir = dir;
         this.maxBytes = maxBytes;
         this.kept = kept;
-        this.flusher = flusher;
     }
 
     public Path directory() {
         return dir;
     }
 
-    /** Appends one line (no trailing newline in {@code text}) and flushes (see {@link #flushSoon}). */
+    /** Appends one line (no trailing newline in {@code text}) and flushes. */
     public void append(Instant at, String stream, String text) {
         append(at, stream, text, true);
     }
 
-    /** Appends one line; with {@code flush} false it may stay buffered until the next flush ({@link #flushSoon} if true). */
+    /** Appends one line; with {@code flush} false it may stay buffered until the next flush. */
     public synchronized void append(Instant at, String stream, String text, boolean flush) {
         byte[] line = (at + "\t" + stream + "\t" + text + "\n").getBytes(StandardCharsets.UTF_8);
         try {
@@ -67,29 +57,16 @@ public final class FunctionLogFile implements AutoCloseable {
                 rotate();
             }
             out.write(line);
-            size += line.length;
             if (flush) {
-                if (flusher == null) {
-                    out.flush();
-                } else {
-                    flusher.soon(this);
-                }
+                out.flush();
             }
+            size += line.length;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write function log in " + dir, e);
         }
     }
 
-    /** The buffered lines belong on disk: now, or within {@link LogFlusher#DELAY_MS} ms with a flusher. */
-    public void flushSoon() {
-        if (flusher == null) {
-            flush();
-        } else {
-            flusher.soon(this);
-        }
-    }
-
-    /** Writes buffered lines to the file now. */
+    /** Writes buffered lines to the file. */
     public synchronized void flush() {
         if (out != null) {
             try {

@@ -132,7 +132,7 @@ public final class SandboxLog {
             }
             flushPartial();
             if (total > 0) {
-                file.flushSoon(); // one write for the batch of lines just read (or several invokes' batches)
+                file.flush(); // one write for the batch of lines just read
             }
             return total;
         }
@@ -150,7 +150,7 @@ public final class SandboxLog {
                 // closed
             }
             end();
-            file.flushSoon();
+            file.flush();
         }
 
         private void consume(int r) {

@@ -80,33 +80,4 @@ class LogFilesTest {
         f.close();
         assertThat(seen).containsExactly("1970-01-01T00:00:00Z\ts\tnew1", "1970-01-01T00:00:00Z\ts\tnew2");
     }
-
-    @Test
-    void aFlusherWritesWithinItsDelayAndSharesOneWriteBetweenInvokes() throws Exception {
-        Path dir = LogFiles.directory(data, "123456789012", "flushed");
-        try (LogFlusher flusher = new LogFlusher("test");
-             FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2, flusher)) {
-            f.append(Instant.EPOCH, "s", "first", true);
-            f.append(Instant.EPOCH, "s", "second", true);
-            // not on disk yet: the flusher gathers for DELAY_MS
-            assertThat(Files.exists(dir.resolve("current.log")) ? Files.readString(dir.resolve("current.log")) : "")
-                    .doesNotContain("second");
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-            while (!Files.readString(dir.resolve("current.log")).contains("second") && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(Files.readString(dir.resolve("current.log"))).contains("\ts\tfirst\n", "\ts\tsecond\n");
-            // idle, then a new line: the parked flusher wakes for it
-            Thread.sleep(3 * LogFlusher.DELAY_MS);
-            f.append(Instant.EPOCH, "s", "third", true);
-            deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-            while (!Files.readString(dir.resolve("current.log")).contains("third") && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(Files.readString(dir.resolve("current.log"))).contains("\ts\tthird\n");
-            f.append(Instant.EPOCH, "s", "last", true);
-        }
-        // closing writes what is still waiting
-        assertThat(Files.readString(dir.resolve("current.log"))).contains("\ts\tlast\n");
-    }
 }
