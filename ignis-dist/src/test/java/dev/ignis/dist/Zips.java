@@ -6,20 +6,33 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
 import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
-/** Deployment packages for tests, good and hostile. */
+/**
+ * Deployment packages for tests, good and hostile. Entries carry a fixed time: the same files make
+ * the same bytes (and CodeSha256) whenever they are zipped — with the clock's time, two zips built
+ * across a 2-second boundary (the zip format's resolution) differed.
+ */
 final class Zips {
+    private static final LocalDateTime FIXED = LocalDateTime.of(2020, 1, 1, 0, 0);
+
     private Zips() {}
+
+    private static ZipEntry entry(String name) {
+        ZipEntry e = new ZipEntry(name);
+        e.setTimeLocal(FIXED);
+        return e;
+    }
 
     static byte[] of(Map<String, String> files) {
         var bytes = new ByteArrayOutputStream();
         try (var z = new ZipOutputStream(bytes)) {
             for (var f : files.entrySet()) {
-                z.putNextEntry(new ZipEntry(f.getKey()));
+                z.putNextEntry(entry(f.getKey()));
                 z.write(f.getValue().getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
@@ -37,7 +50,7 @@ final class Zips {
         var bytes = new ByteArrayOutputStream();
         try (var z = new ZipOutputStream(bytes)) {
             z.setLevel(level);
-            z.putNextEntry(new ZipEntry(name));
+            z.putNextEntry(entry(name));
             z.write(data);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
