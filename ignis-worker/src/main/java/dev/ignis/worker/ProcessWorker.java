@@ -295,15 +295,7 @@ public final class ProcessWorker implements Worker {
 
     /** Stops a shell that was never used (or failed at assignment) and gives back everything it held. */
     private void discardShell(ReadyShells.Shell shell) {
-        shell.cgroup().killAll();
-        shell.process().destroyForcibly();
-        try {
-            shell.process().onExit().get(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.warn("ready shell {} did not exit within 5 s of SIGKILL", shell.id());
-        }
+        kill(shell.cgroup(), shell.process(), "ready shell " + shell.id());
         giveBack(shell.cgroup(), shell.netns(), shell.uid());
         releaseSlot(shell.slot());
     }
@@ -540,19 +532,24 @@ public final class ProcessWorker implements Worker {
 
     /** Kills the whole process tree: every task in the cgroup, then bwrap itself; waits (bounded) for the exit. */
     private static void stopProcesses(Sandbox sb) {
-        sb.cgroup.killAll();
-        Process p = sb.process;
-        if (p != null) {
-            p.destroyForcibly();
-            try {
-                p.onExit().get(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.warn("sandbox {} did not exit within 5 s of SIGKILL", sb.id);
-            }
-        }
+        kill(sb.cgroup, sb.process, "sandbox " + sb.id);
         awaitExit(sb);
+    }
+
+    /** SIGKILLs every process of the cgroup and waits (≤ 5 s) for {@code process} (null: none started) to be reaped. */
+    private static void kill(Cgroups.Group cgroup, Process process, String what) {
+        cgroup.killAll();
+        if (process == null) {
+            return;
+        }
+        process.destroyForcibly();
+        try {
+            process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("{} did not exit within 5 s of SIGKILL", what);
+        }
     }
 
     private void destroy(Sandbox sb) {

@@ -30,6 +30,7 @@ public final class Mounts {
     private static final long MS_BIND = 4096;
     private static final long MS_SHARED = 1L << 20;
     private static final int MNT_DETACH = 2;
+    private static final int ENOENT = 2;
     private static final int EINVAL = 22;
 
     private static final MethodHandle MOUNT = Libc.downcall("mount", FunctionDescriptor.of(ValueLayout.JAVA_INT,
@@ -69,7 +70,7 @@ public final class Mounts {
                 int rc = (int) UMOUNT2.invokeExact(state, path, MNT_DETACH);
                 if (rc != 0) {
                     int errno = Libc.errno(state);
-                    if (errno == EINVAL || errno == 2 /* ENOENT */) {
+                    if (errno == EINVAL || errno == ENOENT) {
                         return; // not a mount point (any more)
                     }
                     throw new IllegalStateException("umount2(" + dir + ") failed: errno " + errno);

@@ -40,13 +40,9 @@ class RuntimeApiServerTest {
         server.close();
     }
 
-    private static Invocation inv(String id, byte[] payload, long deadlineEpochMs) {
-        return new Invocation(id, payload, deadlineEpochMs, "arn:aws:lambda:us-east-1:000000000000:function:f", "t",
-                null, null, new CompletableFuture<>());
-    }
-
     private static Invocation inv(String id) {
-        return inv(id, ("{\"id\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8), System.currentTimeMillis() + 60_000);
+        return new Invocation(id, ("{\"id\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8), System.currentTimeMillis() + 60_000,
+                "arn:aws:lambda:us-east-1:000000000000:function:f", "t", null, null, new CompletableFuture<>());
     }
 
     /** Reads one response: status line, headers, Content-Length body; returns "status requestId body". */
@@ -86,17 +82,18 @@ class RuntimeApiServerTest {
                 + body.length() + "\r\n\r\n" + body;
     }
 
-    private void awaitParkedOrWaiting() throws Exception {
+    /** Sends the runtime's first /next and waits until the server is waiting for work on it. */
+    private void sendFirstNext() throws Exception {
+        client.getOutputStream().write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
         api.init().get(5, TimeUnit.SECONDS);
-        Thread.sleep(100); // the connection's thread reaches its read (or its wait) after answering init
+        Thread.sleep(100); // the connection's thread reaches its wait after answering init
     }
 
     @Test
-    void invokesFlowThroughAParkedNextInOrder() throws Exception {
+    void invokesFlowThroughNextInOrder() throws Exception {
         OutputStream out = client.getOutputStream();
         InputStream in = client.getInputStream();
-        out.write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
-        awaitParkedOrWaiting();
+        sendFirstNext();
         for (int i = 0; i < 50; i++) {
             String expected = "\"ok" + i + "\"";
             Invocation a = inv("r" + i);
@@ -118,8 +115,7 @@ class RuntimeApiServerTest {
     void aRequestSentBeforeNextIsAnsweredWaitsItsTurn() throws Exception {
         OutputStream out = client.getOutputStream();
         InputStream in = client.getInputStream();
-        out.write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
-        awaitParkedOrWaiting();
+        sendFirstNext();
         // pipelined past an unanswered /next: answers must still come in request order
         out.write("GET /2018-06-01/runtime/restore/next HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         Thread.sleep(200);
