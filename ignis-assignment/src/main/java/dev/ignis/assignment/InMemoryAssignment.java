@@ -1,8 +1,10 @@
 package dev.ignis.assignment;
 
+import dev.ignis.common.LambdaException;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerUnreachableException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class InMemoryAssignment implements Assignment {
     private static final Logger LOG = LoggerFactory.getLogger(InMemoryAssignment.class);
+    /** Workers tried for one new sandbox when the chosen one turns out to be unreachable. */
+    private static final int MAX_PLACEMENTS = 3;
 
     private record Idle(SandboxHandle sandbox, Instant since) {}
 
@@ -87,8 +91,20 @@ public final class InMemoryAssignment implements Assignment {
                 return warmLease;
             }
             SandboxSpec s = spec.get();
-            w = placement.place(s);
-            h = w.createSandbox(s);
+            for (int placed = 1; ; placed++) {
+                w = placement.place(s);
+                try {
+                    h = w.createSandbox(s);
+                    break;
+                } catch (WorkerUnreachableException e) {
+                    // the worker's host is gone: nothing was created there; another worker takes it
+                    placement.unreachable(w);
+                    if (placed == MAX_PLACEMENTS) {
+                        throw LambdaException.service("No worker could create a sandbox after " + placed + " attempts: "
+                                + e.getMessage());
+                    }
+                }
+            }
         } finally {
             creations.release();
         }

@@ -11,6 +11,7 @@ import dev.ignis.worker.SandboxGoneException;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerUnreachableException;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.util.Collection;
@@ -21,7 +22,10 @@ import java.util.concurrent.TimeUnit;
  * {@link SandboxGoneException}, so the invoke path retires the sandbox and tries another one — the
  * same as a sandbox that died while idle. gRPC reports a connection lost in the middle of a call the
  * same way (UNAVAILABLE), so an invoke whose worker dies while it runs is run again elsewhere: for
- * that case a synchronous invoke is at-least-once, as a client's own retry would make it.
+ * that case a synchronous invoke is at-least-once, as a client's own retry would make it. A sandbox
+ * creation that finds the worker unreachable is reported as {@link WorkerUnreachableException}, so
+ * placement tries another worker (never as a bare gRPC status, which the assignment node would pass
+ * back to the frontend as if the assignment node itself were unreachable).
  */
 public final class RemoteWorker implements Worker {
     /** A sandbox's whole life within one call is bounded by Lambda's 900 s timeout plus init. */
@@ -44,6 +48,9 @@ public final class RemoteWorker implements Worker {
         try {
             return Messages.handle(stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).createSandbox(Messages.spec(spec)));
         } catch (StatusRuntimeException e) {
+            if (Rpc.unreachable(e)) {
+                throw new WorkerUnreachableException(workerId, e.getStatus().toString());
+            }
             throw Rpc.local(e);
         }
     }

@@ -72,6 +72,12 @@ public final class WorkerPool implements Placement {
         }
     }
 
+    /** Placed elsewhere until a look finds it answering again. */
+    @Override
+    public void unreachable(Worker worker) {
+        up.put(worker.workerId(), false);
+    }
+
     @Override
     public Worker place(SandboxSpec spec) {
         List<RemoteWorker> live = workers.values().stream().filter(w -> up.getOrDefault(w.workerId(), true)).toList();

@@ -112,6 +112,32 @@ class ClusterIT {
         return new Load(okTotal, List.copyOf(errors), overlapTotal, List.copyOf(spans));
     }
 
+    /**
+     * Asserts that the load saw no failed invoke; when it did, first prints what every node logged about
+     * each failed request (its id and the lines after it: a stack trace), for whoever looks into it next.
+     */
+    static void assertNoErrors(TestCluster cluster, Load load, String what) throws Exception {
+        if (!load.errors().isEmpty()) {
+            var ids = java.util.regex.Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+            for (String error : load.errors()) {
+                var m = ids.matcher(error);
+                if (!m.find()) {
+                    continue;
+                }
+                for (Topology.Node node : cluster.topology.nodes()) {
+                    List<String> lines = cluster.log(node.id()).lines().toList();
+                    for (int i = 0; i < lines.size(); i++) {
+                        if (lines.get(i).contains(m.group())) {
+                            System.out.println("CLUSTER log of " + node.id() + " on request " + m.group() + ":\n"
+                                    + String.join("\n", lines.subList(i, Math.min(lines.size(), i + 40))));
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(load.errors()).as(what).isEmpty();
+    }
+
     interface ThrowingRunnable {
         void run() throws Exception;
     }
@@ -163,7 +189,7 @@ class ClusterIT {
                         }
                     }
                 }
-                assertThat(load.errors()).as("failed invokes").isEmpty();
+                assertNoErrors(cluster, load, "failed invokes");
                 assertThat(load.overlaps()).as("a sandbox leased to two invokes at once").isZero();
                 assertThat(created).as("sandboxes re-created although every one was known to the journal").isZero();
                 assertThat(after).isNotEqualTo(leader);
@@ -225,7 +251,7 @@ class ClusterIT {
             long created = cluster.placements() - placementsBefore;
             System.out.printf("CLUSTER in-memory: killed worker manager %s, %d invokes ok, %d errors, sandboxes re-created %d, "
                     + "longest pause %d ms%n", manager, load.ok(), load.errors().size(), created, load.longestGapMillis(killedAt[0]));
-            assertThat(load.errors()).as("failed invokes (the next manager takes over)").isEmpty();
+            assertNoErrors(cluster, load, "failed invokes (the next manager takes over)");
             assertThat(load.overlaps()).isZero();
             // The talk's lesson: every sandbox the dead manager knew is lost to the survivors, which create new ones.
             assertThat(created).as("placement calls after the manager died").isGreaterThan(0);
@@ -249,7 +275,7 @@ class ClusterIT {
             });
             System.out.printf("CLUSTER follower %s then worker %s killed: %d invokes ok, %d errors, %d overlaps%n",
                     follower, worker, load.ok(), load.errors().size(), load.overlaps());
-            assertThat(load.errors()).as("failed invokes").isEmpty();
+            assertNoErrors(cluster, load, "failed invokes");
             assertThat(load.overlaps()).isZero();
 
             // The follower's host is replaced: same id, empty disk. It rebuilds from the leader (snapshot + log);
@@ -266,13 +292,13 @@ class ClusterIT {
                 cluster.transferLeadership("assignment-p0", follower);
                 Thread.sleep(1_500);
             });
-            assertThat(handover.errors()).as("failed invokes during the leadership transfer").isEmpty();
+            assertNoErrors(cluster, handover, "failed invokes during the leadership transfer");
             String current = cluster.leaderOf("assignment-p0");
             System.out.println("CLUSTER replacement " + follower + " leads: " + current.equals(follower));
             assertThat(current).as("the replacement node became leader").isEqualTo(follower);
             long before = cluster.placements();
             Load led = underLoad(cluster, "steady", () -> Thread.sleep(3_000));
-            assertThat(led.errors()).isEmpty();
+            assertNoErrors(cluster, led, "failed invokes under the replacement leader");
             assertThat(led.ok()).isGreaterThan(0);
             assertThat(cluster.placements() - before).as("the replacement leader reuses the sandboxes of its log").isZero();
         }

@@ -16,9 +16,11 @@ import dev.ignis.assignment.replicated.SandboxTable.State;
 import dev.ignis.journal.Journal;
 import dev.ignis.journal.NotLeaderException;
 import dev.ignis.journal.RatisJournal;
+import dev.ignis.common.LambdaException;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerUnreachableException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +69,8 @@ import org.slf4j.LoggerFactory;
 public final class ReplicatedAssignment implements Assignment {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicatedAssignment.class);
     private static final long AWAIT_SECONDS = 30;
+    /** Workers tried for one new sandbox when the chosen one turns out to be unreachable. */
+    static final int MAX_PLACEMENTS = 3;
     /** Lambda's longest timeout (900 s) plus a margin: no live invoke holds a lease longer. */
     public static final Duration DEFAULT_MAX_LEASE = Duration.ofSeconds(960);
 
@@ -190,31 +194,45 @@ public final class ReplicatedAssignment implements Assignment {
                 return lease;
             }
             final SandboxSpec s = spec.get();
-            requireLeader(); // only the leader calls placement
-            final Worker worker = placement.place(s);
-            final String id = "sb-" + UUID.randomUUID();
-            sandboxId = id;
-            inFlightCreates.add(id);
-            // Logged before the worker is called, so a new leader learns that the attempt happened.
-            final var requested = new SandboxRequested(id, key, worker.workerId(), s.memoryMb(), clock.instant());
-            await(onEvents(() -> append(requested)));
-            final long start = System.nanoTime();
-            final SandboxHandle handle;
-            try {
-                handle = worker.createSandbox(s);
-            } catch (RuntimeException e) {
+            for (int placed = 1; ; placed++) {
+                requireLeader(); // only the leader calls placement
+                final Worker worker = placement.place(s);
+                final String id = "sb-" + UUID.randomUUID();
+                sandboxId = id;
+                inFlightCreates.add(id);
+                // Logged before the worker is called, so a new leader learns that the attempt happened.
+                final var requested = new SandboxRequested(id, key, worker.workerId(), s.memoryMb(), clock.instant());
+                await(onEvents(() -> append(requested)));
+                final long start = System.nanoTime();
+                final SandboxHandle handle;
                 try {
-                    await(onEvents(() -> append(new SandboxCreateFailed(id, reason(e), clock.instant()))));
-                } catch (RuntimeException e2) {
-                    e.addSuppressed(e2);
+                    handle = worker.createSandbox(s);
+                } catch (RuntimeException e) {
+                    try {
+                        await(onEvents(() -> append(new SandboxCreateFailed(id, reason(e), clock.instant()))));
+                    } catch (RuntimeException e2) {
+                        e.addSuppressed(e2);
+                        throw e;
+                    }
+                    inFlightCreates.remove(id);
+                    if (e instanceof WorkerUnreachableException) {
+                        // the worker's host is gone: nothing was created there; another worker takes it
+                        placement.unreachable(worker);
+                        if (placed < MAX_PLACEMENTS) {
+                            continue;
+                        }
+                        throw LambdaException.service("No worker could create a sandbox after " + placed + " attempts: "
+                                + e.getMessage());
+                    }
+                    throw e;
                 }
-                throw e;
+                final Duration init = handle.initDuration() != null ? handle.initDuration()
+                        : Duration.ofNanos(System.nanoTime() - start);
+                // If this fails (leadership lost) the worker's sandbox is kept: the table may well record it
+                // (the append can commit after all); retiring it could leave an idle entry with no sandbox.
+                lease = await(onEvents(() -> created(id, key, worker, handle, init, requestId)));
+                break;
             }
-            final Duration init = handle.initDuration() != null ? handle.initDuration()
-                    : Duration.ofNanos(System.nanoTime() - start);
-            // If this fails (leadership lost) the worker's sandbox is kept: the table may well record it
-            // (the append can commit after all); retiring it could leave an idle entry with no sandbox.
-            lease = await(onEvents(() -> created(id, key, worker, handle, init, requestId)));
             cold.incrementAndGet();
             return lease;
         } finally {

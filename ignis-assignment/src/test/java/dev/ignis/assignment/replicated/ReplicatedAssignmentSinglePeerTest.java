@@ -146,6 +146,65 @@ class ReplicatedAssignmentSinglePeerTest {
     }
 
     @Test
+    void aCreationOnAnUnreachableWorkerIsPlacedOnAnotherOne() throws Exception {
+        CountingFakeWorker live = new CountingFakeWorker("w-live");
+        Worker gone = new Worker() {
+            @Override
+            public String workerId() {
+                return "w-gone";
+            }
+
+            @Override
+            public dev.ignis.worker.SandboxHandle createSandbox(SandboxSpec spec) {
+                throw new dev.ignis.worker.WorkerUnreachableException("w-gone", "connection refused");
+            }
+
+            @Override
+            public dev.ignis.worker.InvokeOutcome invoke(String sandboxId, dev.ignis.worker.InvokeRequest request) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void retire(String sandboxId) {}
+
+            @Override
+            public java.util.Collection<dev.ignis.worker.SandboxHandle> sandboxes() {
+                return java.util.List.of();
+            }
+
+            @Override
+            public void close() {}
+        };
+        // Placement that prefers the gone worker until it is told that nothing answers there.
+        java.util.Set<String> unreachable = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        dev.ignis.assignment.Placement placement = new dev.ignis.assignment.Placement() {
+            @Override
+            public Worker place(SandboxSpec spec) {
+                return unreachable.contains("w-gone") ? live : gone;
+            }
+
+            @Override
+            public void unreachable(Worker worker) {
+                unreachable.add(worker.workerId());
+            }
+        };
+        SandboxStateMachine sm = new SandboxStateMachine();
+        try (RatisJournal journal = RatisJournal.single("assignment-single", dir, sm);
+             ReplicatedAssignment a = new ReplicatedAssignment(journal, sm, placement,
+                     Map.<String, Worker>of("w-live", live, "w-gone", gone)::get, Clock.systemUTC(), Duration.ofMinutes(10))) {
+            await(Duration.ofSeconds(10), a::isLeader, "leader ready");
+            Lease lease = a.acquire(A, SPEC_A, "req-1");
+            assertThat(lease.cold()).isTrue();
+            assertThat(lease.worker().workerId()).isEqualTo("w-live");
+            assertThat(unreachable).containsExactly("w-gone");
+            assertThat(live.creates.get()).isEqualTo(1);
+            // the attempt on the gone worker is on the log, as failed: no entry is left CREATING
+            assertThat(a.table().counts().createFailed()).isEqualTo(1);
+            assertThat(a.table().count(State.CREATING)).isZero();
+        }
+    }
+
+    @Test
     void badRecordsAreRejectedWithAClearError() {
         assertThatThrownBy(() -> SandboxRecord.decode("{\"t\":\"leased\",\"sandboxId\":\"s\",\"leaseId\":0}".getBytes()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a sandbox record");
