@@ -70,16 +70,25 @@ public final class RuntimeCatalog {
     /** As {@link #install(Path)}; {@code trainClassSharing=false} skips building CDS/AOT archives (tests). */
     static RuntimeCatalog install(Path dataDir, boolean trainClassSharing) {
         Path root = dataDir.toAbsolutePath().resolve("runtimes");
-        try {
-            Files.createDirectories(root);
-            Map<String, RuntimeDefinition> defs = new TreeMap<>();
-            python(root, defs);
-            node(root, defs);
-            java(root, defs, trainClassSharing);
-            provided(root, defs);
-            return new RuntimeCatalog(Map.copyOf(defs));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot install runtimes under " + root, e);
+        // Nodes of one host may share a runtime directory (a cluster on one machine, the tests): one
+        // installs at a time — the file lock keeps other processes out, the monitor other threads of this
+        // one (a JVM may not hold two locks on one file).
+        synchronized (RuntimeCatalog.class) {
+            try {
+                Files.createDirectories(root);
+                try (var lockFile = java.nio.channels.FileChannel.open(root.resolve(".install.lock"),
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                     var lock = lockFile.lock()) {
+                    Map<String, RuntimeDefinition> defs = new TreeMap<>();
+                    python(root, defs);
+                    node(root, defs);
+                    java(root, defs, trainClassSharing);
+                    provided(root, defs);
+                    return new RuntimeCatalog(Map.copyOf(defs));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot install runtimes under " + root + ": " + e, e);
+            }
         }
     }
 

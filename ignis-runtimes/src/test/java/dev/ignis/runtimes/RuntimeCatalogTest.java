@@ -91,6 +91,29 @@ class RuntimeCatalogTest {
     }
 
     @Test
+    void processesSharingOneRuntimeDirectoryInstallOneAtATime(@TempDir Path data) throws Exception {
+        // A cluster on one machine: every node process installs into the same directory at startup.
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> installs = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            installs.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), InstallMain.class.getName(),
+                    data.toString()).redirectErrorStream(true).start());
+        }
+        for (Process p : installs) {
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor()).as("an install next to three others: %s", out).isZero();
+        }
+        assertThat(RuntimeCatalog.install(data, false).find("python3.11")).isPresent();
+    }
+
+    /** One install in its own process. */
+    static final class InstallMain {
+        public static void main(String[] args) {
+            RuntimeCatalog.install(Path.of(args[0]), false);
+        }
+    }
+
+    @Test
     void minimalDropsPathsInsideListedDirectoriesAndNormalizes() {
         assertThat(RuntimeCatalog.minimal(List.of(Path.of("/usr/bin/dash"), Path.of("/opt/jdk"),
                 Path.of("/opt/jdk/bin/../lib/libjli.so"), Path.of("/lib/x/libc.so.6"), Path.of("/lib/x/libc.so.6"))))

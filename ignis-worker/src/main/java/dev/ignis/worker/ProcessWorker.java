@@ -379,7 +379,9 @@ public final class ProcessWorker implements Worker {
     public InvokeOutcome invoke(String sandboxId, InvokeRequest request) {
         Sandbox sb = sandboxes.get(sandboxId);
         if (sb == null) {
-            throw new IllegalArgumentException("no sandbox " + sandboxId + " on worker " + workerId());
+            // The table that leased it and this worker disagree (the worker restarted, or retired it): nothing
+            // ran, so the caller retires the entry and sends the invoke to another sandbox.
+            throw new SandboxGoneException(sandboxId, "not on worker " + workerId());
         }
         if (!sb.busy.compareAndSet(false, true)) {
             throw new IllegalStateException("sandbox " + sandboxId + " is busy: one invoke at a time");

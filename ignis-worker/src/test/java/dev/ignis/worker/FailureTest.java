@@ -2,6 +2,7 @@ package dev.ignis.worker;
 
 import static dev.ignis.worker.TestSandboxes.text;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -97,6 +98,8 @@ class FailureTest {
         } finally {
             t.worker.retire(h.sandboxId());
         }
+        // Retired here (or never here): an invoke naming it ran nothing, and says so, so the caller tries another sandbox.
+        assertThatThrownBy(() -> t.invoke(h, "8")).isInstanceOf(SandboxGoneException.class).hasMessageContaining("not on worker");
     }
 
     @Test
