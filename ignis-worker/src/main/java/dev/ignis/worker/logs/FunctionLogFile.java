@@ -1,8 +1,12 @@
 package dev.ignis.worker.logs;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,16 +20,28 @@ import java.time.Instant;
  * {@code maxBytes}. Each line is {@code <ISO-8601 instant>\t<log stream>\t<text>}.
  * Shared by every sandbox of the function; appends are serialized on this object.
  *
- * <p>Lines are buffered; a writer flushes at the end of what belongs together (an invoke's
- * REPORT, a batch of the runtime's output) so that an invoke costs one write(2), not one per line.
+ * <p>Design note: the file is memory-mapped in windows of {@link #WINDOW} bytes, so an append is a
+ * copy into the page cache, not a {@code write(2)} — a warm invoke's START/END/REPORT cost no system
+ * call. The page cache belongs to the kernel: a line is in the file the moment it is appended and
+ * survives the worker being killed -9, as a written line does (a buffer in the JVM would not). The
+ * window runs ahead of the content, so the file holds NUL bytes after its last line while it is open
+ * (and after a crash): readers ({@link LogFiles}) stop at the first NUL, a NUL inside a line is
+ * written as U+FFFD, and the next open finds the end of the content again and continues there.
  */
 public final class FunctionLogFile implements AutoCloseable {
     public static final String CURRENT = "current.log";
+    /** How far a mapping runs ahead of the content: one remap per megabyte of log. */
+    static final long WINDOW = 1 << 20;
 
     private final Path dir;
     private final long maxBytes;
     private final int kept;
-    private OutputStream out;
+    private FileChannel channel;
+    private Arena arena;
+    private MemorySegment window;
+    /** File offset of {@link #window}'s first byte. */
+    private long windowStart;
+    /** Bytes of content in the current file: the next line goes here. */
     private long size;
 
     public FunctionLogFile(Path dir, long maxBytes, int kept) {
@@ -41,51 +57,93 @@ public final class FunctionLogFile implements AutoCloseable {
         return dir;
     }
 
-    /** Appends one line (no trailing newline in {@code text}) and flushes. */
-    public void append(Instant at, String stream, String text) {
-        append(at, stream, text, true);
-    }
-
-    /** Appends one line; with {@code flush} false it may stay buffered until the next flush. */
-    public synchronized void append(Instant at, String stream, String text, boolean flush) {
+    /** Appends one line ({@code text} without its trailing newline); it is in the file when this returns. */
+    public synchronized void append(Instant at, String stream, String text) {
+        if (text.indexOf('\0') >= 0) {
+            text = text.replace('\0', '\uFFFD');
+        }
         byte[] line = (at + "\t" + stream + "\t" + text + "\n").getBytes(StandardCharsets.UTF_8);
         try {
-            if (out == null) {
+            if (channel == null) {
                 open();
             }
             if (size > 0 && size + line.length > maxBytes) {
                 rotate();
             }
-            out.write(line);
-            if (flush) {
-                out.flush();
-            }
-            size += line.length;
+            put(line);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write function log in " + dir, e);
         }
     }
 
-    /** Writes buffered lines to the file. */
-    public synchronized void flush() {
-        if (out != null) {
-            try {
-                out.flush();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write function log in " + dir, e);
-            }
+    private void put(byte[] bytes) throws IOException {
+        if (window == null || size + bytes.length > windowStart + window.byteSize()) {
+            unmap();
+            windowStart = size;
+            arena = Arena.ofShared();
+            window = channel.map(FileChannel.MapMode.READ_WRITE, windowStart, Math.max(WINDOW, bytes.length), arena);
         }
+        MemorySegment.copy(bytes, 0, window, ValueLayout.JAVA_BYTE, size - windowStart, bytes.length);
+        size += bytes.length;
     }
 
     private void open() throws IOException {
         Files.createDirectories(dir);
-        Path f = dir.resolve(CURRENT);
-        out = new java.io.BufferedOutputStream(Files.newOutputStream(f, StandardOpenOption.CREATE, StandardOpenOption.APPEND), 16 * 1024);
-        size = Files.size(f);
+        channel = FileChannel.open(dir.resolve(CURRENT), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        size = contentEnd(channel);
+        if (size > 0 && byteAt(channel, size - 1) != '\n') {
+            put(new byte[] {'\n'}); // a line cut short by a crash ends here; the next one starts on its own
+        }
+    }
+
+    /** Where the content ends: after the last byte that is not NUL (the unused rest of the last window). */
+    static long contentEnd(FileChannel ch) throws IOException {
+        long end = ch.size();
+        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+        while (end > 0) {
+            long from = Math.max(0, end - buf.capacity());
+            buf.clear().limit((int) (end - from));
+            while (buf.hasRemaining() && ch.read(buf, from + buf.position()) >= 0) {
+                // read the whole block
+            }
+            for (int i = buf.position() - 1; i >= 0; i--) {
+                if (buf.get(i) != 0) {
+                    return from + i + 1;
+                }
+            }
+            end = from;
+        }
+        return 0;
+    }
+
+    private static byte byteAt(FileChannel ch, long position) throws IOException {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        ch.read(one, position);
+        return one.get(0);
+    }
+
+    private void unmap() {
+        if (arena != null) {
+            arena.close();
+            arena = null;
+            window = null;
+        }
+    }
+
+    /** Unmaps, cuts the file at its content (no NULs left behind) and closes it. */
+    private void closeFile() throws IOException {
+        unmap();
+        try {
+            channel.truncate(size);
+        } finally {
+            channel.close();
+            channel = null;
+        }
     }
 
     private void rotate() throws IOException {
-        out.close();
+        closeFile();
         for (int i = kept - 1; i >= 1; i--) {
             Path from = i == 1 ? dir.resolve(CURRENT) : dir.resolve(CURRENT + "." + (i - 1));
             if (Files.exists(from)) {
@@ -100,13 +158,12 @@ public final class FunctionLogFile implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (out != null) {
+        if (channel != null) {
             try {
-                out.close();
+                closeFile();
             } catch (IOException ignored) {
                 // closing anyway
             }
-            out = null;
         }
     }
 }

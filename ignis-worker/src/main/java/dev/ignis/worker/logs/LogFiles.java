@@ -52,18 +52,31 @@ public final class LogFiles {
             if (!Files.exists(p)) {
                 continue;
             }
-            try (var lines = Files.lines(p, StandardCharsets.UTF_8)) {
-                lines.forEach(l -> {
-                    last.addLast(l);
-                    if (last.size() > maxLines) {
-                        last.removeFirst();
-                    }
-                });
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(p);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            String content = new String(bytes, 0, contentLength(bytes, bytes.length), StandardCharsets.UTF_8);
+            content.lines().forEach(l -> {
+                last.addLast(l);
+                if (last.size() > maxLines) {
+                    last.removeFirst();
+                }
+            });
         }
         return List.copyOf(last);
+    }
+
+    /** The content in the first {@code n} bytes: up to the first NUL (a log file's unwritten rest, see FunctionLogFile). */
+    static int contentLength(byte[] bytes, int n) {
+        for (int i = 0; i < n; i++) {
+            if (bytes[i] == 0) {
+                return i;
+            }
+        }
+        return n;
     }
 
     /**
@@ -73,20 +86,26 @@ public final class LogFiles {
     public static void follow(Path dataDir, String accountId, String functionName, Consumer<String> sink,
                               BooleanSupplier stop, Duration poll) throws InterruptedException {
         Path file = directory(dataDir, accountId, functionName).resolve(FunctionLogFile.CURRENT);
-        long pos = fileSize(file);
+        Object fileKey = fileKey(file);
+        long pos = contentEnd(file);
         StringBuilder partial = new StringBuilder();
         while (!stop.getAsBoolean()) {
-            long size = fileSize(file);
-            if (size < pos) {
-                pos = 0; // rotated
+            Object key = fileKey(file);
+            if (key != null && !key.equals(fileKey)) {
+                fileKey = key; // rotated: a new file from its start
+                pos = 0;
+                partial.setLength(0);
             }
+            long size = fileSize(file);
+            int got = 0;
             if (size > pos) {
                 try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
                     raf.seek(pos);
                     byte[] buf = new byte[(int) Math.min(size - pos, 1 << 20)];
                     raf.readFully(buf);
-                    pos += buf.length;
-                    partial.append(new String(buf, StandardCharsets.UTF_8));
+                    got = contentLength(buf, buf.length);
+                    pos += got;
+                    partial.append(new String(buf, 0, got, StandardCharsets.UTF_8));
                     int nl;
                     while ((nl = partial.indexOf("\n")) >= 0) {
                         sink.accept(partial.substring(0, nl));
@@ -95,9 +114,29 @@ public final class LogFiles {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            } else {
+            }
+            if (got == 0) {
                 Thread.sleep(poll);
             }
+        }
+    }
+
+    private static long contentEnd(Path f) {
+        if (!Files.exists(f)) {
+            return 0;
+        }
+        try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.READ)) {
+            return FunctionLogFile.contentEnd(ch);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static Object fileKey(Path f) {
+        try {
+            return Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -40,7 +40,7 @@ public final class SandboxLog {
 
     /** Writes a platform line (START, END, REPORT, errors) to the file and the invoke's tail. */
     public void platform(String line) {
-        emit(line, true);
+        emit(line);
     }
 
     /** Begins an invoke's frame. */
@@ -48,14 +48,14 @@ public final class SandboxLog {
         synchronized (invokeText) {
             invokeText.setLength(0);
         }
-        emit("START RequestId: " + requestId + " Version: " + version, false); // written with the invoke's REPORT
+        emit("START RequestId: " + requestId + " Version: " + version);
     }
 
     /** Ends the frame: drains the pipe, writes END and REPORT; returns base64 of the last 4 KB, or null. */
     public String end(String requestId, String report, boolean wantTail) {
         drain();
-        emit("END RequestId: " + requestId, false);
-        emit(report, true);
+        emit("END RequestId: " + requestId);
+        emit(report);
         if (!wantTail) {
             return null;
         }
@@ -80,14 +80,14 @@ public final class SandboxLog {
         pump.pumpToEnd();
     }
 
-    private void emit(String line, boolean flush) {
+    private void emit(String line) {
         synchronized (invokeText) {
             invokeText.append(line).append('\n');
             if (invokeText.length() > 4 * TAIL_BYTES) {
                 invokeText.delete(0, invokeText.length() - 2 * TAIL_BYTES);
             }
         }
-        file.append(clock.instant(), stream, line, flush);
+        file.append(clock.instant(), stream, line);
     }
 
     /**
@@ -131,9 +131,6 @@ public final class SandboxLog {
                 end();
             }
             flushPartial();
-            if (total > 0) {
-                file.flush(); // one write for the batch of lines just read
-            }
             return total;
         }
 
@@ -150,7 +147,6 @@ public final class SandboxLog {
                 // closed
             }
             end();
-            file.flush();
         }
 
         private void consume(int r) {
@@ -160,7 +156,7 @@ public final class SandboxLog {
                     // unbuffered writers often send a text and its newline in two writes: the newline
                     // right after a flushed partial line does not make an extra empty line
                     if (!(b == '\n' && n == 0 && partialFlushed)) {
-                        emit(new String(line, 0, n, StandardCharsets.UTF_8), false);
+                        emit(new String(line, 0, n, StandardCharsets.UTF_8));
                     }
                     n = 0;
                     partialFlushed = false;
@@ -175,7 +171,7 @@ public final class SandboxLog {
 
         private void flushPartial() {
             if (n > 0) {
-                emit(new String(line, 0, n, StandardCharsets.UTF_8), false);
+                emit(new String(line, 0, n, StandardCharsets.UTF_8));
                 n = 0;
                 partialFlushed = true;
             }

@@ -80,4 +80,50 @@ class LogFilesTest {
         f.close();
         assertThat(seen).containsExactly("1970-01-01T00:00:00Z\ts\tnew1", "1970-01-01T00:00:00Z\ts\tnew2");
     }
+
+    @Test
+    void linesSurviveTheWriterBeingKilledAndTheNextOpenContinuesAfterThem() throws Exception {
+        Path dir = LogFiles.directory(data, "123456789012", "fn");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process writer = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), WriteAndWait.class.getName(),
+                dir.toString()).redirectErrorStream(true).start();
+        // it says "written" once its lines are appended (never closed), then waits to be killed
+        assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine()).isEqualTo("written");
+        writer.destroyForcibly().waitFor();
+        // the kernel's page cache kept them; the mapped window left NULs after them, which readers skip
+        assertThat(Files.size(dir.resolve("current.log"))).isGreaterThanOrEqualTo(FunctionLogFile.WINDOW);
+        assertThat(LogFiles.tail(data, "123456789012", "fn", 10)).containsExactly(
+                "1970-01-01T00:00:00Z\ts\tbefore the kill 0", "1970-01-01T00:00:00Z\ts\tbefore the kill 1",
+                "1970-01-01T00:00:00Z\ts\tbefore the kill 2");
+        try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
+            f.append(Instant.EPOCH, "s", "after\0the restart");
+        }
+        assertThat(Files.readString(dir.resolve("current.log"))).as("closed: cut at its content")
+                .endsWith("before the kill 2\n1970-01-01T00:00:00Z\ts\tafter\uFFFDthe restart\n");
+    }
+
+    @Test
+    void aLineCutShortByACrashIsEndedBeforeTheNextOne() throws Exception {
+        Path dir = LogFiles.directory(data, "123456789012", "fn");
+        Files.createDirectories(dir);
+        Files.write(dir.resolve("current.log"), ("whole\nhalf a li" + "\0".repeat(5000)).getBytes());
+        try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
+            f.append(Instant.EPOCH, "s", "next");
+            assertThat(LogFiles.tail(data, "123456789012", "fn", 10)).containsExactly("whole", "half a li",
+                    "1970-01-01T00:00:00Z\ts\tnext");
+        }
+    }
+
+    /** Appends three lines, says so, and waits to be killed. */
+    static final class WriteAndWait {
+        public static void main(String[] args) throws Exception {
+            FunctionLogFile f = new FunctionLogFile(Path.of(args[0]), 1 << 20, 2);
+            for (int i = 0; i < 3; i++) {
+                f.append(Instant.EPOCH, "s", "before the kill " + i);
+            }
+            System.out.println("written");
+            System.out.flush();
+            Thread.sleep(60_000);
+        }
+    }
 }
