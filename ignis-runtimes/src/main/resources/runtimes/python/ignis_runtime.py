@@ -27,6 +27,13 @@ class FaultError(Exception):
         self.trace = trace or []
 
 
+class Headers(dict):
+    """Response headers by lower-cased name."""
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+
 class RuntimeApi:
     """Keep-alive HTTP/1.1 client of the Lambda Runtime API 2018-06-01.
 
@@ -88,33 +95,20 @@ class RuntimeApi:
 
     def _response(self):
         r = self.reader
-        buffered = r.peek(1)
-        end = buffered.find(b"\r\n\r\n")
-        if end >= 0:
-            # The whole head is already buffered (the usual case): split it in one go.
-            lines = r.read(end + 4)[:end].split(b"\r\n")
-            status_line = lines[0]
-        else:
-            status_line = r.readline(65537)
-            lines = None
+        status_line = r.readline(65537)
         if not status_line:
             raise ConnectionError("Runtime API closed the connection")
         parts = status_line.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
             raise ValueError("bad status line %r" % status_line[:100])
         status = int(parts[1])
-        headers = {}
-        if lines is not None:
-            for line in lines[1:]:
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
-        else:
-            while True:
-                line = r.readline(65537)
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
+        headers = Headers()
+        while True:
+            line = r.readline(65537)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
         if headers.get("transfer-encoding", "").lower() == "chunked":
             chunks = []
             while True:
@@ -218,18 +212,13 @@ class ClientContext:
 class LambdaContext:
     """The context object handlers receive, with the attributes AWS documents."""
 
-    # The sandbox's own variables, read once: they are set when it starts and name it for its whole life.
-    _ENV = None
-
     def __init__(self, request_id, deadline_ms, function_arn, client_context, identity):
-        env = LambdaContext._ENV
-        if env is None:
-            env = LambdaContext._ENV = tuple(os.environ.get(n) for n in (
-                "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_FUNCTION_NAME",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION"))
         self.aws_request_id = request_id
-        (self.log_group_name, self.log_stream_name, self.function_name, self.memory_limit_in_mb,
-         self.function_version) = env
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
         self.invoked_function_arn = function_arn
         self.client_context = client_context
         self.identity = identity
@@ -301,18 +290,18 @@ def _default(obj):
 
 def invoke(api, fn, headers, body):
     """Runs one event and posts its outcome; returns the next event (headers, body)."""
-    request_id = headers.get("lambda-runtime-aws-request-id")
-    trace_id = headers.get("lambda-runtime-trace-id")
+    request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+    trace_id = headers.get("Lambda-Runtime-Trace-Id")
     if trace_id:
         os.environ["_X_AMZN_TRACE_ID"] = trace_id
     else:
         os.environ.pop("_X_AMZN_TRACE_ID", None)
     context = LambdaContext(
         request_id,
-        int(headers.get("lambda-runtime-deadline-ms") or 0),
-        headers.get("lambda-runtime-invoked-function-arn"),
-        _json_header(headers, "lambda-runtime-client-context", ClientContext),
-        _json_header(headers, "lambda-runtime-cognito-identity", CognitoIdentity) or CognitoIdentity({}),
+        int(headers.get("Lambda-Runtime-Deadline-Ms") or 0),
+        headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+        _json_header(headers, "Lambda-Runtime-Client-Context", ClientContext),
+        _json_header(headers, "Lambda-Runtime-Cognito-Identity", CognitoIdentity) or CognitoIdentity({}),
     )
     RequestIdFilter.current = request_id
     try:
