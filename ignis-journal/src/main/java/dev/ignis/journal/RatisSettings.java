@@ -32,6 +32,11 @@ final class RatisSettings {
         final long min = config.electionTimeout().toMillis();
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * min, TimeUnit.MILLISECONDS));
+        // A leader that stepped down for want of heartbeats (its followers were slow a moment: seven JVMs
+        // on two cores) sits out elections this long; Ratis's default is 10 s. When that leader holds
+        // the longest log — the dead member's successor has just appended — nobody else can win, so the
+        // whole wait was an outage (seen in ClusterIT: an 11.4 s failover). Two election timeouts.
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(4 * min, TimeUnit.MILLISECONDS));
         if (config.peers().size() == 1) {
             RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, SINGLE_PEER_FIRST_ELECTION_MIN);
             RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, SINGLE_PEER_FIRST_ELECTION_MAX);
