@@ -16,6 +16,7 @@ import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
+import dev.ignis.worker.sandbox.Spawned;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -205,9 +206,10 @@ public final class ProcessWorker implements Worker {
     }
 
     /** Makes a started process the sandbox's: its log, its entry in the table, its exit callback. */
-    private void attach(Sandbox sb, Process p) {
+    private void attach(Sandbox sb, Spawned spawned) {
+        Process p = spawned.process();
         sb.process = p;
-        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), p.getInputStream());
+        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), spawned.output());
         sandboxes.put(sb.id, sb);
         p.onExit().thenAccept(ph -> sb.exited(ph.exitValue()));
     }
@@ -232,9 +234,9 @@ public final class ProcessWorker implements Worker {
             String stream = newLogStream(spec);
             sb = new Sandbox(shell.id(), spec, shell.netns(), server, shell.cgroup(), shell.uid(), stream);
             sb.slot = shell.slot();
-            attach(sb, shell.process());
+            attach(sb, shell.spawned());
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
-            try (OutputStream in = shell.process().getOutputStream()) {
+            try (OutputStream in = shell.spawned().process().getOutputStream()) {
                 in.write(SandboxLauncher.Ready.instructions(rt.command(), env));
             }
             awaitInit(sb, t0);
@@ -284,8 +286,8 @@ public final class ProcessWorker implements Worker {
                     ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment
-            pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
-            return new ReadyShells.Shell(id, kind, pb.start(), ns, group, uid, slot);
+            // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
+            return new ReadyShells.Shell(id, kind, Spawned.start(pb), ns, group, uid, slot);
         } catch (IOException | RuntimeException e) {
             giveBack(group, ns, uid);
             releaseSlot(slot);
@@ -295,7 +297,8 @@ public final class ProcessWorker implements Worker {
 
     /** Stops a shell that was never used (or failed at assignment) and gives back everything it held. */
     private void discardShell(ReadyShells.Shell shell) {
-        kill(shell.cgroup(), shell.process(), "ready shell " + shell.id());
+        kill(shell.cgroup(), shell.spawned().process(), "ready shell " + shell.id());
+        shell.spawned().output().close(); // a no-op when a sandbox's log took it over and closed it already
         giveBack(shell.cgroup(), shell.netns(), shell.uid());
         releaseSlot(shell.slot());
     }

@@ -100,7 +100,7 @@ public final class SandboxLauncher {
         private final Path binary;
         private final ExecutorService owner;
         private final int size;
-        private final Deque<Process> ready = new ArrayDeque<>();
+        private final Deque<Spawned> ready = new ArrayDeque<>();
         private boolean closed;
 
         public Ready(Path binary, ExecutorService owner, int size) {
@@ -114,36 +114,42 @@ public final class SandboxLauncher {
          * Starts one sandbox: {@code args} are the launcher's arguments after its name (the first form
          * of ignis-sandbox-exec.c), {@code env} the program's whole environment.
          */
-        public Process start(List<String> args, Map<String, String> env) throws InterruptedException, ExecutionException, IOException {
+        public Spawned start(List<String> args, Map<String, String> env) throws InterruptedException, ExecutionException, IOException {
             byte[] instructions = instructions(args, env);
-            Process p = take();
+            Spawned p = take();
             try {
                 send(p, instructions);
             } catch (IOException lostIt) { // it died while waiting: start one now
-                p.destroyForcibly();
+                p.discard();
                 p = owner.submit(this::spawn).get();
-                send(p, instructions);
+                try {
+                    send(p, instructions);
+                } catch (IOException e) {
+                    p.discard();
+                    throw e;
+                }
             } finally {
                 refill();
             }
             return p;
         }
 
-        private Process take() throws InterruptedException, ExecutionException {
+        private Spawned take() throws InterruptedException, ExecutionException {
             synchronized (this) {
-                Process p;
+                Spawned p;
                 while ((p = ready.poll()) != null) {
-                    if (p.isAlive()) {
+                    if (p.process().isAlive()) {
                         return p;
                     }
+                    p.discard();
                 }
             }
             // never wait for the owner thread while holding the lock: the owner takes it to refill
             return owner.submit(this::spawn).get();
         }
 
-        private static void send(Process p, byte[] instructions) throws IOException {
-            try (OutputStream in = p.getOutputStream()) {
+        private static void send(Spawned p, byte[] instructions) throws IOException {
+            try (OutputStream in = p.process().getOutputStream()) {
                 in.write(instructions);
             }
         }
@@ -156,7 +162,7 @@ public final class SandboxLauncher {
                             return;
                         }
                     }
-                    Process p;
+                    Spawned p;
                     try {
                         p = spawn();
                     } catch (IOException e) {
@@ -164,7 +170,7 @@ public final class SandboxLauncher {
                     }
                     synchronized (this) {
                         if (closed) {
-                            p.destroyForcibly();
+                            p.discard();
                             return;
                         }
                         ready.add(p);
@@ -173,11 +179,10 @@ public final class SandboxLauncher {
             });
         }
 
-        private Process spawn() throws IOException {
+        private Spawned spawn() throws IOException {
             ProcessBuilder pb = new ProcessBuilder(binary.toString(), "--stdin");
             pb.environment().clear();
-            pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
-            return pb.start();
+            return Spawned.start(pb); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
         }
 
         /** NUL-terminated fields: argc, the arguments, envc, NAME=value... (read_instructions in the C source). */
@@ -201,7 +206,7 @@ public final class SandboxLauncher {
         @Override
         public synchronized void close() {
             closed = true;
-            ready.forEach(Process::destroyForcibly);
+            ready.forEach(Spawned::discard);
             ready.clear();
         }
     }
