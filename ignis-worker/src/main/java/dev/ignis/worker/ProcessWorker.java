@@ -16,7 +16,6 @@ import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
-import dev.ignis.worker.sandbox.Spawned;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -206,10 +205,9 @@ public final class ProcessWorker implements Worker {
     }
 
     /** Makes a started process the sandbox's: its log, its entry in the table, its exit callback. */
-    private void attach(Sandbox sb, Spawned spawned) {
-        Process p = spawned.process();
+    private void attach(Sandbox sb, Process p) {
         sb.process = p;
-        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), spawned.output());
+        sb.log = new SandboxLog(logFile(sb.spec), sb.logStream, config.clock(), p.getInputStream());
         sandboxes.put(sb.id, sb);
         p.onExit().thenAccept(ph -> sb.exited(ph.exitValue()));
     }
@@ -234,9 +232,9 @@ public final class ProcessWorker implements Worker {
             String stream = newLogStream(spec);
             sb = new Sandbox(shell.id(), spec, shell.netns(), server, shell.cgroup(), shell.uid(), stream);
             sb.slot = shell.slot();
-            attach(sb, shell.spawned());
+            attach(sb, shell.process());
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
-            try (OutputStream in = shell.spawned().process().getOutputStream()) {
+            try (OutputStream in = shell.process().getOutputStream()) {
                 in.write(SandboxLauncher.Ready.instructions(rt.command(), env));
             }
             awaitInit(sb, t0);
@@ -286,8 +284,8 @@ public final class ProcessWorker implements Worker {
                     ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment
-            // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
-            return new ReadyShells.Shell(id, kind, Spawned.start(pb), ns, group, uid, slot);
+            pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
+            return new ReadyShells.Shell(id, kind, pb.start(), ns, group, uid, slot);
         } catch (IOException | RuntimeException e) {
             giveBack(group, ns, uid);
             releaseSlot(slot);
@@ -297,8 +295,7 @@ public final class ProcessWorker implements Worker {
 
     /** Stops a shell that was never used (or failed at assignment) and gives back everything it held. */
     private void discardShell(ReadyShells.Shell shell) {
-        kill(shell.cgroup(), shell.spawned().process(), "ready shell " + shell.id());
-        shell.spawned().output().close(); // a no-op when a sandbox's log took it over and closed it already
+        kill(shell.cgroup(), shell.process(), "ready shell " + shell.id());
         giveBack(shell.cgroup(), shell.netns(), shell.uid());
         releaseSlot(shell.slot());
     }

@@ -2,7 +2,6 @@ package dev.ignis.worker;
 
 import dev.ignis.worker.sandbox.Cgroups;
 import dev.ignis.worker.sandbox.NetNamespaces;
-import dev.ignis.worker.sandbox.Spawned;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -34,7 +33,7 @@ final class ReadyShells implements AutoCloseable {
     record Kind(String runtime, int memoryMb, int ephemeralStorageMb) {}
 
     /** A started, waiting sandbox; {@code slot} holds its {@code task} (shared mount) and {@code stage} directories. */
-    record Shell(String id, Kind kind, Spawned spawned, NetNamespaces.Netns netns, Cgroups.Group cgroup, int uid, Path slot) {}
+    record Shell(String id, Kind kind, Process process, NetNamespaces.Netns netns, Cgroups.Group cgroup, int uid, Path slot) {}
 
     interface Factory {
         Shell start(Kind kind) throws Exception;
@@ -58,7 +57,7 @@ final class ReadyShells implements AutoCloseable {
         synchronized (this) {
             s = ready.remove(kind);
         }
-        if (s != null && !s.spawned().process().isAlive()) {
+        if (s != null && !s.process().isAlive()) {
             factory.discard(s);
             s = null;
         }

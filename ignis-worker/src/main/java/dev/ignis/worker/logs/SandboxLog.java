@@ -1,6 +1,7 @@
 package dev.ignis.worker.logs;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.Base64;
@@ -11,8 +12,8 @@ import java.util.Base64;
  * {@code LogType=Tail} (the last 4 KB, base64).
  *
  * <p>The runtime's stdout and stderr are one pipe (as on Lambda, both are the function's log, in the
- * order they were written): {@link #end} asks it once per invoke whether it holds output, one
- * {@code read(2)} on the non-blocking pipe the worker owns ({@code OutputPipe}).
+ * order they were written): asking a pipe whether it holds output costs two system calls, and
+ * {@link #end} asks once per invoke.
  *
  * <p>Design note: a runtime typically prints and then posts its /response, so the lines can still be
  * in the pipe when the response arrives. {@link #end} therefore waits (bounded, normally a few
@@ -28,8 +29,8 @@ public final class SandboxLog {
     private final StringBuilder invokeText = new StringBuilder(8192);
     private final Pump pump;
 
-    /** {@code output}: the runtime's stdout and stderr together; closed by this log once it ends. */
-    public SandboxLog(FunctionLogFile file, String logStream, InstantSource clock, RuntimeOutput output) {
+    /** {@code output}: the runtime's stdout and stderr together. */
+    public SandboxLog(FunctionLogFile file, String logStream, InstantSource clock, InputStream output) {
         this.file = file;
         this.stream = logStream;
         this.clock = clock;
@@ -74,7 +75,7 @@ public final class SandboxLog {
         pump.pumpAvailable();
     }
 
-    /** The process is gone: read the pipe to its end (bounded: ≤ 2 s for a writer that lingers). */
+    /** The process is gone: read the pipe to its end (bounded by what the pipe holds). */
     public void finish() {
         pump.pumpToEnd();
     }
@@ -92,39 +93,39 @@ public final class SandboxLog {
     /**
      * Reads one pipe, splitting on '\n'; overlong lines are cut at {@link #MAX_LINE} bytes.
      *
-     * <p>Design note: the pump never blocks in read(): the output is read only for what is there
-     * ({@link RuntimeOutput}: a non-blocking pipe), polled with a backoff (1 ms while output flows, up
-     * to 100 ms when quiet); {@link #drain} reads the same way synchronously, under the same lock, so
-     * asking whether the runtime printed anything costs one {@code read(2)}.
+     * <p>Design note: the JDK's process pipe stream holds its lock while blocked in read(), so nobody
+     * else could ask it how much is buffered. The pump therefore never blocks in read(): it polls
+     * {@code available()} with a backoff (1 ms while output flows, up to 100 ms when quiet) and reads
+     * only what is there; {@link #drain} does the same synchronously, under the same lock.
      */
     private final class Pump implements Runnable {
-        /** How long {@link #pumpToEnd} waits for the end of output once the process tree is gone. */
-        private static final long TO_END_NANOS = 2_000_000_000L;
-        private final RuntimeOutput in;
+        private final InputStream in;
         private final byte[] buf = new byte[8192];
         private final byte[] line = new byte[MAX_LINE];
         private int n;
         private boolean partialFlushed;
         private volatile boolean eof;
 
-        Pump(RuntimeOutput in) {
+        Pump(InputStream in) {
             this.in = in;
         }
 
-        /** Reads what is there without blocking; returns the number of bytes consumed. */
+        /** Reads what is available without blocking; returns the number of bytes consumed. */
         synchronized int pumpAvailable() {
             if (eof) {
                 return 0;
             }
             int total = 0;
             try {
-                int r;
-                while ((r = in.read(buf, 0, buf.length)) > 0) {
+                int avail;
+                while ((avail = in.available()) > 0) {
+                    int r = in.read(buf, 0, Math.min(avail, buf.length));
+                    if (r < 0) {
+                        end();
+                        break;
+                    }
                     consume(r);
                     total += r;
-                }
-                if (r < 0) {
-                    end();
                 }
             } catch (IOException e) {
                 end();
@@ -133,24 +134,19 @@ public final class SandboxLog {
             return total;
         }
 
-        /** The process tree is gone: reads until the output ends (bounded: a writer that lingers is cut off). */
         synchronized void pumpToEnd() {
-            long deadline = System.nanoTime() + TO_END_NANOS;
-            while (!eof) {
-                if (pumpAvailable() == 0 && !eof) {
-                    if (System.nanoTime() > deadline) {
-                        end();
-                        return;
-                    }
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        end();
-                        return;
-                    }
-                }
+            if (eof) {
+                return;
             }
+            try {
+                int r;
+                while ((r = in.read(buf)) >= 0) {
+                    consume(r);
+                }
+            } catch (IOException ignored) {
+                // closed
+            }
+            end();
         }
 
         private void consume(int r) {
@@ -184,7 +180,11 @@ public final class SandboxLog {
         private void end() {
             flushPartial();
             eof = true;
-            in.close();
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
         }
 
         @Override

@@ -100,7 +100,7 @@ public final class SandboxLauncher {
         private final Path binary;
         private final ExecutorService owner;
         private final int size;
-        private final Deque<Spawned> ready = new ArrayDeque<>();
+        private final Deque<Process> ready = new ArrayDeque<>();
         private boolean closed;
 
         public Ready(Path binary, ExecutorService owner, int size) {
@@ -114,42 +114,36 @@ public final class SandboxLauncher {
          * Starts one sandbox: {@code args} are the launcher's arguments after its name (the first form
          * of ignis-sandbox-exec.c), {@code env} the program's whole environment.
          */
-        public Spawned start(List<String> args, Map<String, String> env) throws InterruptedException, ExecutionException, IOException {
+        public Process start(List<String> args, Map<String, String> env) throws InterruptedException, ExecutionException, IOException {
             byte[] instructions = instructions(args, env);
-            Spawned p = take();
+            Process p = take();
             try {
                 send(p, instructions);
             } catch (IOException lostIt) { // it died while waiting: start one now
-                p.discard();
+                p.destroyForcibly();
                 p = owner.submit(this::spawn).get();
-                try {
-                    send(p, instructions);
-                } catch (IOException e) {
-                    p.discard();
-                    throw e;
-                }
+                send(p, instructions);
             } finally {
                 refill();
             }
             return p;
         }
 
-        private Spawned take() throws InterruptedException, ExecutionException {
+        private Process take() throws InterruptedException, ExecutionException {
             synchronized (this) {
-                Spawned p;
+                Process p;
                 while ((p = ready.poll()) != null) {
-                    if (p.process().isAlive()) {
+                    if (p.isAlive()) {
                         return p;
                     }
-                    p.discard();
                 }
             }
             // never wait for the owner thread while holding the lock: the owner takes it to refill
             return owner.submit(this::spawn).get();
         }
 
-        private static void send(Spawned p, byte[] instructions) throws IOException {
-            try (OutputStream in = p.process().getOutputStream()) {
+        private static void send(Process p, byte[] instructions) throws IOException {
+            try (OutputStream in = p.getOutputStream()) {
                 in.write(instructions);
             }
         }
@@ -162,7 +156,7 @@ public final class SandboxLauncher {
                             return;
                         }
                     }
-                    Spawned p;
+                    Process p;
                     try {
                         p = spawn();
                     } catch (IOException e) {
@@ -170,7 +164,7 @@ public final class SandboxLauncher {
                     }
                     synchronized (this) {
                         if (closed) {
-                            p.discard();
+                            p.destroyForcibly();
                             return;
                         }
                         ready.add(p);
@@ -179,10 +173,11 @@ public final class SandboxLauncher {
             });
         }
 
-        private Spawned spawn() throws IOException {
+        private Process spawn() throws IOException {
             ProcessBuilder pb = new ProcessBuilder(binary.toString(), "--stdin");
             pb.environment().clear();
-            return Spawned.start(pb); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
+            pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
+            return pb.start();
         }
 
         /** NUL-terminated fields: argc, the arguments, envc, NAME=value... (read_instructions in the C source). */
@@ -206,7 +201,7 @@ public final class SandboxLauncher {
         @Override
         public synchronized void close() {
             closed = true;
-            ready.forEach(Spawned::discard);
+            ready.forEach(Process::destroyForcibly);
             ready.clear();
         }
     }

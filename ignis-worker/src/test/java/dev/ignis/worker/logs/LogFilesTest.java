@@ -49,7 +49,7 @@ class LogFilesTest {
         Path dir = LogFiles.directory(data, "123456789012", "fn");
         try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
             byte[] out = ("hello\n" + "x".repeat(10_000) + "\npartial").getBytes();
-            SandboxLog log = new SandboxLog(f, "s", InstantSource.fixed(Instant.EPOCH), bytes(out));
+            SandboxLog log = new SandboxLog(f, "s", InstantSource.fixed(Instant.EPOCH), new ByteArrayInputStream(out));
             log.start("r1", "$LATEST");
             log.drain();
             String tail = new String(java.util.Base64.getDecoder().decode(log.end("r1", "REPORT RequestId: r1", true)));
@@ -58,20 +58,6 @@ class LogFilesTest {
             String file = Files.readString(dir.resolve("current.log"));
             assertThat(file).contains("\ts\tSTART RequestId: r1 Version: $LATEST\n", "\ts\thello\n", "\ts\tpartial\n", "\ts\tEND RequestId: r1\n");
         }
-    }
-
-    /** A runtime's whole output, already written and ended. */
-    private static RuntimeOutput bytes(byte[] out) {
-        var in = new ByteArrayInputStream(out);
-        return new RuntimeOutput() {
-            @Override
-            public synchronized int read(byte[] into, int offset, int length) {
-                return in.read(into, offset, length);
-            }
-
-            @Override
-            public void close() {}
-        };
     }
 
     @Test

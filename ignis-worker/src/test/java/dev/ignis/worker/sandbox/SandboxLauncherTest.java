@@ -110,55 +110,6 @@ class SandboxLauncherTest {
         }
     }
 
-    /** Everything a sandbox's output pipe carries until its writers are gone (it never blocks: polled). */
-    static String readToEnd(OutputPipe pipe) throws Exception {
-        var out = new java.io.ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        try (pipe) {
-            int n;
-            while ((n = pipe.read(buf, 0, buf.length)) >= 0) {
-                out.write(buf, 0, n);
-                if (n == 0) {
-                    assertThat(System.nanoTime()).as("the output ends within 30 s").isLessThan(deadline);
-                    Thread.sleep(1);
-                }
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    @Test
-    void anOutputPipeIsNonBlockingCarriesStdoutAndStderrAndEndsWithTheProcess() throws Exception {
-        Spawned s = Spawned.start(new ProcessBuilder("/bin/sh", "-c", "read line; echo out $line; echo err >&2"));
-        assertThat(s.output().read(new byte[16], 0, 16)).as("nothing written yet: no wait").isZero();
-        try (var in = s.process().getOutputStream()) {
-            in.write("go\n".getBytes(StandardCharsets.UTF_8));
-        }
-        assertThat(readToEnd(s.output())).isEqualTo("out go\nerr\n");
-        assertThat(s.process().waitFor()).isZero();
-        assertThat(s.output().read(new byte[16], 0, 16)).as("closed").isEqualTo(-1);
-        // no descriptor of a pipe is left in this process
-        long before = openPipes();
-        Spawned again = Spawned.start(new ProcessBuilder("/bin/true"));
-        again.process().getOutputStream().close();
-        readToEnd(again.output());
-        again.process().waitFor();
-        assertThat(openPipes()).as("pipes open after a second spawn ran and its output was read to the end").isEqualTo(before);
-    }
-
-    private static long openPipes() throws java.io.IOException {
-        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(f -> {
-                try {
-                    return Files.readSymbolicLink(f).toString().startsWith("pipe:");
-                } catch (java.io.IOException e) {
-                    return false; // the listing's own descriptor, already closed
-                }
-            }).count();
-        }
-    }
-
     @Test
     void aReadyLauncherTakesItsArgumentsAndEnvironmentFromStdin() throws Exception {
         java.util.concurrent.ExecutorService owner = java.util.concurrent.Executors.newSingleThreadExecutor();
@@ -169,9 +120,10 @@ class SandboxLauncherTest {
                     "/usr/bin/python3", "-c", "import os, sys; print(os.getuid(), sorted(os.environ.items()), sys.stdin.read() == '')"));
             for (int i = 0; i < 3; i++) { // the first from the pool, then refilled ones
                 // (LANG set, so that python does not add LC_CTYPE itself: PEP 538)
-                Spawned spawned = ready.start(args, java.util.Map.of("A", "1", "B", "two words", "LANG", "C.UTF-8"));
-                String out = readToEnd(spawned.output());
-                assertThat(spawned.process().waitFor()).as(out).isZero();
+                Process p = ready.start(args, java.util.Map.of("A", "1", "B", "two words", "LANG", "C.UTF-8"));
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                        + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(p.waitFor()).as(out).isZero();
                 // exactly the given environment (the JVM's is not inherited) and stdin on /dev/null
                 assertThat(out.trim()).isEqualTo(UID + " [('A', '1'), ('B', 'two words'), ('LANG', 'C.UTF-8')] True");
             }
