@@ -81,7 +81,7 @@ public final class LogFiles {
 
     /**
      * Follows {@code current.log} like {@code tail -f} from its current end, handing each new line to
-     * {@code sink}, until {@code stop} returns true; notices rotation (the file shrinking).
+     * {@code sink}, until {@code stop} returns true; notices rotation (a new file: another inode).
      */
     public static void follow(Path dataDir, String accountId, String functionName, Consumer<String> sink,
                               BooleanSupplier stop, Duration poll) throws InterruptedException {
