@@ -1,6 +1,5 @@
 package dev.ignis.assignment;
 
-import dev.ignis.common.LambdaException;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
@@ -29,8 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class InMemoryAssignment implements Assignment {
     private static final Logger LOG = LoggerFactory.getLogger(InMemoryAssignment.class);
-    /** Workers tried for one new sandbox when the chosen one turns out to be unreachable. */
-    private static final int MAX_PLACEMENTS = 3;
 
     private record Idle(SandboxHandle sandbox, Instant since) {}
 
@@ -97,12 +94,7 @@ public final class InMemoryAssignment implements Assignment {
                     h = w.createSandbox(s);
                     break;
                 } catch (WorkerUnreachableException e) {
-                    // the worker's host is gone: nothing was created there; another worker takes it
-                    placement.unreachable(w);
-                    if (placed == MAX_PLACEMENTS) {
-                        throw LambdaException.service("No worker could create a sandbox after " + placed + " attempts: "
-                                + e.getMessage());
-                    }
+                    placement.failedOn(w, e, placed); // the worker's host is gone: another worker takes it
                 }
             }
         } finally {

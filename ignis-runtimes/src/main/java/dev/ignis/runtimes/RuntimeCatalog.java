@@ -2,8 +2,10 @@ package dev.ignis.runtimes;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -76,8 +78,8 @@ public final class RuntimeCatalog {
         synchronized (RuntimeCatalog.class) {
             try {
                 Files.createDirectories(root);
-                try (var lockFile = java.nio.channels.FileChannel.open(root.resolve(".install.lock"),
-                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                try (var lockFile = FileChannel.open(root.resolve(".install.lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
                      var lock = lockFile.lock()) {
                     Map<String, RuntimeDefinition> defs = new TreeMap<>();
                     python(root, defs);

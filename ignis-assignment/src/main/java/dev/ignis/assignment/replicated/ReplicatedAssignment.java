@@ -13,7 +13,6 @@ import dev.ignis.assignment.replicated.SandboxRecord.SandboxCreated;
 import dev.ignis.assignment.replicated.SandboxRecord.SandboxRequested;
 import dev.ignis.assignment.replicated.SandboxTable.Sandbox;
 import dev.ignis.assignment.replicated.SandboxTable.State;
-import dev.ignis.common.LambdaException;
 import dev.ignis.journal.Journal;
 import dev.ignis.journal.NotLeaderException;
 import dev.ignis.journal.RatisJournal;
@@ -69,8 +68,6 @@ import org.slf4j.LoggerFactory;
 public final class ReplicatedAssignment implements Assignment {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicatedAssignment.class);
     private static final long AWAIT_SECONDS = 30;
-    /** Workers tried for one new sandbox when the chosen one turns out to be unreachable. */
-    static final int MAX_PLACEMENTS = 3;
     /** Lambda's longest timeout (900 s) plus a margin: no live invoke holds a lease longer. */
     public static final Duration DEFAULT_MAX_LEASE = Duration.ofSeconds(960);
 
@@ -215,14 +212,9 @@ public final class ReplicatedAssignment implements Assignment {
                         throw e;
                     }
                     inFlightCreates.remove(id);
-                    if (e instanceof WorkerUnreachableException) {
-                        // the worker's host is gone: nothing was created there; another worker takes it
-                        placement.unreachable(worker);
-                        if (placed < MAX_PLACEMENTS) {
-                            continue;
-                        }
-                        throw LambdaException.service("No worker could create a sandbox after " + placed + " attempts: "
-                                + e.getMessage());
+                    if (e instanceof WorkerUnreachableException gone) {
+                        placement.failedOn(worker, gone, placed); // the worker's host is gone: another worker takes it
+                        continue;
                     }
                     throw e;
                 }
