@@ -27,7 +27,9 @@ final class CanonicalRequest {
 
     private record KeyScope(String secret, String date, String region, String service) {}
 
-    private final Map<KeyScope, byte[]> signingKeys = new ConcurrentHashMap<>();
+    /** Signing keys as initialized HMACs: a request clones one (copying its state) instead of looking up and keying a new Mac. */
+    private final Map<KeyScope, Mac> signingKeys = new ConcurrentHashMap<>();
+    private static final MessageDigest SHA256 = digest();
 
     /**
      * The expected signature, or null when the request needs the general (SDK) path.
@@ -73,21 +75,30 @@ final class CanonicalRequest {
         String credentialScope = scope[1] + "/" + scope[2] + "/" + scope[3] + "/aws4_request";
         String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + credentialScope + "\n"
                 + HEX.formatHex(sha256(c.toString().getBytes(StandardCharsets.UTF_8)));
-        byte[] key = signingKey(secret, scope[1], scope[2], scope[3]);
-        return HEX.formatHex(hmac(key, toSign));
+        Mac key = copy(signingKey(secret, scope[1], scope[2], scope[3]));
+        return HEX.formatHex(key.doFinal(toSign.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private byte[] signingKey(String secret, String date, String region, String service) {
+    private Mac signingKey(String secret, String date, String region, String service) {
         var id = new KeyScope(secret, date, region, service);
-        byte[] key = signingKeys.get(id);
+        Mac key = signingKeys.get(id);
         if (key == null) {
-            key = hmac(hmac(hmac(hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), date), region), service), "aws4_request");
+            key = mac(hmac(hmac(hmac(hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), date), region), service), "aws4_request"));
             if (signingKeys.size() >= MAX_KEYS) {
                 signingKeys.clear(); // a new day, or churned keys: derive again
             }
             signingKeys.put(id, key);
         }
         return key;
+    }
+
+    /** A private copy of a keyed prototype (which is never used itself, so it stays in its initial state). */
+    private static Mac copy(Mac prototype) {
+        try {
+            return (Mac) prototype.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("HmacSHA256 of this JDK cannot be cloned", e);
+        }
     }
 
     /**
@@ -151,19 +162,31 @@ final class CanonicalRequest {
 
     static byte[] sha256(byte[] data) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
+            return ((MessageDigest) SHA256.clone()).digest(data);
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("SHA-256 of this JDK cannot be cloned", e);
+        }
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Mac mac(byte[] key) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
     }
 
     private static byte[] hmac(byte[] key, String data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return mac(key).doFinal(data.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -57,12 +57,21 @@ public final class FunctionLogFile implements AutoCloseable {
         return dir;
     }
 
-    /** Appends one line ({@code text} without its trailing newline); it is in the file when this returns. */
-    public synchronized void append(Instant at, String stream, String text) {
+    /**
+     * Appends one line ({@code text} without its trailing newline); it is in the file when this returns.
+     * The line is built before taking the file's lock: every sandbox of the function appends here, and
+     * only the copy into the mapping needs to be serialized.
+     */
+    public void append(Instant at, String stream, String text) {
         if (text.indexOf('\0') >= 0) {
             text = text.replace('\0', '\uFFFD');
         }
-        byte[] line = (at + "\t" + stream + "\t" + text + "\n").getBytes(StandardCharsets.UTF_8);
+        StringBuilder sb = new StringBuilder(32 + stream.length() + text.length());
+        LogTime.appendIso(sb, at).append('\t').append(stream).append('\t').append(text).append('\n');
+        write(sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private synchronized void write(byte[] line) {
         try {
             if (channel == null) {
                 open();

@@ -35,7 +35,7 @@ class LogFilesTest {
         List<String> tail = LogFiles.tail(data, "123456789012", "fn", 3);
         assertThat(tail).hasSize(3);
         assertThat(tail.get(2)).endsWith("line 199 " + "x".repeat(40));
-        assertThat(tail.get(0)).startsWith("1970-01-01T00:00:00Z\tstream\tline 197");
+        assertThat(tail.get(0)).startsWith("1970-01-01T00:00:00.000000Z\tstream\tline 197");
     }
 
     @Test
@@ -78,7 +78,7 @@ class LogFilesTest {
         f.append(Instant.EPOCH, "s", "new2");
         follower.join(5000);
         f.close();
-        assertThat(seen).containsExactly("1970-01-01T00:00:00Z\ts\tnew1", "1970-01-01T00:00:00Z\ts\tnew2");
+        assertThat(seen).containsExactly("1970-01-01T00:00:00.000000Z\ts\tnew1", "1970-01-01T00:00:00.000000Z\ts\tnew2");
     }
 
     @Test
@@ -93,13 +93,13 @@ class LogFilesTest {
         // the kernel's page cache kept them; the mapped window left NULs after them, which readers skip
         assertThat(Files.size(dir.resolve("current.log"))).isGreaterThanOrEqualTo(FunctionLogFile.WINDOW);
         assertThat(LogFiles.tail(data, "123456789012", "fn", 10)).containsExactly(
-                "1970-01-01T00:00:00Z\ts\tbefore the kill 0", "1970-01-01T00:00:00Z\ts\tbefore the kill 1",
-                "1970-01-01T00:00:00Z\ts\tbefore the kill 2");
+                "1970-01-01T00:00:00.000000Z\ts\tbefore the kill 0", "1970-01-01T00:00:00.000000Z\ts\tbefore the kill 1",
+                "1970-01-01T00:00:00.000000Z\ts\tbefore the kill 2");
         try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
             f.append(Instant.EPOCH, "s", "after\0the restart");
         }
         assertThat(Files.readString(dir.resolve("current.log"))).as("closed: cut at its content")
-                .endsWith("before the kill 2\n1970-01-01T00:00:00Z\ts\tafter\uFFFDthe restart\n");
+                .endsWith("before the kill 2\n1970-01-01T00:00:00.000000Z\ts\tafter\uFFFDthe restart\n");
     }
 
     @Test
@@ -110,7 +110,7 @@ class LogFilesTest {
         try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
             f.append(Instant.EPOCH, "s", "next");
             assertThat(LogFiles.tail(data, "123456789012", "fn", 10)).containsExactly("whole", "half a li",
-                    "1970-01-01T00:00:00Z\ts\tnext");
+                    "1970-01-01T00:00:00.000000Z\ts\tnext");
         }
     }
 
