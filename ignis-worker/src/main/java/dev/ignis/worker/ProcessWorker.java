@@ -78,6 +78,7 @@ public final class ProcessWorker implements Worker {
     /** The waiting program ready shells bind in (a world-readable copy of the launcher). */
     private final Path awaitBinary;
     private final ReadyShells shells;
+    private final InvokeDeadlines deadlines;
 
     public ProcessWorker(WorkerConfig config) {
         this.config = config;
@@ -131,6 +132,7 @@ public final class ProcessWorker implements Worker {
             return t;
         });
         this.outcomes = new Outcomes(config.clock());
+        this.deadlines = new InvokeDeadlines(config.workerId());
         this.launchers = new SandboxLauncher.Ready(launcher, owner, 2);
         this.shells = Boolean.parseBoolean(System.getProperty("ignis.readyShells", "true"))
                 ? new ReadyShells(new ReadyShells.Factory() {
@@ -416,10 +418,9 @@ public final class ProcessWorker implements Worker {
             }
         }
         RuntimeEvent ev;
+        InvokeDeadlines.Entry watch = deadlines.watch(inv.result(), start + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
         try {
-            ev = inv.result().get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            ev = null;
+            ev = inv.result().get(); // untimed: the deadline watch completes it with TimedOut
         } catch (InterruptedException e) {
             // the caller gave up mid-invoke: the runtime's state is unknown, so the sandbox goes
             Thread.currentThread().interrupt();
@@ -429,9 +430,11 @@ public final class ProcessWorker implements Worker {
             throw new IllegalStateException("invoke " + req.requestId() + " interrupted; sandbox " + sb.id + " was stopped", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
+        } finally {
+            deadlines.unwatch(watch);
         }
         sb.server.api().abandon(inv);
-        if (ev == null) {
+        if (ev instanceof RuntimeEvent.TimedOut) {
             stopProcesses(sb);
             String msg = String.format(Locale.ROOT, "Task timed out after %.2f seconds", timeoutMs / 1000.0);
             sb.log.platform(config.clock().instant() + " " + req.requestId() + " " + msg);
@@ -462,6 +465,7 @@ public final class ProcessWorker implements Worker {
                 yield outcomes.finish(sb, req, start, InvokeOutcome.Status.EXIT_ERROR, Outcomes.error(msg, "Runtime.ExitError"), false);
             }
             case RuntimeEvent.Ready ready -> throw new IllegalStateException("unexpected " + ready);
+            case RuntimeEvent.TimedOut t -> throw new IllegalStateException("unreachable: handled above");
         };
     }
 
@@ -504,6 +508,7 @@ public final class ProcessWorker implements Worker {
             retire(id);
         }
         launchers.close();
+        deadlines.close();
         if (shells != null) {
             shells.close();
         }

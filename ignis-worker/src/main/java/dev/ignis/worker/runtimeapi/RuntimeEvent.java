@@ -14,6 +14,9 @@ public sealed interface RuntimeEvent {
     /** The runtime's process tree ended (reported by the worker, not the runtime). */
     record Exited(int exitValue, boolean outOfMemory) implements RuntimeEvent {}
 
+    /** The invoke's deadline passed first (reported by the worker's deadline watch, not the runtime). */
+    record TimedOut() implements RuntimeEvent {}
+
     /** Init finished: the runtime called /next for the first time. */
     record Ready() implements RuntimeEvent {}
 }
