@@ -27,25 +27,76 @@ final class HttpConnection {
     static final long MAX_DRAIN_BYTES = 64L * 1024 * 1024;
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final InputStream in;
+    private final Input in;
     private final OutputStream out;
-    private byte[] line = new byte[1024]; // grows up to MAX_HEAD_BYTES
+    private byte[] line = new byte[1024]; // a line split across reads; grows up to MAX_HEAD_BYTES
     private int headBudget;
 
     HttpConnection(InputStream in, OutputStream out) {
+        this(new Input(in, 16 * 1024), out);
+    }
+
+    HttpConnection(Input in, OutputStream out) {
         this.in = in;
         this.out = out;
     }
 
-    /** The connection's read buffer, which can tell whether the client's next request is already in it. */
-    static final class Input extends java.io.BufferedInputStream {
-        Input(InputStream in, int size) {
-            super(in, size);
+    /**
+     * The connection's read buffer. One thread reads a connection at a time, so unlike
+     * BufferedInputStream (a lock per byte read) it takes no lock; it can also tell whether the
+     * client's next request is already here, without a system call.
+     */
+    static final class Input {
+        private final InputStream src;
+        private final byte[] buf;
+        private int pos;
+        private int count;
+
+        Input(InputStream src, int size) {
+            this.src = src;
+            this.buf = new byte[size];
         }
 
-        /** Bytes read from the socket and not consumed yet (no system call, unlike available()). */
-        synchronized int buffered() {
+        /** Bytes read from the socket and not consumed yet. */
+        int buffered() {
             return count - pos;
+        }
+
+        /** Refills the empty buffer; false at end of stream. */
+        private boolean fill() throws IOException {
+            pos = 0;
+            count = 0;
+            int n = src.read(buf, 0, buf.length);
+            if (n <= 0) {
+                return false;
+            }
+            count = n;
+            return true;
+        }
+
+        /** Reads {@code len} bytes unless the stream ends first; returns how many were read. */
+        int readNBytes(byte[] b, int off, int len) throws IOException {
+            int n = Math.min(len, count - pos);
+            System.arraycopy(buf, pos, b, off, n);
+            pos += n;
+            if (n < len) {
+                n += src.readNBytes(b, off + n, len - n); // a large body: straight from the socket
+            }
+            return n;
+        }
+
+        /** Skips up to {@code n} bytes; returns how many were skipped (fewer only at end of stream). */
+        long skip(long n) throws IOException {
+            long left = n;
+            while (left > 0) {
+                if (pos == count && !fill()) {
+                    break;
+                }
+                int k = (int) Math.min(left, count - pos);
+                pos += k;
+                left -= k;
+            }
+            return n - left;
         }
     }
 
@@ -154,8 +205,8 @@ final class HttpConnection {
                     throw new EOFException("chunk ended early");
                 }
             } else {
-                byte[] chunk = in.readNBytes((int) size);
-                if (chunk.length != size) {
+                byte[] chunk = new byte[(int) size];
+                if (in.readNBytes(chunk, 0, chunk.length) != size) {
                     throw new EOFException("chunk ended early");
                 }
                 body.write(chunk);
@@ -175,44 +226,60 @@ final class HttpConnection {
     }
 
     private boolean skip(long n) throws IOException {
-        long left = n;
-        while (left > 0) {
-            long s = in.skip(left);
-            if (s <= 0) {
-                if (in.read() < 0) {
-                    return false;
-                }
-                s = 1;
-            }
-            left -= s;
-        }
-        return true;
+        return in.skip(n) == n;
     }
 
-    /** Reads one CRLF-terminated line within the head budget; null only at EOF before the first byte if allowed. */
+    /**
+     * Reads one CRLF-terminated line within the head budget; null only at EOF before the first byte
+     * if allowed. The line is found by scanning the read buffer; only a line split across two reads
+     * is copied first.
+     */
     private String readLine(boolean eofAllowed) throws IOException {
-        int n = 0;
+        int n = 0; // bytes of this line copied into `line` from earlier reads
         while (true) {
-            int b = in.read();
-            if (b < 0) {
+            if (in.pos == in.count && !in.fill()) {
                 if (eofAllowed && n == 0) {
                     return null;
                 }
                 throw new EOFException("connection closed mid-request");
             }
-            if (--headBudget < 0) {
+            byte[] b = in.buf;
+            int from = in.pos;
+            int lf = from;
+            while (lf < in.count && b[lf] != '\n') {
+                lf++;
+            }
+            int taken = (lf < in.count ? lf + 1 : lf) - from;
+            headBudget -= taken;
+            if (headBudget < 0) {
                 throw new BadRequest("request head too large");
             }
-            if (b == '\n') {
-                if (n == 0 || line[n - 1] != '\r') {
+            if (lf == in.count) { // no end of line in the buffer yet: keep what is there, read more
+                if (n + taken > line.length) {
+                    line = java.util.Arrays.copyOf(line, Math.max(n + taken, Math.min(MAX_HEAD_BYTES, line.length * 2)));
+                }
+                System.arraycopy(b, from, line, n, taken);
+                n += taken;
+                in.pos = lf;
+                continue;
+            }
+            in.pos = lf + 1;
+            if (n == 0) {
+                if (lf == from || b[lf - 1] != '\r') {
                     throw new BadRequest("bare LF");
                 }
-                return new String(line, 0, n - 1, StandardCharsets.ISO_8859_1);
+                return new String(b, from, lf - 1 - from, StandardCharsets.ISO_8859_1);
             }
-            if (n == line.length) {
-                line = java.util.Arrays.copyOf(line, Math.min(MAX_HEAD_BYTES, line.length * 2));
+            int len = lf - from;
+            if (n + len > line.length) {
+                line = java.util.Arrays.copyOf(line, n + len);
             }
-            line[n++] = (byte) b;
+            System.arraycopy(b, from, line, n, len);
+            n += len;
+            if (line[n - 1] != '\r') {
+                throw new BadRequest("bare LF");
+            }
+            return new String(line, 0, n - 1, StandardCharsets.ISO_8859_1);
         }
     }
 
@@ -244,6 +311,6 @@ final class HttpConnection {
 
     /** Whether the client's next request has already arrived (is in the read buffer). */
     private boolean pipelined() {
-        return in instanceof Input i && i.buffered() > 0;
+        return in.buffered() > 0;
     }
 }

@@ -119,4 +119,64 @@ class HttpConnectionTest {
         conn("").write(200, "OK", new byte[0], false, "Lambda-Runtime-Client-Context", "{\"a\":1}\r\nX-Evil: 1");
         assertThat(out.toString(StandardCharsets.ISO_8859_1)).doesNotContain("\r\nX-Evil").contains("{\"a\":1}  X-Evil: 1");
     }
+
+    /** A socket that hands over at most {@code step} bytes per read, as TCP may. */
+    private static final class Trickle extends java.io.InputStream {
+        private final byte[] data;
+        private final int step;
+        private int pos;
+
+        Trickle(String raw, int step) {
+            this.data = raw.getBytes(StandardCharsets.ISO_8859_1);
+            this.step = step;
+        }
+
+        @Override
+        public int read() {
+            return pos < data.length ? data[pos++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (pos >= data.length) {
+                return -1;
+            }
+            int n = Math.min(Math.min(len, step), data.length - pos);
+            System.arraycopy(data, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+
+    @Test
+    void requestsSplitAcrossReadsAtEveryPointParseTheSame() throws IOException {
+        String raw = "POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"
+                + "Lambda-Runtime-Function-Error-Type: Runtime.Oops\r\nContent-Length: 7\r\n\r\n{\"a\":1}"
+                + "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n";
+        for (int step = 1; step <= raw.length(); step++) {
+            // a small buffer as well, so lines also straddle refills of the connection's own buffer
+            var c = new HttpConnection(new HttpConnection.Input(new Trickle(raw, step), 16), out);
+            HttpRequest post = c.read(100);
+            assertThat(post.path()).as("step %d", step).endsWith("/r1/error");
+            assertThat(post.header("lambda-runtime-function-error-type")).isEqualTo("Runtime.Oops");
+            assertThat(new String(post.body(), StandardCharsets.UTF_8)).isEqualTo("{\"a\":1}");
+            assertThat(c.read(100).path()).as("step %d", step).endsWith("/next");
+            assertThat(c.read(100)).isNull();
+        }
+    }
+
+    @Test
+    void aBareLineFeedOrAnOverlongHeadIsRefusedAcrossReadsToo() {
+        for (int step : new int[] {1, 2, 3, 7}) {
+            assertThatThrownBy(() -> new HttpConnection(new HttpConnection.Input(new Trickle("GET /x HTTP/1.1\r\nA: b\n\r\n", step), 16), out)
+                    .read(10)).isInstanceOf(HttpConnection.BadRequest.class).hasMessageContaining("bare LF");
+            assertThatThrownBy(() -> new HttpConnection(new HttpConnection.Input(new Trickle("\nGET /x HTTP/1.1\r\n\r\n", step), 16), out)
+                    .read(10)).isInstanceOf(HttpConnection.BadRequest.class).hasMessageContaining("bare LF");
+        }
+        String huge = "GET /x HTTP/1.1\r\nX: " + "a".repeat(HttpConnection.MAX_HEAD_BYTES) + "\r\n\r\n";
+        assertThatThrownBy(() -> new HttpConnection(new HttpConnection.Input(new Trickle(huge, 1000), 4096), out).read(10))
+                .isInstanceOf(HttpConnection.BadRequest.class).hasMessageContaining("too large");
+        assertThatThrownBy(() -> new HttpConnection(new HttpConnection.Input(new Trickle("GET /x HTTP/1.1\r\nA: b", 3), 16), out)
+                .read(10)).isInstanceOf(java.io.EOFException.class);
+    }
 }
