@@ -407,18 +407,23 @@ public final class ProcessWorker implements Worker {
                 req.invokedFunctionArn(), Outcomes.traceId(config.clock()), req.clientContext(), req.cognitoIdentity(),
                 new CompletableFuture<>());
         sb.inFlight.set(inv);
+        RuntimeEvent ev;
+        InvokeDeadlines.Entry watch = deadlines.watch(inv.result(), start + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
         RuntimeEvent.Exited already = sb.exit.get();
         if (already != null) {
             inv.result().complete(already);
         } else {
+            RuntimeApi.Link parkedNext = null;
             try {
-                sb.server.api().offer(inv);
+                parkedNext = sb.server.api().offerToDrive(inv);
             } catch (IllegalStateException gone) {
                 inv.result().complete(awaitExit(sb));
             }
+            if (parkedNext != null) {
+                // the runtime waits on /next: this thread hands it the event and reads its answer itself
+                sb.server.drive(parkedNext, inv);
+            }
         }
-        RuntimeEvent ev;
-        InvokeDeadlines.Entry watch = deadlines.watch(inv.result(), start + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
         try {
             ev = inv.result().get(); // untimed: the deadline watch completes it with TimedOut
         } catch (InterruptedException e) {

@@ -51,6 +51,8 @@ final class HttpConnection {
         private final byte[] buf;
         private int pos;
         private int count;
+        /** While set, needing more than the buffer holds throws {@link WouldBlock} instead of reading the socket. */
+        private boolean bufferOnly;
 
         Input(InputStream src, int size) {
             this.src = src;
@@ -64,6 +66,9 @@ final class HttpConnection {
 
         /** Refills the empty buffer; false at end of stream. */
         private boolean fill() throws IOException {
+            if (bufferOnly) {
+                throw WouldBlock.INSTANCE;
+            }
             pos = 0;
             count = 0;
             int n = src.read(buf, 0, buf.length);
@@ -80,6 +85,9 @@ final class HttpConnection {
             System.arraycopy(buf, pos, b, off, n);
             pos += n;
             if (n < len) {
+                if (bufferOnly) {
+                    throw WouldBlock.INSTANCE;
+                }
                 n += src.readNBytes(b, off + n, len - n); // a large body: straight from the socket
             }
             return n;
@@ -97,6 +105,41 @@ final class HttpConnection {
                 left -= k;
             }
             return n - left;
+        }
+    }
+
+    /** The request is not all in the buffer yet ({@link #readBuffered}). */
+    private static final class WouldBlock extends IOException {
+        static final WouldBlock INSTANCE = new WouldBlock();
+
+        private WouldBlock() {
+            super("the rest of the request has not arrived");
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this; // a signal between two methods of this class, thrown often: no stack trace
+        }
+    }
+
+    /**
+     * The next request if it is entirely in the read buffer already, else null with nothing
+     * consumed: never waits for the socket. (An invoking thread that drove the connection uses it
+     * once its invoke is answered: whatever the runtime sends after that must not hold it up.)
+     */
+    HttpRequest readBuffered(int maxBody) throws IOException {
+        if (in.buffered() == 0) {
+            return null;
+        }
+        int mark = in.pos;
+        in.bufferOnly = true;
+        try {
+            return read(maxBody);
+        } catch (WouldBlock e) {
+            in.pos = mark; // the buffer was not refilled, so the request's bytes are all still there
+            return null;
+        } finally {
+            in.bufferOnly = false;
         }
     }
 
@@ -156,6 +199,9 @@ final class HttpConnection {
             return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, false);
         }
         if (expectContinue && (chunked || length > 0)) {
+            if (in.bufferOnly) {
+                throw WouldBlock.INSTANCE; // answered when the request is read for real, not twice
+            }
             out.write(CONTINUE);
             out.flush();
         }

@@ -18,8 +18,30 @@ public final class RuntimeApi {
     /** 6 MB response limit plus the 100 bytes of slack AWS allows. */
     public static final int MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
 
+    /**
+     * A connection of the runtime's, as this state machine sees it (the server owns the socket).
+     * Its serving thread waits in {@link #next(Link)} while the connection's {@code GET /next} is
+     * parked; an invoke may take the parked request over ({@link #offerToDrive}).
+     */
+    public static final class Link {
+        /** The server's connection object (set once by the server, before the link is used). */
+        Object connection;
+        /** Its GET /next waits for work and has not been answered (guarded by the lock). */
+        private boolean parkedAtNext;
+        /** Handed back after an invoking thread drove it: its serving thread reads it again (guarded by the lock). */
+        private boolean resumed;
+
+        Link() {}
+    }
+
+    /** What {@link #next(Link)} returns when an invoking thread answered the parked /next and handed the connection back. */
+    static final Invocation RESUME = new Invocation("", new byte[0], 0, "", "", null, null, new CompletableFuture<>());
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workArrived = lock.newCondition();
+    /** Connections whose GET /next is parked, and the latest of them. */
+    private int parkedCount;
+    private Link parked;
     private final CompletableFuture<RuntimeEvent> init = new CompletableFuture<>();
     private Invocation queued;
     private Invocation current;
@@ -43,9 +65,95 @@ public final class RuntimeApi {
                 throw new IllegalStateException("sandbox is busy: one invoke at a time");
             }
             queued = inv;
-            workArrived.signal();
+            workArrived.signalAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * As {@link #offer}, but when exactly one connection's {@code GET /next} is parked, the
+     * invocation is delivered on it by the caller instead of by that connection's thread: this
+     * returns the link, the invocation is already current (delivered), and the caller must write
+     * the /next answer and then serve the connection ({@code RuntimeApiServer.drive}) — no other
+     * thread is woken. Returns null when the invocation was queued as {@link #offer} queues it.
+     */
+    public Link offerToDrive(Invocation inv) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("sandbox is gone");
+            }
+            if (queued != null || current != null) {
+                throw new IllegalStateException("sandbox is busy: one invoke at a time");
+            }
+            if (parkedCount == 1 && parked != null && parked.parkedAtNext) {
+                Link l = parked;
+                unpark(l);
+                current = inv;
+                lastDelivered = inv.requestId();
+                return l;
+            }
+            queued = inv;
+            workArrived.signalAll();
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A driven connection asks for the next event again: it is parked as its serving thread's
+     * /next would be (that thread still waits for it). Throws IllegalStateException while the
+     * current invocation is unanswered (the caller answers 403, as for {@link #next(Link)}); returns
+     * false when the sandbox is closed.
+     */
+    boolean repark(Link link) {
+        init.complete(new RuntimeEvent.Ready());
+        lock.lock();
+        try {
+            if (current != null) {
+                throw new IllegalStateException("an invocation is unanswered");
+            }
+            if (closed) {
+                return false;
+            }
+            park(link);
+            if (queued != null) {
+                workArrived.signalAll(); // not while one invoke is in flight, but never leave work unseen
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The invoking thread is done with a driven connection: its serving thread reads it again. */
+    void handBack(Link link) {
+        lock.lock();
+        try {
+            link.resumed = true;
+            workArrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void park(Link l) {
+        if (!l.parkedAtNext) {
+            l.parkedAtNext = true;
+            parkedCount++;
+            parked = l;
+        }
+    }
+
+    private void unpark(Link l) {
+        if (l.parkedAtNext) {
+            l.parkedAtNext = false;
+            parkedCount--;
+            if (parked == l) {
+                parked = null;
+            }
         }
     }
 
@@ -98,24 +206,45 @@ public final class RuntimeApi {
     static final Reply ACCEPTED = new Reply(202, "{\"status\":\"OK\"}".getBytes(StandardCharsets.UTF_8),
             "Content-Type", "application/json");
 
-    /** Blocks until work arrives (or the sandbox closes: returns null); throws IllegalStateException while busy. */
+    /** {@link #next(Link)} for a connection that is never driven (tests). */
     Invocation next() throws InterruptedException {
+        return next(new Link());
+    }
+
+    /**
+     * A connection's GET /next: blocks until work arrives (returns it), the sandbox closes (returns
+     * null), or an invoking thread answered this /next itself and handed the connection back (returns
+     * {@link #RESUME}: read on, answer nothing). Throws IllegalStateException while busy.
+     */
+    Invocation next(Link link) throws InterruptedException {
         init.complete(new RuntimeEvent.Ready());
         lock.lock();
         try {
             if (current != null) {
                 throw new IllegalStateException("an invocation is unanswered"); // caller answers 403
             }
-            while (queued == null && !closed) {
+            park(link);
+            while (true) {
+                if (closed) {
+                    unpark(link);
+                    return null;
+                }
+                if (link.resumed) {
+                    link.resumed = false;
+                    return RESUME;
+                }
+                if (link.parkedAtNext && queued != null) {
+                    unpark(link);
+                    current = queued;
+                    queued = null;
+                    lastDelivered = current.requestId();
+                    return current;
+                }
                 workArrived.await();
             }
-            if (closed) {
-                return null;
-            }
-            current = queued;
-            queued = null;
-            lastDelivered = current.requestId();
-            return current;
+        } catch (InterruptedException e) {
+            unpark(link);
+            throw e;
         } finally {
             lock.unlock();
         }

@@ -72,25 +72,22 @@ public final class RuntimeApiServer implements AutoCloseable {
         }
     }
 
+    /** One runtime connection: its socket, its HTTP state, and its link in the state machine. */
+    private record Connection(SocketChannel channel, HttpConnection http, RuntimeApi.Link link) {}
+
+    /** What serving one request left the connection as. */
+    private enum Step { CONTINUE, CLOSE, PARKED }
+
     private void serve(SocketChannel ch) {
         try (ch) {
             ch.socket().setTcpNoDelay(true);
-            HttpConnection conn = new HttpConnection(new HttpConnection.Input(Channels.newInputStream(ch), 16 * 1024),
+            HttpConnection http = new HttpConnection(new HttpConnection.Input(Channels.newInputStream(ch), 16 * 1024),
                     new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024));
+            Connection conn = new Connection(ch, http, new RuntimeApi.Link());
+            conn.link().connection = conn;
             while (!closed) {
-                HttpRequest req;
-                try {
-                    req = conn.read(RuntimeApi.MAX_RESPONSE_BYTES);
-                } catch (HttpConnection.BadRequest e) {
-                    RuntimeApi.Reply r = RuntimeApi.Reply.json(400, "InvalidRequest", "Bad request: " + e.getMessage());
-                    conn.write(400, "Bad Request", r.body(), true, r.headers());
-                    return;
-                }
-                if (req == null) {
-                    return;
-                }
-                requests.incrementAndGet();
-                if (!handle(conn, req) || !req.keepAlive()) {
+                HttpRequest req = readRequest(conn);
+                if (req == null || serveOne(conn, req, false) == Step.CLOSE) {
                     return;
                 }
             }
@@ -103,8 +100,133 @@ public final class RuntimeApiServer implements AutoCloseable {
         }
     }
 
+    /** The next request, or null when the connection must close (the client left, or sent a malformed request: answered 400). */
+    private static HttpRequest readRequest(Connection conn) throws IOException {
+        try {
+            return conn.http().read(RuntimeApi.MAX_RESPONSE_BYTES);
+        } catch (HttpConnection.BadRequest e) {
+            badRequest(conn, e);
+            return null;
+        }
+    }
+
+    private static void badRequest(Connection conn, HttpConnection.BadRequest e) throws IOException {
+        RuntimeApi.Reply r = RuntimeApi.Reply.json(400, "InvalidRequest", "Bad request: " + e.getMessage());
+        conn.http().write(400, "Bad Request", r.body(), true, r.headers());
+    }
+
+    /**
+     * Serves one request. {@code driven}: an invoking thread serves the connection, so a GET /next
+     * is parked for the connection's own thread (still waiting in {@link RuntimeApi#next(RuntimeApi.Link)})
+     * instead of waited for here.
+     */
+    private Step serveOne(Connection conn, HttpRequest req, boolean driven) throws IOException, InterruptedException {
+        requests.incrementAndGet();
+        if (driven && isNext(req)) {
+            try {
+                if (!api.repark(conn.link())) {
+                    return Step.CLOSE;
+                }
+            } catch (IllegalStateException busy) {
+                unansweredNext(conn.http());
+                return Step.CLOSE;
+            }
+            return Step.PARKED;
+        }
+        return handle(conn, req) && req.keepAlive() ? Step.CONTINUE : Step.CLOSE;
+    }
+
+    private static boolean isNext(HttpRequest req) {
+        String path = req.path();
+        int q = path.indexOf('?');
+        return req.method().equals("GET") && (q < 0 ? path : path.substring(0, q)).equals(PREFIX + "invocation/next");
+    }
+
+    /**
+     * Delivers {@code inv} on the connection whose parked GET /next {@link RuntimeApi#offerToDrive}
+     * gave the invoking thread, then serves that connection on the invoking thread until the invoke is
+     * answered: the common exchange (the event out, the runtime's POST /response and next GET /next
+     * back) then wakes no other thread. Returns once the answer is in — having served, without
+     * waiting, whatever of the runtime's next requests has already arrived — or once the connection
+     * cannot carry it (closed, malformed): the caller then waits for the invocation's result as usual.
+     *
+     * <p>Bounded: if the result comes from elsewhere while this thread waits on the socket (the
+     * deadline, the runtime's exit, an answer on another connection), the connection is closed, which
+     * ends the wait; a runtime that answers on another connection sees its idle connection closed, as a
+     * server may close any idle keep-alive connection.
+     */
+    public void drive(RuntimeApi.Link link, Invocation inv) {
+        Connection conn = (Connection) link.connection;
+        Thread driver = Thread.currentThread();
+        var reading = new java.util.concurrent.atomic.AtomicBoolean(true);
+        inv.result().whenComplete((ev, ex) -> {
+            if (Thread.currentThread() != driver && reading.get()) {
+                closeQuietly(conn.channel());
+            }
+        });
+        boolean parked = false;
+        try {
+            writeNext(conn.http(), inv);
+            while (!inv.result().isDone()) {
+                HttpRequest req = readRequest(conn);
+                if (req == null) {
+                    closeQuietly(conn.channel());
+                    return;
+                }
+                Step step = serveOne(conn, req, true);
+                if (step != Step.CONTINUE) {
+                    parked = step == Step.PARKED;
+                    if (step == Step.CLOSE) {
+                        closeQuietly(conn.channel());
+                    }
+                    return;
+                }
+            }
+            while (true) { // answered: only what is already here, never waiting for more
+                HttpRequest req;
+                try {
+                    req = conn.http().readBuffered(RuntimeApi.MAX_RESPONSE_BYTES);
+                } catch (HttpConnection.BadRequest e) {
+                    badRequest(conn, e);
+                    closeQuietly(conn.channel());
+                    return;
+                }
+                if (req == null) {
+                    return; // its own thread reads on
+                }
+                Step step = serveOne(conn, req, true);
+                if (step != Step.CONTINUE) {
+                    parked = step == Step.PARKED;
+                    if (step == Step.CLOSE) {
+                        closeQuietly(conn.channel());
+                    }
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            closeQuietly(conn.channel()); // the runtime hung up, the sandbox died, or the deadline closed it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(conn.channel());
+        } finally {
+            reading.set(false);
+            if (!parked) {
+                api.handBack(link); // its own thread reads it again (or finds it closed and ends)
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
     /** Returns false when the connection must close. */
-    private boolean handle(HttpConnection conn, HttpRequest req) throws IOException, InterruptedException {
+    private boolean handle(Connection c, HttpRequest req) throws IOException, InterruptedException {
+        HttpConnection conn = c.http();
         String path = req.path();
         int q = path.indexOf('?');
         if (q >= 0) {
@@ -117,7 +239,7 @@ public final class RuntimeApiServer implements AutoCloseable {
         boolean get = req.method().equals("GET");
         boolean post = req.method().equals("POST");
         if (rest.equals("invocation/next") && get) {
-            return next(conn);
+            return next(conn, c.link());
         }
         if (rest.equals("init/error") && post) {
             return reply(conn, req, api.initError(errorEvent(req)));
@@ -150,19 +272,31 @@ public final class RuntimeApiServer implements AutoCloseable {
         return new RuntimeEvent.Error(req.body(), req.header("lambda-runtime-function-error-type"));
     }
 
-    private boolean next(HttpConnection conn) throws IOException, InterruptedException {
+    private boolean next(HttpConnection conn, RuntimeApi.Link link) throws IOException, InterruptedException {
         Invocation inv;
         try {
-            inv = api.next();
+            inv = api.next(link);
         } catch (IllegalStateException busy) {
-            RuntimeApi.Reply r = RuntimeApi.Reply.json(403, "InvalidStateTransition",
-                    "State transition from Invoking to InvocationNext failed: the current invocation is unanswered");
-            conn.write(403, "Forbidden", r.body(), true, r.headers());
+            unansweredNext(conn);
             return false;
         }
         if (inv == null) {
             return false; // sandbox closed while waiting
         }
+        if (inv == RuntimeApi.RESUME) {
+            return true; // an invoking thread answered this /next and served the connection: read on
+        }
+        writeNext(conn, inv);
+        return true;
+    }
+
+    private static void unansweredNext(HttpConnection conn) throws IOException {
+        RuntimeApi.Reply r = RuntimeApi.Reply.json(403, "InvalidStateTransition",
+                "State transition from Invoking to InvocationNext failed: the current invocation is unanswered");
+        conn.write(403, "Forbidden", r.body(), true, r.headers());
+    }
+
+    private static void writeNext(HttpConnection conn, Invocation inv) throws IOException {
         conn.write(200, "OK", inv.payload(), false,
                 "Content-Type", "application/json",
                 "Lambda-Runtime-Aws-Request-Id", inv.requestId(),
@@ -171,7 +305,6 @@ public final class RuntimeApiServer implements AutoCloseable {
                 "Lambda-Runtime-Trace-Id", inv.traceId(),
                 "Lambda-Runtime-Client-Context", inv.clientContext(),
                 "Lambda-Runtime-Cognito-Identity", inv.cognitoIdentity());
-        return true;
     }
 
     private static boolean reply(HttpConnection conn, HttpRequest req, RuntimeApi.Reply r) throws IOException {

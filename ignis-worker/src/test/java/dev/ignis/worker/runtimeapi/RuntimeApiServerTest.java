@@ -124,4 +124,99 @@ class RuntimeApiServerTest {
         assertThat(response(in)).startsWith("200 first ");
         assertThat(response(in)).isEqualTo("200 null ");
     }
+
+    /** Offers {@code inv} as the worker does and, when the /next was parked, drives the connection on a thread of its own. */
+    private Thread driveOnAThread(Invocation inv, CompletableFuture<Boolean> drove) {
+        return Thread.ofVirtual().start(() -> {
+            RuntimeApi.Link link = api.offerToDrive(inv);
+            drove.complete(link != null);
+            if (link != null) {
+                server.drive(link, inv);
+            }
+        });
+    }
+
+    @Test
+    void theInvokingThreadServesAPipelinedRuntimeItself() throws Exception {
+        OutputStream out = client.getOutputStream();
+        InputStream in = client.getInputStream();
+        sendFirstNext();
+        for (int i = 0; i < 30; i++) {
+            Invocation a = inv("d" + i);
+            var drove = new CompletableFuture<Boolean>();
+            Thread invoker = driveOnAThread(a, drove);
+            assertThat(drove.get(5, TimeUnit.SECONDS)).as("the /next was parked: the invoking thread delivers").isTrue();
+            if (i > 0) {
+                assertThat(response(in)).startsWith("202 null ");
+            }
+            assertThat(response(in)).isEqualTo("200 d" + i + " {\"id\":\"d" + i + "\"}");
+            out.write((post("d" + i, "\"ok\"") + NEXT).getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(invoker.join(java.time.Duration.ofSeconds(10))).as("drive returned").isTrue();
+            assertThat(a.result().get(5, TimeUnit.SECONDS)).isInstanceOf(RuntimeEvent.Response.class);
+        }
+    }
+
+    @Test
+    void anAnswerOnAnotherConnectionEndsTheDriveAndClosesTheIdleOne() throws Exception {
+        InputStream in = client.getInputStream();
+        sendFirstNext();
+        Invocation a = inv("x1");
+        var drove = new CompletableFuture<Boolean>();
+        Thread invoker = driveOnAThread(a, drove);
+        assertThat(drove.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(response(in)).startsWith("200 x1 ");
+        // a runtime with a connection pool answers on a second connection and leaves the first one idle
+        try (Socket other = new Socket(InetAddress.getLoopbackAddress(), client.getPort())) {
+            other.setSoTimeout(10_000);
+            other.getOutputStream().write(post("x1", "\"ok\"").getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(response(other.getInputStream())).startsWith("202 ");
+        }
+        assertThat(a.result().get(5, TimeUnit.SECONDS)).isInstanceOf(RuntimeEvent.Response.class);
+        assertThat(invoker.join(java.time.Duration.ofSeconds(10))).as("the invoking thread is not left reading the idle connection").isTrue();
+        assertThat(in.read()).as("the idle connection was closed").isEqualTo(-1);
+    }
+
+    @Test
+    void whatTheRuntimeSendsAfterItsAnswerNeverHoldsTheInvokeUp() throws Exception {
+        OutputStream out = client.getOutputStream();
+        InputStream in = client.getInputStream();
+        sendFirstNext();
+        Invocation a = inv("h1");
+        var drove = new CompletableFuture<Boolean>();
+        Thread invoker = driveOnAThread(a, drove);
+        assertThat(drove.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(response(in)).startsWith("200 h1 ");
+        // the answer, then half of the next request: a runtime that stalls here must not keep the result from its caller
+        out.write((post("h1", "\"ok\"") + NEXT.substring(0, 20)).getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        assertThat(invoker.join(java.time.Duration.ofSeconds(10))).isTrue();
+        assertThat(a.result().get(5, TimeUnit.SECONDS)).isInstanceOf(RuntimeEvent.Response.class);
+        // the connection went back to its own thread, which reads the rest and parks the /next again
+        out.write(NEXT.substring(20).getBytes(StandardCharsets.ISO_8859_1));
+        Thread.sleep(300);
+        Invocation b = inv("h2");
+        var drove2 = new CompletableFuture<Boolean>();
+        Thread second = driveOnAThread(b, drove2);
+        assertThat(drove2.get(5, TimeUnit.SECONDS)).as("parked again by the connection's own thread").isTrue();
+        assertThat(response(in)).startsWith("202 "); // held back while the next request was arriving: it goes out with the event
+        assertThat(response(in)).startsWith("200 h2 ");
+        out.write((post("h2", "\"ok\"") + NEXT).getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(second.join(java.time.Duration.ofSeconds(10))).isTrue();
+        assertThat(b.result().get(5, TimeUnit.SECONDS)).isInstanceOf(RuntimeEvent.Response.class);
+    }
+
+    @Test
+    void aResultFromElsewhereClosesTheConnectionTheInvokingThreadWaitsOn() throws Exception {
+        InputStream in = client.getInputStream();
+        sendFirstNext();
+        Invocation a = inv("t1");
+        var drove = new CompletableFuture<Boolean>();
+        Thread invoker = driveOnAThread(a, drove);
+        assertThat(drove.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(response(in)).startsWith("200 t1 ");
+        Thread.sleep(100); // the invoking thread now waits for the runtime's answer on the socket
+        a.result().complete(new RuntimeEvent.TimedOut()); // what the worker's deadline watch does
+        assertThat(invoker.join(java.time.Duration.ofSeconds(10))).isTrue();
+        assertThat(in.read()).isEqualTo(-1);
+    }
 }
