@@ -409,22 +409,8 @@ public final class ProcessWorker implements Worker {
         sb.inFlight.set(inv);
         RuntimeEvent ev;
         InvokeDeadlines.Entry watch = deadlines.watch(inv.result(), start + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
-        RuntimeEvent.Exited already = sb.exit.get();
-        if (already != null) {
-            inv.result().complete(already);
-        } else {
-            RuntimeApi.Link parkedNext = null;
-            try {
-                parkedNext = sb.server.api().offerToDrive(inv);
-            } catch (IllegalStateException gone) {
-                inv.result().complete(awaitExit(sb));
-            }
-            if (parkedNext != null) {
-                // the runtime waits on /next: this thread hands it the event and reads its answer itself
-                sb.server.drive(parkedNext, inv);
-            }
-        }
         try {
+            deliver(sb, inv);
             ev = inv.result().get(); // untimed: the deadline watch completes it with TimedOut
         } catch (InterruptedException e) {
             // the caller gave up mid-invoke: the runtime's state is unknown, so the sandbox goes
@@ -472,6 +458,28 @@ public final class ProcessWorker implements Worker {
             case RuntimeEvent.Ready ready -> throw new IllegalStateException("unexpected " + ready);
             case RuntimeEvent.TimedOut t -> throw new IllegalStateException("unreachable: handled above");
         };
+    }
+
+    /**
+     * Hands the invocation to the runtime: on this thread when its /next is parked (then returns once
+     * the answer is in, or the connection cannot carry it), else queued for the Runtime API's thread.
+     */
+    private static void deliver(Sandbox sb, Invocation inv) {
+        RuntimeEvent.Exited already = sb.exit.get();
+        if (already != null) {
+            inv.result().complete(already);
+            return;
+        }
+        RuntimeApi.Link parkedNext;
+        try {
+            parkedNext = sb.server.api().offerToDrive(inv);
+        } catch (IllegalStateException gone) {
+            inv.result().complete(awaitExit(sb));
+            return;
+        }
+        if (parkedNext != null) {
+            sb.server.drive(parkedNext, inv);
+        }
     }
 
     /** Requests the sandbox's Runtime API has served (diagnostics; tests use it to prove isolation). */
