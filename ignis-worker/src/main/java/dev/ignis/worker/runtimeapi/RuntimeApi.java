@@ -58,12 +58,7 @@ public final class RuntimeApi {
     public void offer(Invocation inv) {
         lock.lock();
         try {
-            if (closed) {
-                throw new IllegalStateException("sandbox is gone");
-            }
-            if (queued != null || current != null) {
-                throw new IllegalStateException("sandbox is busy: one invoke at a time");
-            }
+            checkOpenAndIdle();
             queued = inv;
             workArrived.signalAll();
         } finally {
@@ -81,12 +76,7 @@ public final class RuntimeApi {
     public Link offerToDrive(Invocation inv) {
         lock.lock();
         try {
-            if (closed) {
-                throw new IllegalStateException("sandbox is gone");
-            }
-            if (queued != null || current != null) {
-                throw new IllegalStateException("sandbox is busy: one invoke at a time");
-            }
+            checkOpenAndIdle();
             if (parkedCount == 1 && parked != null && parked.parkedAtNext) {
                 Link l = parked;
                 unpark(l);
@@ -99,6 +89,16 @@ public final class RuntimeApi {
             return null;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** An invocation may be offered: the sandbox is open and has none queued or in flight (caller holds the lock). */
+    private void checkOpenAndIdle() {
+        if (closed) {
+            throw new IllegalStateException("sandbox is gone");
+        }
+        if (queued != null || current != null) {
+            throw new IllegalStateException("sandbox is busy: one invoke at a time");
         }
     }
 

@@ -167,39 +167,34 @@ public final class RuntimeApiServer implements AutoCloseable {
         boolean parked = false;
         try {
             writeNext(conn.http(), inv);
-            while (!inv.result().isDone()) {
-                HttpRequest req = readRequest(conn);
-                if (req == null) {
-                    closeQuietly(conn.channel());
-                    return;
-                }
-                Step step = serveOne(conn, req, true);
-                if (step != Step.CONTINUE) {
-                    parked = step == Step.PARKED;
-                    if (step == Step.CLOSE) {
-                        closeQuietly(conn.channel());
-                    }
-                    return;
-                }
-            }
-            while (true) { // answered: only what is already here, never waiting for more
+            while (true) {
                 HttpRequest req;
-                try {
-                    req = conn.http().readBuffered(RuntimeApi.MAX_RESPONSE_BYTES);
-                } catch (HttpConnection.BadRequest e) {
-                    badRequest(conn, e);
-                    closeQuietly(conn.channel());
-                    return;
-                }
-                if (req == null) {
-                    return; // its own thread reads on
+                if (!inv.result().isDone()) {
+                    req = readRequest(conn);
+                    if (req == null) {
+                        closeQuietly(conn.channel());
+                        return;
+                    }
+                } else {
+                    // answered: serve only what is already here, never wait for more
+                    try {
+                        req = conn.http().readBuffered(RuntimeApi.MAX_RESPONSE_BYTES);
+                    } catch (HttpConnection.BadRequest e) {
+                        badRequest(conn, e);
+                        closeQuietly(conn.channel());
+                        return;
+                    }
+                    if (req == null) {
+                        return; // its own thread reads on
+                    }
                 }
                 Step step = serveOne(conn, req, true);
-                if (step != Step.CONTINUE) {
-                    parked = step == Step.PARKED;
-                    if (step == Step.CLOSE) {
-                        closeQuietly(conn.channel());
-                    }
+                if (step == Step.PARKED) {
+                    parked = true;
+                    return;
+                }
+                if (step == Step.CLOSE) {
+                    closeQuietly(conn.channel());
                     return;
                 }
             }
