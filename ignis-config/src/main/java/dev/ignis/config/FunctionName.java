@@ -20,8 +20,8 @@ public record FunctionName(String accountId, String name, String qualifier) {
         if (raw == null || raw.isEmpty() || raw.length() > 256) {
             throw LambdaException.invalidParameter("FunctionName must be 1 to 256 characters");
         }
-        if (isPlainName(raw)) {
-            return new FunctionName(callerAccountId, raw, null); // what the pattern below makes of a plain name
+        if (NAME.matcher(raw).matches()) {
+            return new FunctionName(callerAccountId, raw, null); // a plain name, as nearly every invoke sends it: no ARN to take apart
         }
         var m = PATTERN.matcher(raw);
         if (!m.matches()) {
@@ -39,20 +39,6 @@ public record FunctionName(String accountId, String name, String qualifier) {
             throw LambdaException.invalidParameter("Function name must be 1 to 64 characters of letters, numbers, hyphens and underscores");
         }
         return new FunctionName(account, name, m.group(9));
-    }
-
-    /** [a-zA-Z0-9-_]{1,64}: the name alone, as nearly every invoke sends it (checked without a regex). */
-    private static boolean isPlainName(String raw) {
-        if (raw.length() > 64) {
-            return false;
-        }
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
-                return false;
-            }
-        }
-        return true;
     }
 
     public FunctionKey key() {

@@ -13,6 +13,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.auth.aws.internal.signer.CredentialScope;
@@ -34,6 +35,8 @@ public final class SigV4Verifier {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SigV4Verifier.class);
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Duration MAX_SKEW = Duration.ofMinutes(5);
+    /** Compiled once: {@code String.matches} compiled it on every request. */
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
     /** Who signed: the account and the key's secret. */
     public record Caller(String accountId, String accessKeyId, String secret) {}
@@ -132,7 +135,7 @@ public final class SigV4Verifier {
     /** The client's declared payload hash if it signed one, else the hash of the body as received. */
     static String payloadHash(ApiRequest r) {
         String declared = r.header("x-amz-content-sha256");
-        if (declared != null && isLowerHex64(declared)) {
+        if (declared != null && HEX64.matcher(declared).matches()) {
             String actual = sha256Hex(r.body());
             if (!actual.equals(declared)) {
                 throw new LambdaException(400, "InvalidSignatureException", "The provided x-amz-content-sha256 does not match the request body");
@@ -140,20 +143,6 @@ public final class SigV4Verifier {
             return actual;
         }
         return sha256Hex(r.body());
-    }
-
-    /** [0-9a-f]{64}, without compiling a pattern on every request. */
-    private static boolean isLowerHex64(String s) {
-        if (s.length() != 64) {
-            return false;
-        }
-        for (int i = 0; i < 64; i++) {
-            char c = s.charAt(i);
-            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String sha256Hex(byte[] body) {

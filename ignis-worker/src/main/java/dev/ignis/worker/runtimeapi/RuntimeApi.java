@@ -39,7 +39,7 @@ public final class RuntimeApi {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workArrived = lock.newCondition();
-    /** Connections whose GET /next is parked, and the latest of them. */
+    /** Connections whose GET /next is parked, and the latest of them (null once it is unparked). */
     private int parkedCount;
     private Link parked;
     private final CompletableFuture<RuntimeEvent> init = new CompletableFuture<>();
@@ -59,8 +59,7 @@ public final class RuntimeApi {
         lock.lock();
         try {
             checkOpenAndIdle();
-            queued = inv;
-            workArrived.signalAll();
+            enqueue(inv);
         } finally {
             lock.unlock();
         }
@@ -77,19 +76,28 @@ public final class RuntimeApi {
         lock.lock();
         try {
             checkOpenAndIdle();
-            if (parkedCount == 1 && parked != null && parked.parkedAtNext) {
+            if (parkedCount == 1 && parked != null) {
                 Link l = parked;
                 unpark(l);
-                current = inv;
-                lastDelivered = inv.requestId();
+                deliver(inv);
                 return l;
             }
-            queued = inv;
-            workArrived.signalAll();
+            enqueue(inv);
             return null;
         } finally {
             lock.unlock();
         }
+    }
+
+    private void enqueue(Invocation inv) {
+        queued = inv;
+        workArrived.signalAll();
+    }
+
+    /** The invocation is the runtime's from now on: its code may run (caller holds the lock). */
+    private void deliver(Invocation inv) {
+        current = inv;
+        lastDelivered = inv.requestId();
     }
 
     /** An invocation may be offered: the sandbox is open and has none queued or in flight (caller holds the lock). */
@@ -235,9 +243,8 @@ public final class RuntimeApi {
                 }
                 if (link.parkedAtNext && queued != null) {
                     unpark(link);
-                    current = queued;
+                    deliver(queued);
                     queued = null;
-                    lastDelivered = current.requestId();
                     return current;
                 }
                 workArrived.await();
