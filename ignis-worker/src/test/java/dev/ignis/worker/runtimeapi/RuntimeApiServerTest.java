@@ -125,15 +125,21 @@ class RuntimeApiServerTest {
         assertThat(response(in)).isEqualTo("200 null ");
     }
 
-    /** Offers {@code inv} as the worker does and, when the /next was parked, drives the connection on a thread of its own. */
-    private Thread driveOnAThread(Invocation inv, CompletableFuture<Boolean> drove) {
-        return Thread.ofVirtual().start(() -> {
+    /**
+     * Offers {@code inv} as the worker does, asserts that the /next was parked (so the offering
+     * thread delivers it), and drives the connection on a thread of its own, which it returns.
+     */
+    private Thread drivenOnAThread(Invocation inv, String parkedBecause) throws Exception {
+        var drove = new CompletableFuture<Boolean>();
+        Thread t = Thread.ofVirtual().start(() -> {
             RuntimeApi.Link link = api.offerToDrive(inv);
             drove.complete(link != null);
             if (link != null) {
                 server.drive(link, inv);
             }
         });
+        assertThat(drove.get(5, TimeUnit.SECONDS)).as(parkedBecause).isTrue();
+        return t;
     }
 
     @Test
@@ -143,9 +149,7 @@ class RuntimeApiServerTest {
         sendFirstNext();
         for (int i = 0; i < 30; i++) {
             Invocation a = inv("d" + i);
-            var drove = new CompletableFuture<Boolean>();
-            Thread invoker = driveOnAThread(a, drove);
-            assertThat(drove.get(5, TimeUnit.SECONDS)).as("the /next was parked: the invoking thread delivers").isTrue();
+            Thread invoker = drivenOnAThread(a, "the /next was parked: the invoking thread delivers");
             if (i > 0) {
                 assertThat(response(in)).startsWith("202 null ");
             }
@@ -161,9 +165,7 @@ class RuntimeApiServerTest {
         InputStream in = client.getInputStream();
         sendFirstNext();
         Invocation a = inv("x1");
-        var drove = new CompletableFuture<Boolean>();
-        Thread invoker = driveOnAThread(a, drove);
-        assertThat(drove.get(5, TimeUnit.SECONDS)).isTrue();
+        Thread invoker = drivenOnAThread(a, "the /next was parked");
         assertThat(response(in)).startsWith("200 x1 ");
         // a runtime with a connection pool answers on a second connection and leaves the first one idle
         try (Socket other = new Socket(InetAddress.getLoopbackAddress(), client.getPort())) {
@@ -182,9 +184,7 @@ class RuntimeApiServerTest {
         InputStream in = client.getInputStream();
         sendFirstNext();
         Invocation a = inv("h1");
-        var drove = new CompletableFuture<Boolean>();
-        Thread invoker = driveOnAThread(a, drove);
-        assertThat(drove.get(5, TimeUnit.SECONDS)).isTrue();
+        Thread invoker = drivenOnAThread(a, "the /next was parked");
         assertThat(response(in)).startsWith("200 h1 ");
         // the answer, then half of the next request: a runtime that stalls here must not keep the result from its caller
         out.write((post("h1", "\"ok\"") + NEXT.substring(0, 20)).getBytes(StandardCharsets.ISO_8859_1));
@@ -195,9 +195,7 @@ class RuntimeApiServerTest {
         out.write(NEXT.substring(20).getBytes(StandardCharsets.ISO_8859_1));
         Thread.sleep(300);
         Invocation b = inv("h2");
-        var drove2 = new CompletableFuture<Boolean>();
-        Thread second = driveOnAThread(b, drove2);
-        assertThat(drove2.get(5, TimeUnit.SECONDS)).as("parked again by the connection's own thread").isTrue();
+        Thread second = drivenOnAThread(b, "parked again by the connection's own thread");
         assertThat(response(in)).startsWith("202 "); // held back while the next request was arriving: it goes out with the event
         assertThat(response(in)).startsWith("200 h2 ");
         out.write((post("h2", "\"ok\"") + NEXT).getBytes(StandardCharsets.ISO_8859_1));
@@ -210,9 +208,7 @@ class RuntimeApiServerTest {
         InputStream in = client.getInputStream();
         sendFirstNext();
         Invocation a = inv("t1");
-        var drove = new CompletableFuture<Boolean>();
-        Thread invoker = driveOnAThread(a, drove);
-        assertThat(drove.get(5, TimeUnit.SECONDS)).isTrue();
+        Thread invoker = drivenOnAThread(a, "the /next was parked");
         assertThat(response(in)).startsWith("200 t1 ");
         Thread.sleep(100); // the invoking thread now waits for the runtime's answer on the socket
         a.result().complete(new RuntimeEvent.TimedOut()); // what the worker's deadline watch does
