@@ -16,6 +16,7 @@ import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
+import dev.ignis.worker.sandbox.UidRanges;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -71,6 +72,8 @@ public final class ProcessWorker implements Worker {
     private final SecureRandom random = new SecureRandom();
     private final Outcomes outcomes;
     private final HostClaims claim;
+    /** This worker's own block of host uids, disjoint from every other worker's on the host. */
+    private final UidRanges.Claim uids;
     private final SandboxLauncher.Ready launchers;
     private final Path launcher;
     /** Ready shells' slots: {@code <worker id>.<sandbox id>/task|stage}. */
@@ -123,6 +126,7 @@ public final class ProcessWorker implements Worker {
         })) {
             LOG.info("removed the network namespaces and cgroups of worker {}, which died without cleaning up", dead);
         }
+        this.uids = UidRanges.claim(config.uidBase(), config.uidCount()); // after the sweep: dead owners' sandboxes are gone
         this.cgroups = Cgroups.detect(cgroupName(config.workerId()));
         cgroups.removeStale();
         this.netns = new NetNamespaces(netnsPrefix(config.workerId()), config.warmNetns());
@@ -491,6 +495,11 @@ public final class ProcessWorker implements Worker {
         return sb.server.requestCount();
     }
 
+    /** The host uids this worker's sandboxes run as (tests and diagnostics). */
+    UidRanges.Range uidRange() {
+        return uids.range();
+    }
+
     /** Ready shells waiting now (tests and diagnostics). */
     int readyShells() {
         return shells == null ? 0 : shells.size();
@@ -539,6 +548,7 @@ public final class ProcessWorker implements Worker {
         cgroups.removeAll();
         owner.shutdownNow();
         logFiles.values().forEach(FunctionLogFile::close);
+        uids.close();
         claim.close();
     }
 
@@ -634,11 +644,11 @@ public final class ProcessWorker implements Worker {
             throw new LambdaException(429, "TooManyRequestsException", "worker " + workerId() + " has no free sandbox uid");
         }
         uidsInUse.set(slot);
-        return config.uidBase() + slot;
+        return uids.range().first() + slot;
     }
 
     private synchronized void freeUid(int uid) {
-        uidsInUse.clear(uid - config.uidBase());
+        uidsInUse.clear(uid - uids.range().first());
     }
 
     private byte[] randomBytes(int n) {

@@ -15,8 +15,9 @@ import java.util.function.Function;
  * @param dataDir         worker state: logs under {@code logs/<account>/<function>/}, the seccomp program
  * @param runtimes        runtime id to its definition (the runtimes module's catalog)
  * @param clock           wall clock for deadlines and log timestamps (durations use the monotonic clock)
- * @param uidBase         first unprivileged host uid/gid given to sandboxes (one per live sandbox)
- * @param uidCount        how many uids from {@code uidBase} may be used (bounds live sandboxes)
+ * @param uidBase         start of the host's pool of sandbox uids/gids: each worker of the host claims its own
+ *                        block {@code uidBase + k * uidCount} ({@code sandbox.UidRanges}), one uid per live sandbox
+ * @param uidCount        the size of a worker's block (bounds its live sandboxes)
  * @param pidsMax         cgroup pids limit per sandbox (fork bombs stop here)
  * @param initTimeout     the init phase bound (Lambda: 10 s)
  * @param logFileMaxBytes size at which a function's log file rotates
@@ -53,7 +54,7 @@ public record WorkerConfig(
         }
     }
 
-    /** Defaults: uids 200000+, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces. */
+    /** Defaults: a block of 10,000 uids from 200000, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces. */
     public static WorkerConfig defaults(String workerId, Path dataDir,
                                         Function<String, Optional<RuntimeDefinition>> runtimes) {
         return new WorkerConfig(workerId, dataDir, runtimes, InstantSource.system(), 200_000, 10_000, 512,
