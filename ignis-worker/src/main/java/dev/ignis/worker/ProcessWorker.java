@@ -74,6 +74,9 @@ public final class ProcessWorker implements Worker {
     private final HostClaims claim;
     /** This worker's own block of host uids, disjoint from every other worker's on the host. */
     private final UidRanges.Claim uids;
+    private final Admission admission;
+    /** The admission ticket of each live sandbox, given back when it is retired. */
+    private final Map<String, Admission.Ticket> admitted = new ConcurrentHashMap<>();
     private final SandboxLauncher.Ready launchers;
     private final Path launcher;
     /** Ready shells' slots: {@code <worker id>.<sandbox id>/task|stage}. */
@@ -129,6 +132,8 @@ public final class ProcessWorker implements Worker {
         this.uids = UidRanges.claim(config.uidBase(), config.uidCount()); // after the sweep: dead owners' sandboxes are gone
         this.cgroups = Cgroups.detect(cgroupName(config.workerId()));
         cgroups.removeStale();
+        cgroups.limitAll(config.capacity().memoryMb() * 1024 * 1024, config.capacity().pids());
+        this.admission = new Admission(config.workerId(), config.capacity(), cgroups::pidsInUse);
         this.netns = new NetNamespaces(netnsPrefix(config.workerId()), config.warmNetns());
         this.owner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ignis-sandbox-owner-" + config.workerId());
@@ -165,6 +170,18 @@ public final class ProcessWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
+        Admission.Ticket ticket = admission.admit(spec.memoryMb()); // a refusal comes before anything is taken
+        try {
+            SandboxHandle h = start(spec, rt);
+            admitted.put(h.sandboxId(), ticket);
+            return h;
+        } catch (RuntimeException e) {
+            admission.release(ticket);
+            throw e;
+        }
+    }
+
+    private SandboxHandle start(SandboxSpec spec, RuntimeDefinition rt) {
         if (shells == null) {
             return startNew(spec, rt);
         }
@@ -517,6 +534,10 @@ public final class ProcessWorker implements Worker {
         if (sb != null) {
             destroy(sb);
         }
+        Admission.Ticket ticket = admitted.remove(sandboxId);
+        if (ticket != null) {
+            admission.release(ticket);
+        }
     }
 
     @Override
@@ -641,7 +662,7 @@ public final class ProcessWorker implements Worker {
     private synchronized int allocateUid() {
         int slot = uidsInUse.nextClearBit(0);
         if (slot >= config.uidCount()) {
-            throw new LambdaException(429, "TooManyRequestsException", "worker " + workerId() + " has no free sandbox uid");
+            throw new WorkerAtCapacityException(workerId(), "all " + config.uidCount() + " of its sandbox uids are in use");
         }
         uidsInUse.set(slot);
         return uids.range().first() + slot;

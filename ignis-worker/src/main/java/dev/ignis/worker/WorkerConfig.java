@@ -23,6 +23,7 @@ import java.util.function.Function;
  * @param logFileMaxBytes size at which a function's log file rotates
  * @param logFilesKept    rotated files kept per function, current one included
  * @param warmNetns       network namespaces created up front
+ * @param capacity        what this worker's sandboxes may hold together (admission and the worker cgroup's limits)
  */
 public record WorkerConfig(
         String workerId,
@@ -35,7 +36,8 @@ public record WorkerConfig(
         Duration initTimeout,
         long logFileMaxBytes,
         int logFilesKept,
-        int warmNetns) {
+        int warmNetns,
+        WorkerCapacity capacity) {
 
     public WorkerConfig {
         Objects.requireNonNull(workerId, "workerId");
@@ -52,12 +54,22 @@ public record WorkerConfig(
         if (pidsMax < 16) {
             throw new IllegalArgumentException("pidsMax must be at least 16");
         }
+        Objects.requireNonNull(capacity, "capacity");
     }
 
-    /** Defaults: a block of 10,000 uids from 200000, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces. */
+    /**
+     * Defaults: a block of 10,000 uids from 200000, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces,
+     * the host's capacity ({@link WorkerCapacity#ofHost()}).
+     */
     public static WorkerConfig defaults(String workerId, Path dataDir,
                                         Function<String, Optional<RuntimeDefinition>> runtimes) {
         return new WorkerConfig(workerId, dataDir, runtimes, InstantSource.system(), 200_000, 10_000, 512,
-                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2);
+                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2, WorkerCapacity.ofHost());
+    }
+
+    /** This configuration with another capacity. */
+    public WorkerConfig withCapacity(WorkerCapacity c) {
+        return new WorkerConfig(workerId, dataDir, runtimes, clock, uidBase, uidCount, pidsMax, initTimeout, logFileMaxBytes,
+                logFilesKept, warmNetns, c);
     }
 }
