@@ -80,7 +80,8 @@ public final class Platform implements AutoCloseable {
         ReplicatedPartition partition = null;
         EventQueue events = null;
         try {
-            worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find));
+            worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
+                    .withCapacity(cfg.workerCapacity()));
             ProcessWorker w = worker;
             if (cfg.journalAssignment()) {
                 partition = ReplicatedPartition.open(JournalConfig.singlePeer(Partitioning.groupName(0),
