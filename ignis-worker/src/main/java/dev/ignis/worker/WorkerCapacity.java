@@ -60,9 +60,10 @@ public record WorkerCapacity(long memoryMb, long pids) {
         throw new IllegalStateException("no MemTotal in " + meminfo);
     }
 
+    /** By lines: {@code Files.readString} reads one byte of a /proc/sys file on this kernel (it trusts the size, 0). */
     private static long readLong(Path file) {
         try {
-            return Long.parseLong(Files.readString(file).trim());
+            return Long.parseLong(Files.readAllLines(file).getFirst().trim());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
