@@ -99,7 +99,7 @@ final class TestSandboxes implements AutoCloseable {
                         List.of("/usr/bin/python3.11", "-u", "/var/runtime/runtime.py"), Map.of("PYTHONDONTWRITEBYTECODE", "1")));
         WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.getOrDefault(id, extraRuntimes.get(id))));
         worker = new ProcessWorker(new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
-                PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns()));
+                PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns(), d.runtimeApi()));
     }
 
     /** A code directory holding the given files (executable when named bootstrap). */
