@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * connection (normally one keep-alive connection per runtime, or one per {@code curl} call).
  *
  * <p>Bounds against a hostile runtime: {@link #MAX_CONNECTIONS} connections, each with a 16 KB read
- * buffer and a head of at most 64 KB; request bodies held in the worker-wide {@link BodyBudget}, grown
- * as their bytes arrive; a request that stalls half-sent is closed after the read timeout (see
+ * buffer and a head of at most 64 KB; request bodies grown as their bytes arrive and held in the
+ * worker-wide {@link BodyBudget}, at most {@link #SANDBOX_BODY_BYTES} of it per sandbox; a request that stalls half-sent is closed after the read timeout (see
  * {@link HttpConnection}).
  */
 public final class RuntimeApiServer implements AutoCloseable {
@@ -33,6 +33,12 @@ public final class RuntimeApiServer implements AutoCloseable {
      * threads and buffers.
      */
     static final int MAX_CONNECTIONS = 8;
+    /**
+     * What one sandbox's request bodies may hold at once: a largest response while its array grows
+     * (4 MB and the 6 MB it doubles to), and room besides; a hostile runtime's eight connections
+     * cannot take more of the worker's body budget than this.
+     */
+    static final long SANDBOX_BODY_BYTES = 2L * RuntimeApi.MAX_RESPONSE_BYTES;
 
     private final ServerSocketChannel listener;
     private final RuntimeApi api;
@@ -51,14 +57,15 @@ public final class RuntimeApiServer implements AutoCloseable {
     }
 
     /**
-     * @param budget      the worker's budget for request bodies, shared by all its sandboxes' servers
+     * @param budget      the worker's budget for request bodies, shared by all its sandboxes' servers (each
+     *                    draws at most {@link #SANDBOX_BODY_BYTES} of it)
      * @param readTimeout how long a request in progress may stall ({@link RuntimeApiLimits#readTimeout})
      */
     public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name, BodyBudget budget, Duration readTimeout) {
         this.listener = listener;
         this.api = api;
         this.name = name;
-        this.budget = budget;
+        this.budget = budget.child(SANDBOX_BODY_BYTES);
         this.readTimeoutMs = Math.toIntExact(Math.max(1, readTimeout.toMillis()));
         this.acceptor = Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
     }

@@ -189,6 +189,38 @@ class RuntimeApiHostileClientTest {
         await(() -> worker.held() == 0, "a handled body's bytes are back in the budget");
     }
 
+    @Test
+    void oneSandboxsConnectionsCannotTakeTheWorkersWholeBodyBudget() throws Exception {
+        BodyBudget worker = new BodyBudget(40L << 20); // less than eight 6 MB bodies
+        Sandbox hostile = server(worker, Duration.ofSeconds(30));
+        Sandbox other = server(worker, Duration.ofSeconds(30));
+        byte[] fiveOfSix = ("POST " + RESPONSE + " HTTP/1.1\r\nContent-Length: " + (6 << 20) + "\r\n\r\n" + "h".repeat(5 << 20))
+                .getBytes(StandardCharsets.ISO_8859_1);
+        List<Thread> writers = new ArrayList<>();
+        for (int i = 0; i < RuntimeApiServer.MAX_CONNECTIONS; i++) {
+            Socket c = connect(hostile);
+            writers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    c.getOutputStream().write(fiveOfSix); // then stall, holding what was sent
+                } catch (IOException refused) {
+                    // closed by the server: the sandbox's share of the budget was spent
+                }
+            }));
+        }
+        for (Thread w : writers) {
+            assertThat(w.join(Duration.ofSeconds(20))).isTrue();
+        }
+        assertThat(worker.held()).isPositive().isLessThanOrEqualTo(RuntimeApiServer.SANDBOX_BODY_BYTES);
+
+        Socket d = connect(other);
+        Invocation ok = deliver(other, d, "six");
+        String body = "s".repeat(6 << 20);
+        d.getOutputStream().write(post("six", body).getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(status(d.getInputStream())).isEqualTo(202);
+        assertThat(ok.result().get(5, TimeUnit.SECONDS)).isInstanceOfSatisfying(RuntimeEvent.Response.class,
+                r -> assertThat(r.body()).hasSize(body.length()));
+    }
+
     /** The runtime on {@code c} asks for work and gets {@code id}'s event. */
     private static Invocation deliver(Sandbox s, Socket c, String id) throws Exception {
         c.getOutputStream().write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
