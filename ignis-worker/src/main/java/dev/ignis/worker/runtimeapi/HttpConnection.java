@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,9 +28,11 @@ import java.util.Map;
  * {@link #INITIAL_BODY_BYTES} (or its declared length, if smaller) once its first byte is here, and
  * doubles as its bytes arrive, up to the declared length; each growth is reserved in the worker's
  * {@link BodyBudget}, and a body the budget refuses is dropped (the request comes back as too large,
- * the connection not to be reused). A request whose head or body has started and then goes
- * {@code readTimeout} without a byte fails with SocketTimeoutException (the socket's SO_TIMEOUT is set
- * only while a request is in progress: waiting for the next request never times out). A small
+ * the connection not to be reused). A request that has started (a byte of it is here) and is not
+ * here whole {@code readTimeout} after a read first found it incomplete fails with
+ * SocketTimeoutException: the bound is on the rest of the request, so a client that drips a byte now
+ * and then does not keep it open (the socket's SO_TIMEOUT is set to what is left, only while a request
+ * is in progress: waiting for the next request never times out). A small
  * request that arrives in one piece costs what it did before: one array of its exact size, one
  * compare-and-set on the budget, no extra system call.
  */
@@ -81,14 +84,22 @@ final class HttpConnection {
         /** The socket whose SO_TIMEOUT bounds a read in the middle of a request (null: none, e.g. a test's stream). */
         private final Socket socket;
         private final int readTimeoutMs;
-        /** The socket's SO_TIMEOUT now: 0 between requests, {@link #readTimeoutMs} within one. */
+        /** The socket's SO_TIMEOUT now: 0 between requests, what is left of the request's time within one. */
         private int soTimeout;
+        /**
+         * When the request in progress must be here whole ({@link System#nanoTime}), set by the first
+         * read that found it incomplete; 0: not set (a request read in one piece never sets it).
+         */
+        private long requestDeadline;
 
         Input(InputStream src, int size) {
             this(src, size, null, 0);
         }
 
-        /** Reads {@code socket}'s input stream; a request in progress that stalls for {@code readTimeoutMs} fails. */
+        /**
+         * Reads {@code socket}'s input stream; a request that is still incomplete {@code readTimeoutMs} after
+         * a read first found it so fails with SocketTimeoutException.
+         */
         Input(Socket socket, int size, int readTimeoutMs) throws IOException {
             this(socket.getInputStream(), size, socket, readTimeoutMs);
         }
@@ -125,12 +136,30 @@ final class HttpConnection {
         }
 
         private int readSocket(byte[] b, int off, int len, boolean inRequest) throws IOException {
-            int timeout = inRequest ? readTimeoutMs : 0;
-            if (timeout != soTimeout && socket != null) {
-                socket.setSoTimeout(timeout); // a field of the socket's, no system call
-                soTimeout = timeout;
+            if (socket != null) {
+                int timeout = 0;
+                if (inRequest) { // the whole rest of the request, not each read: a byte now and then does not keep it open
+                    long now = System.nanoTime();
+                    if (requestDeadline == 0) {
+                        requestDeadline = now + readTimeoutMs * 1_000_000L;
+                    }
+                    long left = (requestDeadline - now) / 1_000_000L;
+                    if (left <= 0) {
+                        throw new SocketTimeoutException("the request did not arrive in " + readTimeoutMs + " ms");
+                    }
+                    timeout = (int) left;
+                }
+                if (timeout != soTimeout) {
+                    socket.setSoTimeout(timeout); // a field of the socket's, no system call
+                    soTimeout = timeout;
+                }
             }
             return src.read(b, off, len);
+        }
+
+        /** A new request begins: it gets the whole read timeout once it needs more than one read. */
+        void requestStarts() {
+            requestDeadline = 0;
         }
 
         /**
@@ -235,6 +264,7 @@ final class HttpConnection {
 
     private HttpRequest parse(int maxBody) throws IOException {
         headBudget = MAX_HEAD_BYTES;
+        in.requestStarts();
         String requestLine = readLine(true);
         if (requestLine == null) {
             return null;

@@ -8,8 +8,8 @@ import java.util.Objects;
  *
  * @param bodyBudgetBytes bytes that request bodies being read and handled may hold at once, all sandboxes
  *                        together ({@link BodyBudget}); a body beyond it is refused with 413
- * @param readTimeout     how long a request that has started (part of its head or body arrived) may go without
- *                        a byte before its connection is closed; a connection between requests (a parked
+ * @param readTimeout     how long a request that has started (part of its head or body arrived) may take to
+ *                        arrive whole before its connection is closed; a connection between requests (a parked
  *                        {@code GET /next}, a runtime computing its answer) never times out
  */
 public record RuntimeApiLimits(long bodyBudgetBytes, Duration readTimeout) {

@@ -138,6 +138,28 @@ class RuntimeApiHostileClientTest {
     }
 
     @Test
+    void aRequestDrippingAByteNowAndThenIsClosedAfterTheReadTimeoutToo() throws Exception {
+        BodyBudget worker = new BodyBudget(256L << 20);
+        Sandbox s = server(worker, Duration.ofMillis(500));
+        Socket c = connect(s);
+        c.getOutputStream().write(("POST " + RESPONSE + " HTTP/1.1\r\nContent-Length: 100000\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        long t0 = System.nanoTime();
+        try {
+            for (int i = 0; i < 50; i++) { // 5 s of one byte per 100 ms, each well within the timeout
+                c.getOutputStream().write('d');
+                c.getOutputStream().flush();
+                Thread.sleep(100);
+            }
+        } catch (IOException closed) {
+            // the server closed the connection while the client was still dripping
+        }
+        c.setSoTimeout(100);
+        assertThat(closed(c)).isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        await(() -> worker.held() == 0, "the dripped body was released");
+    }
+
+    @Test
     void aParkedNextAndARuntimeComputingItsAnswerAreNeverTimedOut() throws Exception {
         Sandbox s = server(new BodyBudget(256L << 20), Duration.ofMillis(200));
         Socket c = connect(s);
@@ -241,6 +263,8 @@ class RuntimeApiHostileClientTest {
                     return true; // an answer (413) may come first
                 }
             }
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            return false;
         } catch (IOException reset) {
             return true;
         }
