@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bounds against a hostile runtime: {@link #MAX_CONNECTIONS} connections, each with a 16 KB read
  * buffer and a head of at most 64 KB; request bodies grown as their bytes arrive and held in the
- * worker-wide {@link BodyBudget}, at most {@link #SANDBOX_BODY_BYTES} of it per sandbox; a request that stalls half-sent is closed after the read timeout (see
- * {@link HttpConnection}).
+ * worker-wide {@link BodyBudget}, at most {@link #SANDBOX_BODY_BYTES} of it per sandbox; a request
+ * that is not here whole within the read timeout once it has started is closed (see {@link HttpConnection}).
  */
 public final class RuntimeApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeApiServer.class);
@@ -52,14 +52,17 @@ public final class RuntimeApiServer implements AutoCloseable {
 
     /** A server with a budget of its own and the default limits (benchmarks, tests). */
     public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name) {
-        this(listener, api, name, new BodyBudget(RuntimeApiLimits.defaults().bodyBudgetBytes()),
-                RuntimeApiLimits.defaults().readTimeout());
+        this(listener, api, name, RuntimeApiLimits.defaults());
+    }
+
+    private RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name, RuntimeApiLimits limits) {
+        this(listener, api, name, new BodyBudget(limits.bodyBudgetBytes()), limits.readTimeout());
     }
 
     /**
      * @param budget      the worker's budget for request bodies, shared by all its sandboxes' servers (each
      *                    draws at most {@link #SANDBOX_BODY_BYTES} of it)
-     * @param readTimeout how long a request in progress may stall ({@link RuntimeApiLimits#readTimeout})
+     * @param readTimeout how long a started request may take to arrive whole ({@link RuntimeApiLimits#readTimeout})
      */
     public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name, BodyBudget budget, Duration readTimeout) {
         this.listener = listener;
