@@ -5,6 +5,7 @@ import dev.ignis.runtimes.RuntimeDefinition;
 import dev.ignis.worker.logs.FunctionLogFile;
 import dev.ignis.worker.logs.LogFiles;
 import dev.ignis.worker.logs.SandboxLog;
+import dev.ignis.worker.runtimeapi.BodyBudget;
 import dev.ignis.worker.runtimeapi.Invocation;
 import dev.ignis.worker.runtimeapi.RuntimeApi;
 import dev.ignis.worker.runtimeapi.RuntimeApiServer;
@@ -63,6 +64,8 @@ public final class ProcessWorker implements Worker {
     private final WorkerConfig config;
     private final Cgroups cgroups;
     private final NetNamespaces netns;
+    /** Bytes the Runtime API bodies of all sandboxes may hold at once. */
+    private final BodyBudget runtimeApiBodies;
     private final ExecutorService owner;
     private final Path seccompFile;
     private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
@@ -126,6 +129,7 @@ public final class ProcessWorker implements Worker {
         this.cgroups = Cgroups.detect(cgroupName(config.workerId()));
         cgroups.removeStale();
         this.netns = new NetNamespaces(netnsPrefix(config.workerId()), config.warmNetns());
+        this.runtimeApiBodies = new BodyBudget(config.runtimeApi().bodyBudgetBytes());
         this.owner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ignis-sandbox-owner-" + config.workerId());
             t.setDaemon(true);
@@ -184,7 +188,7 @@ public final class ProcessWorker implements Worker {
         try {
             ns = netns.acquire();
             ServerSocketChannel listener = netns.openLoopbackListener(ns, RUNTIME_API_PORT);
-            server = new RuntimeApiServer(listener, new RuntimeApi(), id);
+            server = runtimeApiServer(listener, id);
             group = cgroups.create(id, Cgroups.Limits.forMemory(spec.memoryMb(), config.pidsMax()));
             String stream = newLogStream(spec);
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
@@ -204,6 +208,10 @@ public final class ProcessWorker implements Worker {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + cause.getMessage(), cause);
         }
+    }
+
+    private RuntimeApiServer runtimeApiServer(ServerSocketChannel listener, String sandboxId) {
+        return new RuntimeApiServer(listener, new RuntimeApi(), sandboxId, runtimeApiBodies, config.runtimeApi().readTimeout());
     }
 
     /** Makes a started process the sandbox's: its log, its entry in the table, its exit callback. */
@@ -230,7 +238,7 @@ public final class ProcessWorker implements Worker {
         Sandbox sb = null;
         try {
             Mounts.bindReadOnly(spec.codeDirectory(), shell.slot().resolve("stage"), shell.slot().resolve("task"));
-            server = new RuntimeApiServer(netns.openLoopbackListener(shell.netns(), RUNTIME_API_PORT), new RuntimeApi(), shell.id());
+            server = runtimeApiServer(netns.openLoopbackListener(shell.netns(), RUNTIME_API_PORT), shell.id());
             String stream = newLogStream(spec);
             sb = new Sandbox(shell.id(), spec, shell.netns(), server, shell.cgroup(), shell.uid(), stream);
             sb.slot = shell.slot();

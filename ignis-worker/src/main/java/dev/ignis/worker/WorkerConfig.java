@@ -1,6 +1,7 @@
 package dev.ignis.worker;
 
 import dev.ignis.runtimes.RuntimeDefinition;
+import dev.ignis.worker.runtimeapi.RuntimeApiLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -22,6 +23,7 @@ import java.util.function.Function;
  * @param logFileMaxBytes size at which a function's log file rotates
  * @param logFilesKept    rotated files kept per function, current one included
  * @param warmNetns       network namespaces created up front
+ * @param runtimeApi      the Runtime API's bounds against runtimes: body budget, read timeout
  */
 public record WorkerConfig(
         String workerId,
@@ -34,7 +36,8 @@ public record WorkerConfig(
         Duration initTimeout,
         long logFileMaxBytes,
         int logFilesKept,
-        int warmNetns) {
+        int warmNetns,
+        RuntimeApiLimits runtimeApi) {
 
     public WorkerConfig {
         Objects.requireNonNull(workerId, "workerId");
@@ -45,6 +48,7 @@ public record WorkerConfig(
         Objects.requireNonNull(runtimes, "runtimes");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(initTimeout, "initTimeout");
+        Objects.requireNonNull(runtimeApi, "runtimeApi");
         if (uidBase < 1000 || uidCount < 1 || (long) uidBase + uidCount > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("uid range must be unprivileged (>= 1000) and non-empty");
         }
@@ -53,10 +57,10 @@ public record WorkerConfig(
         }
     }
 
-    /** Defaults: uids 200000+, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces. */
+    /** Defaults: uids 200000+, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces, {@link RuntimeApiLimits#defaults}. */
     public static WorkerConfig defaults(String workerId, Path dataDir,
                                         Function<String, Optional<RuntimeDefinition>> runtimes) {
         return new WorkerConfig(workerId, dataDir, runtimes, InstantSource.system(), 200_000, 10_000, 512,
-                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2);
+                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2, RuntimeApiLimits.defaults());
     }
 }
