@@ -78,7 +78,7 @@ public final class ProcessWorker implements Worker {
     private final Path launcher;
     /** Ready shells' slots: {@code <worker id>.<sandbox id>/task|stage}. */
     static final Path SLOTS = Path.of("/run/ignis/slots");
-    /** The waiting program ready shells bind in (a world-readable copy of the launcher). */
+    /** The waiting program every sandbox binds in (a world-readable copy of the launcher; see SandboxCommand). */
     private final Path awaitBinary;
     private final ReadyShells shells;
     private final InvokeDeadlines deadlines;
@@ -193,10 +193,10 @@ public final class ProcessWorker implements Worker {
             String stream = newLogStream(spec);
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
             List<String> args = SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
-                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
+                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L), awaitBinary);
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();
-            attach(sb, launchers.start(args, env));
+            attach(sb, launchers.start(args, SandboxLauncher.Ready.runtimeMessage(rt.command(), env)));
             awaitInit(sb, t0);
             return sb.handle;
         } catch (InterruptedException e) {
@@ -245,7 +245,7 @@ public final class ProcessWorker implements Worker {
             attach(sb, shell.process());
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             try (OutputStream in = shell.process().getOutputStream()) {
-                in.write(SandboxLauncher.Ready.instructions(rt.command(), env));
+                in.write(SandboxLauncher.Ready.runtimeMessage(rt.command(), env));
             }
             awaitInit(sb, t0);
             return sb.handle;
@@ -290,7 +290,7 @@ public final class ProcessWorker implements Worker {
             Mounts.bindShared(task);
             List<String> command = new ArrayList<>();
             command.add(launcher.toString());
-            command.addAll(SandboxCommand.shellLauncherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
+            command.addAll(SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
                     ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment
