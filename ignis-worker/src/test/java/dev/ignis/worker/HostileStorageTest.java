@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A function that stores what it can in memory-backed filesystems other than /tmp: /dev and /dev/shm
- * hold nothing beyond the EphemeralStorage cap, which /tmp and /dev/shm share.
+ * hold nothing (read-only; Lambda has no /dev/shm), /tmp holds exactly the EphemeralStorage cap.
  */
 class HostileStorageTest {
     static final String FILL = """
@@ -49,12 +49,11 @@ class HostileStorageTest {
     }
 
     @Test
-    void devShmAndDevCannotHoldMoreThanTheEphemeralStorageCap() {
+    void devShmAndDevHoldNothingAndTmpExactlyTheEphemeralStorageCap() {
         InvokeOutcome o = t.invoke(h, "{\"mb\":64}");
         assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.SUCCESS);
         String out = text(o);
-        // /dev/shm gets an eighth of the cap (at most 64 MB, Docker's default), /tmp the rest
-        assertThat(out).contains("\"shm\": \"ENOSPC after 2 MB\"", "\"tmp\": \"ENOSPC after 14 MB\"",
+        assertThat(out).contains("\"shm\": \"EROFS after 0 MB\"", "\"tmp\": \"ENOSPC after 16 MB\"",
                 "\"dev\": \"EROFS after 0 MB\"", "\"null\": \"wrote 2 MB\"");
     }
 }

@@ -28,24 +28,13 @@ public final class SandboxCommand {
     private SandboxCommand() {}
 
     /**
-     * Inputs for one sandbox's command line. {@code tmpBytes} is the EphemeralStorage cap: what the
-     * sandbox's memory-backed filesystems hold together, {@code /tmp} and {@code /dev/shm}
-     * ({@link #shmBytes}); {@code /dev} itself is read-only.
+     * Inputs for one sandbox's command line. {@code tmpBytes} is the EphemeralStorage cap: the size of
+     * {@code /tmp}, the sandbox's only writable filesystem. {@code /dev} (with {@code /dev/shm}) is
+     * read-only, as on Lambda, which has no {@code /dev/shm}: a function gets EROFS there where it gets
+     * ENOSYS on Lambda, and cannot store anything outside the cap.
      */
     public record Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
                          RuntimeDefinition runtime, Path codeDirectory, long tmpBytes) {}
-
-    /** Docker's default {@code /dev/shm} size, the most a sandbox's gets. */
-    static final long SHM_MAX_BYTES = 64L << 20;
-
-    /**
-     * The share of the cap that {@code /dev/shm} gets: an eighth, at most 64 MiB (Docker's default),
-     * so that POSIX shared memory and semaphores work (Lambda has none) without the two filesystems
-     * together holding more than the cap; {@code /tmp} gets the rest.
-     */
-    static long shmBytes(long capBytes) {
-        return Math.min(SHM_MAX_BYTES, capBytes / 8);
-    }
 
     /**
      * The launcher's arguments (after its own name): the first form in ignis-sandbox-exec.c. bwrap's
@@ -85,10 +74,9 @@ public final class SandboxCommand {
         a.addAll(extraBinds);
         a.addAll(List.of("--ro-bind", p.codeDirectory().toString(), "/var/task",
                 "--dir", "/opt",
-                "--dev", "/dev", // a tmpfs with the device nodes: read-only below, like the root
-                "--size", Long.toString(shmBytes(p.tmpBytes())), "--tmpfs", "/dev/shm",
+                "--dev", "/dev", // a tmpfs with the device nodes (and an empty shm/): read-only below, like the root
                 "--proc", "/proc",
-                "--size", Long.toString(p.tmpBytes() - shmBytes(p.tmpBytes())), "--tmpfs", "/tmp",
+                "--size", Long.toString(p.tmpBytes()), "--tmpfs", "/tmp",
                 "--remount-ro", "/dev",
                 "--remount-ro", "/",
                 "--chdir", "/var/task",
