@@ -22,6 +22,10 @@ final class HostileZip {
         return add(name, content.getBytes(StandardCharsets.UTF_8), 0100644, false);
     }
 
+    HostileZip executable(String name, String content) {
+        return add(name, content.getBytes(StandardCharsets.UTF_8), 0100755, false);
+    }
+
     HostileZip dir(String name) {
         return add(name.endsWith("/") ? name : name + "/", new byte[0], 040755, false);
     }

@@ -134,10 +134,44 @@ class PackageUnpackAttackTest {
         assertRefused(new HostileZip().lyingSize("small.txt", "tiny", 1L << 31).bytes());
     }
 
+    /**
+     * The on-disk defences alone, with the paper checks skipped: the unpacker makes links last and
+     * never follows one, so a chain, a file through a link and a link over a file fail on disk.
+     */
+    @Test
+    void withoutThePaperChecksTheDiskStillRefusesChainsAndLinksInTheWay() {
+        Path canary = Path.of("/tmp", "ignis-canary-" + UUID.randomUUID());
+        hostCanaries.add(canary);
+        int depth = host.getNameCount() + 8;
+        List<byte[]> attacks = List.of(
+                chain(5).file(path(5) + "/owned.txt", "root was here").bytes(),
+                chain(depth).file(path(depth) + canary + "/owned.txt", "root was here").bytes(),
+                chain(5).bytes(),
+                new HostileZip().symlink("lib", ".").file("lib/x.py", "x").bytes(),
+                new HostileZip().file("app.py", "x").symlink("./app.py", ".").bytes(),
+                new HostileZip().file("app.py", "a").file("./app.py", "b").bytes(),
+                new HostileZip().file("lib", "a").file("lib/x.py", "b").bytes());
+        var unpacker = new PackageUnpacker(PackageUnpacker.DEFAULT_UID);
+        for (byte[] zip : attacks) {
+            var unchecked = new ZipValidator.Listing(ZipValidator.centralDirectoryModes(zip), 0);
+            Path target = data.resolve("code/unpacked").resolve(CodeStore.sha256(zip));
+            String error = null;
+            try {
+                unpacker.unpack(zip, unchecked, target);
+            } catch (LambdaException e) {
+                error = e.type();
+            }
+            assertThat(canary).doesNotExist();
+            assertOnlyStoreFiles();
+            assertThat(error).isEqualTo("InvalidParameterValueException");
+            assertThat(target).doesNotExist();
+        }
+    }
+
     @Test
     void anOrdinaryPackageUnpacksWorldReadableAndRootOwned() throws IOException {
         byte[] zip = new HostileZip().file("app.py", "x = 1\n").dir("lib").file("lib/libfoo.so.1", "elf")
-                .symlink("lib/libfoo.so", "libfoo.so.1").symlink("shared", "lib").file("./bootstrap", "#!/bin/sh\n")
+                .symlink("lib/libfoo.so", "libfoo.so.1").symlink("shared", "lib").executable("./bootstrap", "#!/bin/sh\n")
                 .file("deep/er/file.txt", "y").bytes();
         CodeStore.CodeRef ref = store.put(zip);
         Path dir = store.unpacked(ref.sha256Hex());
