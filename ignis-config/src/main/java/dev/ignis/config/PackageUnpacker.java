@@ -43,8 +43,9 @@ import java.util.zip.ZipInputStream;
  *   <li>Defence in depth: each of those calls runs with the thread's filesystem uid/gid switched
  *       ({@code setfsuid}/{@code setfsgid}, per thread, on a dedicated platform thread) to an
  *       unprivileged id that owns only the staging directory, itself inside a root-only 0700
- *       directory; a mistake above it can write only where that id may. Java code (class loading
- *       included) never runs under the switched ids: they are set around each call and restored.
+ *       directory; a mistake above it can write only where that id may. The ids are switched around
+ *       each call (its arguments' marshalling and the system call) and restored, so the JVM's own
+ *       work on that thread (class loading, say) never runs under them.
  *   <li>The result is then handed to root (lchown, no link followed) and made read-only for all:
  *       directories 0555, files 0444 or 0555 — what sandboxes, each with its own uid, need to read
  *       it at /var/task. It is renamed into place in one step; a refused package leaves nothing.
