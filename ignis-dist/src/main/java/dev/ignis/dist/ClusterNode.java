@@ -17,7 +17,6 @@ import dev.ignis.cluster.Topology;
 import dev.ignis.cluster.Topology.Role;
 import dev.ignis.cluster.WorkerEndpoint;
 import dev.ignis.cluster.WorkerPool;
-import dev.ignis.config.CodeStore;
 import dev.ignis.config.ConfigStore;
 import dev.ignis.config.SecretSealer;
 import dev.ignis.frontend.FrontendServer;
@@ -121,7 +120,7 @@ public final class ClusterNode implements AutoCloseable {
             config = closeLater(new ConfigStore(sm -> {
                 configJournal.set(RatisJournal.open(groupConfig(topology, Topology.CONFIG_GROUP, data), sm));
                 return configJournal.get();
-            }, new CodeStore(shared), SecretSealer.open(shared), ids, clock));
+            }, Platform.codeStore(shared), SecretSealer.open(shared), ids, clock));
             AtomicReference<RatisJournal> eventsJournal = new AtomicReference<>();
             var invokePath = new AtomicReference<InvokePath>();
             EventQueue events = closeLater(new EventQueue(sm -> {
@@ -207,7 +206,7 @@ public final class ClusterNode implements AutoCloseable {
             ConfigStore view = closeLater(new ConfigStore(sm -> {
                 replica.set(new ConfigReplica(sm, topology.withRole(Role.CONFIG), channels, me.id()));
                 return replica.get();
-            }, new CodeStore(shared), SecretSealer.open(shared), Set.of(), clock));
+            }, Platform.codeStore(shared), SecretSealer.open(shared), Set.of(), clock));
             if (!replica.get().awaitIndex(0, Duration.ofSeconds(60))) {
                 throw new IllegalStateException("no config node sent the configuration within 60 s");
             }
