@@ -69,6 +69,38 @@ public final class LogFiles {
         return List.copyOf(last);
     }
 
+    /**
+     * A log line made safe to print on a terminal: its control characters (C0 but the tab between fields,
+     * DEL, C1) written as <code>\xNN</code> (C1: <code>\</code><code>u00NN</code>), so a function's output cannot move the cursor,
+     * retitle the window, rewrite earlier lines or answer terminal queries (ESC sequences). Everything else,
+     * including a backslash, is kept: the escapes are meant for a reader, not to be reversed.
+     */
+    public static String printable(String line) {
+        int i = 0;
+        while (i < line.length() && !isControl(line.charAt(i))) {
+            i++;
+        }
+        if (i == line.length()) {
+            return line;
+        }
+        StringBuilder sb = new StringBuilder(line.length() + 16).append(line, 0, i);
+        for (; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (!isControl(c)) {
+                sb.append(c);
+            } else if (c < 0x80) {
+                sb.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xF, 16));
+            } else {
+                sb.append("\\u00").append(Character.forDigit(c >> 4 & 0xF, 16)).append(Character.forDigit(c & 0xF, 16));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static boolean isControl(char c) {
+        return (c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F);
+    }
+
     /** The content in the first {@code n} bytes: up to the first NUL (a log file's unwritten rest, see FunctionLogFile). */
     static int contentLength(byte[] bytes, int n) {
         for (int i = 0; i < n; i++) {
