@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * it is mapped, by writing its zeros with {@code write(2)} (one call per 64 KB, once per megabyte of log):
  * ENOSPC is an {@link IOException} up front, and the part that was written is still used. (2) The file cut
  * under the mapping (logrotate's {@code copytruncate}): before each copy the file's size is compared with the
- * reserved window ({@code fstat}, ~0.5 µs: the only system call an append makes); a shorter file is
+ * reserved window ({@code fstat}, ~0.5 µs: the only system call an append makes; END and REPORT are one append); a shorter file is
  * reopened and the content's end found again. A line that cannot be written is dropped and counted, never
  * thrown: the invoke goes on and its Tail still has the line; after a failure the file is retried at most
  * every {@link #RETRY_NANOS}. What is left: a cut between the size check and the copy (nanoseconds) can
@@ -88,17 +88,26 @@ public final class FunctionLogFile implements AutoCloseable {
      * only the copy into the mapping needs to be serialized.
      */
     public void append(Instant at, String stream, String text) {
+        StringBuilder sb = new StringBuilder(32 + stream.length() + text.length());
+        write(line(sb, at, stream, text).toString().getBytes(StandardCharsets.UTF_8), 1);
+    }
+
+    /** Appends two lines at once (END and REPORT): one lock and one size check for both. */
+    public void append(Instant at, String stream, String text, String text2) {
+        StringBuilder sb = new StringBuilder(64 + 2 * stream.length() + text.length() + text2.length());
+        write(line(line(sb, at, stream, text), at, stream, text2).toString().getBytes(StandardCharsets.UTF_8), 2);
+    }
+
+    private static StringBuilder line(StringBuilder sb, Instant at, String stream, String text) {
         if (text.indexOf('\0') >= 0) {
             text = text.replace('\0', '\uFFFD');
         }
-        StringBuilder sb = new StringBuilder(32 + stream.length() + text.length());
-        LogTime.appendIso(sb, at).append('\t').append(stream).append('\t').append(text).append('\n');
-        write(sb.toString().getBytes(StandardCharsets.UTF_8));
+        return LogTime.appendIso(sb, at).append('\t').append(stream).append('\t').append(text).append('\n');
     }
 
-    private synchronized void write(byte[] line) {
+    private synchronized void write(byte[] line, int lines) {
         if (failing && System.nanoTime() - retryAt < 0) {
-            drop(line);
+            drop(line, lines);
             return;
         }
         try {
@@ -116,7 +125,7 @@ public final class FunctionLogFile implements AutoCloseable {
                 LOG.info("function log {} is written again ({} lines, {} bytes were dropped so far)", dir, droppedLines, droppedBytes);
             }
         } catch (IOException | InternalError e) {
-            drop(line);
+            drop(line, lines);
             if (!failing) {
                 LOG.warn("cannot write function log {}: {}; its lines are dropped (and counted) until it can", dir, e.toString());
             }
@@ -126,9 +135,9 @@ public final class FunctionLogFile implements AutoCloseable {
         }
     }
 
-    private void drop(byte[] line) {
-        droppedLines++;
-        droppedBytes += line.length;
+    private void drop(byte[] bytes, int lines) {
+        droppedLines += lines;
+        droppedBytes += bytes.length;
     }
 
     /** Lines that could not be written (full disk, a file that cannot be opened) since this object was made. */

@@ -89,8 +89,7 @@ public final class SandboxLog {
     public String end(String requestId, String report, boolean wantTail) {
         drain();
         pump.reportDropped();
-        emit("END RequestId: " + requestId);
-        emit(report);
+        emit("END RequestId: " + requestId, report);
         if (!wantTail) {
             return null;
         }
@@ -120,6 +119,17 @@ public final class SandboxLog {
     /** Bytes of function output dropped over the budget since this sandbox started. */
     public long droppedBytes() {
         return pump.droppedBytesTotal();
+    }
+
+    /** Two lines in one append (END and REPORT). */
+    private void emit(String line, String line2) {
+        synchronized (invokeText) {
+            invokeText.append(line).append('\n').append(line2).append('\n');
+            if (invokeText.length() > 4 * TAIL_BYTES) {
+                invokeText.delete(0, invokeText.length() - 2 * TAIL_BYTES);
+            }
+        }
+        file.append(clock.instant(), stream, line, line2);
     }
 
     private void emit(String line) {
