@@ -113,7 +113,8 @@ public final class LogFiles {
 
     /**
      * Follows {@code current.log} like {@code tail -f} from its current end, handing each new line to
-     * {@code sink}, until {@code stop} returns true; notices rotation (a new file: another inode).
+     * {@code sink}, until {@code stop} returns true; notices rotation (a new file: another inode) and a file cut
+     * in place (copytruncate: its content now ends before the position read so far), and reads either from its start.
      */
     public static void follow(Path dataDir, String accountId, String functionName, Consumer<String> sink,
                               BooleanSupplier stop, Duration poll) throws InterruptedException {
@@ -129,13 +130,17 @@ public final class LogFiles {
                 partial.setLength(0);
             }
             long size = fileSize(file);
+            if (pos > 0 && (size < pos || byteAt(file, pos - 1) == 0)) {
+                pos = 0; // cut under us (logrotate's copytruncate): the same file, written again from its start
+                partial.setLength(0);
+            }
             int got = 0;
             if (size > pos) {
                 try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
                     raf.seek(pos);
                     byte[] buf = new byte[(int) Math.min(size - pos, 1 << 20)];
-                    raf.readFully(buf);
-                    got = contentLength(buf, buf.length);
+                    int n = raf.read(buf); // not readFully: the file may have been cut since its size was read
+                    got = n <= 0 ? 0 : contentLength(buf, n);
                     pos += got;
                     partial.append(new String(buf, 0, got, StandardCharsets.UTF_8));
                     int nl;
@@ -150,6 +155,17 @@ public final class LogFiles {
             if (got == 0) {
                 Thread.sleep(poll);
             }
+        }
+    }
+
+    /** The byte at {@code position}, or 0 when the file ends before it or cannot be read. */
+    private static int byteAt(Path f, long position) {
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
+            raf.seek(position);
+            int b = raf.read();
+            return Math.max(b, 0);
+        } catch (IOException e) {
+            return 0;
         }
     }
 

@@ -83,6 +83,44 @@ class LogFilesTest {
     }
 
     @Test
+    void followGoesOnAfterTheFileIsCutInPlace() throws Exception {
+        Path dir = LogFiles.directory(data, "123456789012", "fn");
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
+            for (int i = 0; i < 20; i++) {
+                f.append(Instant.EPOCH, "s", "old line " + i + " " + "o".repeat(100));
+            }
+            Thread follower = Thread.ofVirtual().start(() -> {
+                try {
+                    LogFiles.follow(data, "123456789012", "fn", seen::add, () -> seen.contains("1970-01-01T00:00:00.000000Z\ts\tafter the cut"),
+                            Duration.ofMillis(5));
+                } catch (InterruptedException ignored) {
+                    // done
+                }
+            });
+            Thread.sleep(200);
+            f.append(Instant.EPOCH, "s", "before the cut");
+            waitFor(() -> seen.size() == 1);
+            try (var ch = java.nio.channels.FileChannel.open(dir.resolve("current.log"), java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(0); // logrotate copytruncate
+            }
+            Thread.sleep(100);
+            f.append(Instant.EPOCH, "s", "after the cut");
+            follower.join(5000);
+            assertThat(follower.isAlive()).isFalse();
+        }
+        assertThat(seen).containsExactly("1970-01-01T00:00:00.000000Z\ts\tbefore the cut", "1970-01-01T00:00:00.000000Z\ts\tafter the cut");
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertThat(condition.getAsBoolean()).isTrue();
+    }
+
+    @Test
     void linesSurviveTheWriterBeingKilledAndTheNextOpenContinuesAfterThem() throws Exception {
         Path dir = LogFiles.directory(data, "123456789012", "fn");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
