@@ -62,7 +62,7 @@ class HostileLogTest {
                 "def handler(event):\n    print('quiet', event)\n    return event\n")), 256, 5, 64, Map.of()));
         try {
             for (int i = 0; i < floods; i++) {
-                flooding.add(t.worker.createSandbox(named("flood" + i, FLOOD_AFTER_RETURN, 3)));
+                flooding.add(t.worker.createSandbox(named("flood" + i, FLOOD_AFTER_RETURN, 3, 3538))); // 2 vCPUs for the writers
             }
             List<CompletableFuture<InvokeOutcome>> first = flooding.stream().map(h -> async(() -> t.invoke(h, "1"))).toList();
             for (var f : first) {
@@ -163,7 +163,11 @@ class HostileLogTest {
     }
 
     private static SandboxSpec named(String name, String function, int timeoutSeconds) {
-        SandboxSpec s = TestSandboxes.spec("python3.11", t.code(Map.of("function.py", function)), 256, timeoutSeconds, 64, Map.of());
+        return named(name, function, timeoutSeconds, 256);
+    }
+
+    private static SandboxSpec named(String name, String function, int timeoutSeconds, int memoryMb) {
+        SandboxSpec s = TestSandboxes.spec("python3.11", t.code(Map.of("function.py", function)), memoryMb, timeoutSeconds, 64, Map.of());
         return new SandboxSpec(s.accountId(), s.region(), name, s.functionArn().replace(s.functionName(), name), s.version(),
                 s.revisionId(), s.runtime(), s.handler(), s.memoryMb(), s.timeoutSeconds(), s.ephemeralStorageMb(), s.environment(),
                 s.codeDirectory());
