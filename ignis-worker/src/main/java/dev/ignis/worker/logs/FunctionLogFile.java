@@ -110,6 +110,9 @@ public final class FunctionLogFile implements AutoCloseable {
             drop(line, lines);
             return;
         }
+        // A FileChannel closes itself when a thread with its interrupt set uses it (and this one is shared by the
+        // function's sandboxes): an invoke whose caller gave up still writes its END. Cleared here, restored below.
+        boolean interrupted = Thread.interrupted();
         try {
             if (channel == null) {
                 open();
@@ -132,6 +135,10 @@ public final class FunctionLogFile implements AutoCloseable {
             failing = true;
             retryAt = System.nanoTime() + RETRY_NANOS;
             abandon();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -247,6 +247,26 @@ class LogFilesTest {
                         + "1970-01-01T00:00:00.000000Z\ts\tafter the cut 2\n");
     }
 
+    /** An invoke whose caller gave up writes its END with the thread's interrupt set: that must not close the shared file. */
+    @Test
+    void anInterruptedWriterNeitherLosesTheFileForOthersNorItsInterrupt() throws Exception {
+        Path dir = LogFiles.directory(data, "123456789012", "fn");
+        try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
+            f.append(Instant.EPOCH, "s", "first");
+            Thread.currentThread().interrupt();
+            try {
+                f.append(Instant.EPOCH, "s", "interrupted");
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            f.append(Instant.EPOCH, "s", "after");
+            assertThat(f.droppedLines()).isZero();
+        }
+        assertThat(LogFiles.tail(data, "123456789012", "fn", 10)).containsExactly("1970-01-01T00:00:00.000000Z\ts\tfirst",
+                "1970-01-01T00:00:00.000000Z\ts\tinterrupted", "1970-01-01T00:00:00.000000Z\ts\tafter");
+    }
+
     @Test
     void aFullDiskDropsAndCountsLinesAndTheFileIsWrittenAgainWhenThereIsSpace() throws Exception {
         Path dir = LogFiles.directory(data, "123456789012", "fn");
