@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * it is mapped, by writing its zeros with {@code write(2)} (one call per 64 KB, once per megabyte of log):
  * ENOSPC is an {@link IOException} up front, and the part that was written is still used. (2) The file cut
  * under the mapping (logrotate's {@code copytruncate}): before each copy the file's size is compared with the
- * reserved window ({@code fstat}, ~0.5 µs: the only system call an append makes; END and REPORT are one append); a shorter file is
- * reopened and the content's end found again. A line that cannot be written is dropped and counted, never
+ * reserved window ({@code fstat}, ~0.5 µs: the only system call an append makes; END and REPORT are one
+ * append); a shorter file is reopened and the content's end found again. A line that cannot be written is dropped and counted, never
  * thrown: the invoke goes on and its Tail still has the line; after a failure the file is retried at most
  * every {@link #RETRY_NANOS}. What is left: a cut between the size check and the copy (nanoseconds) can
  * still fault; that error is caught where it surfaces in this class, and the file reopened.

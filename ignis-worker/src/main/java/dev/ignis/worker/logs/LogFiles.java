@@ -71,9 +71,9 @@ public final class LogFiles {
 
     /**
      * A log line made safe to print on a terminal: its control characters (C0 but the tab between fields,
-     * DEL, C1) written as <code>\xNN</code> (C1: <code>\</code><code>u00NN</code>), so a function's output cannot move the cursor,
-     * retitle the window, rewrite earlier lines or answer terminal queries (ESC sequences). Everything else,
-     * including a backslash, is kept: the escapes are meant for a reader, not to be reversed.
+     * DEL, C1) written as <code>\xNN</code> (C1: <code>\</code><code>u00NN</code>), so a function's output
+     * cannot move the cursor, retitle the window, rewrite earlier lines or answer terminal queries (ESC
+     * sequences). Everything else, including a backslash, is kept: the escapes are for a reader, not to be reversed.
      */
     public static String printable(String line) {
         int i = 0;
