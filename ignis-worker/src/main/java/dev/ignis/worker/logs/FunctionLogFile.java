@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * append); a shorter file is reopened and the content's end found again. A line that cannot be written is dropped and counted, never
  * thrown: the invoke goes on and its Tail still has the line; after a failure the file is retried at most
  * every {@link #RETRY_NANOS}. What is left: a cut between the size check and the copy (nanoseconds) can
- * still fault; that error is caught where it surfaces in this class, and the file reopened.
+ * still fault; that error is caught where it is likely to surface (here, and around {@link SandboxLog}'s
+ * appends and pump, which must go on), and the file reopened.
  */
 public final class FunctionLogFile implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FunctionLogFile.class);
