@@ -38,10 +38,7 @@ public final class FrontendServer implements AutoCloseable {
     public static final long MAX_REQUEST = 69_905_067L;
     /** Helidon's own bound: above it Helidon refuses the request before we see it (not in AWS's shape). */
     private static final long MAX_DECLARED = 128L * 1024 * 1024;
-    /**
-     * A refused request's body up to this size is read and dropped before the answer (so a client
-     * still sending gets the answer, not a reset): a small price an unauthenticated client can make us pay.
-     */
+    /** A refused unauthenticated request's body up to this size is read and dropped after the answer. */
     private static final long DRAIN_UNAUTHENTICATED = 64 * 1024;
     private static final byte[] NO_BODY = new byte[0];
     private final WebServer server;
@@ -175,9 +172,7 @@ public final class FrontendServer implements AutoCloseable {
             admission = api.admit(new ApiRequest(method, path, query, headers, NO_BODY));
             body = body(req, admission);
         } catch (LambdaException e) {
-            if (!drain(req, e.status() == 413 ? MAX_DECLARED : DRAIN_UNAUTHENTICATED)) {
-                res.header(HeaderValues.CONNECTION_CLOSE); // the body stays unread
-            }
+            lingerOrClose(req, res, e.status() == 413 ? MAX_DECLARED : DRAIN_UNAUTHENTICATED);
             send(res, ApiResponse.error(e, UUID.randomUUID().toString()));
             return;
         }
@@ -227,27 +222,20 @@ public final class FrontendServer implements AutoCloseable {
     }
 
     /**
-     * Reads and drops a refused request's body if it declared at most {@code limit} bytes and
-     * arrives in time (nothing is kept); false when the connection must be closed instead.
+     * A refused request's unread body: a client still sending it when the answer comes, and then
+     * reset by a close, may lose the answer. So a body of at most {@code limit} declared bytes is
+     * left to Helidon to read and drop after the answer (nothing is kept), within the header
+     * timeout; anything larger or chunked closes the connection unread.
      */
-    private boolean drain(ServerRequest req, long limit) {
-        if (!req.content().hasEntity() || req.content().consumed()) {
-            return !req.content().hasEntity();
+    private void lingerOrClose(ServerRequest req, ServerResponse res, long limit) {
+        if (!req.content().hasEntity()) {
+            return;
         }
         var length = req.headers().contentLength();
         if (length.isEmpty() || length.getAsLong() > limit) {
-            return false;
-        }
-        try {
-            deadlines.arm(limits.bodyTimeoutNanos(length.getAsLong()));
-            try (var in = req.content().inputStream()) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-            } finally {
-                deadlines.clear();
-            }
-            return true;
-        } catch (IOException | RuntimeException e) {
-            return false;
+            res.header(HeaderValues.CONNECTION_CLOSE);
+        } else {
+            deadlines.arm(limits.headerTimeout().toNanos()); // the next request line re-arms it
         }
     }
 
