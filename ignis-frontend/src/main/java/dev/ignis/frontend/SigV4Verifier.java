@@ -31,6 +31,10 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
  * We call the SDK's {@code V4RequestSigner} (an internal SDK class, pinned with the SDK version)
  * rather than {@code AwsV4HttpSigner}, because the latter always adds and signs
  * {@code x-amz-content-sha256}, which the AWS CLI does not send.
+ *
+ * <p>Verification has two steps, so that nothing of an unauthenticated request's body is read:
+ * {@link #admit} judges the head alone (shape, scope, signed host, time, key) before the body is
+ * read, {@link #verify(Signed, ApiRequest)} the signature once it is in.
  */
 public final class SigV4Verifier {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SigV4Verifier.class);
