@@ -116,8 +116,10 @@ public final class LambdaApi implements FrontendServer.Handler {
         if (codeDownload.match(head.method(), head.rawPath()) != null) {
             return new FrontendServer.Admission("GetCode", 0, null);
         }
-        if (head.rawPath().startsWith("/ignis-admin/") && admin != null) {
-            admin.authorize(head);
+        if (head.rawPath().startsWith("/ignis-admin/")) {
+            if (admin != null) {
+                admin.authorize(head);
+            } // else this is a cluster frontend, which forwards it to a leader that checks the token
             return new FrontendServer.Admission("Admin", MAX_ADMIN_REQUEST, null);
         }
         SigV4Verifier.Signed signed = verifier.admit(head);
