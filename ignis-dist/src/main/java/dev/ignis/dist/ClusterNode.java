@@ -133,7 +133,7 @@ public final class ClusterNode implements AutoCloseable {
             var api = new LambdaApi(Platform.verifier(config, clock), config, Secrets.codeLinkKey(shared), clock, invokePath.get(),
                     events, new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(shared)));
             services.add(new ControlEndpoint(config, Map.of(Topology.CONFIG_GROUP, configJournal.get(),
-                    Topology.EVENTS_GROUP, eventsJournal.get()), api::handle));
+                    Topology.EVENTS_GROUP, eventsJournal.get()), api));
             leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);
             leaderViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::leaderId);
             appliedViews.put(Topology.CONFIG_GROUP, configJournal.get()::lastAppliedIndex);
@@ -215,7 +215,7 @@ public final class ClusterNode implements AutoCloseable {
             var invokePath = new InvokePath(view, assignment, null);
             var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null, null);
             frontend = closeLater(new FrontendServer(me.host(), me.httpPort(),
-                    new ClusterFrontend(api::handle, replica.get(), leaders, channels, topology)));
+                    new ClusterFrontend(api, replica.get(), leaders, channels, topology)));
         }
     }
 
