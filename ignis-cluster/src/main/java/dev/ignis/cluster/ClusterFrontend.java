@@ -45,11 +45,17 @@ public final class ClusterFrontend implements FrontendServer.Handler {
         this.topology = topology;
     }
 
+    /** Every request's head is judged here, by the local API, before its body is read, forwarded or not. */
     @Override
-    public ApiResponse handle(ApiRequest r) {
+    public FrontendServer.Admission admit(ApiRequest head) {
+        return local.admit(head);
+    }
+
+    @Override
+    public ApiResponse handle(ApiRequest r, FrontendServer.Admission admission) {
         String group = groupFor(r);
         if (group == null) {
-            return local.handle(r);
+            return local.handle(r, admission);
         }
         try {
             return forward(r, group);

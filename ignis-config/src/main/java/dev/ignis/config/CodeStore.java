@@ -4,38 +4,68 @@ import dev.ignis.common.LambdaException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Set;
 import java.util.UUID;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.function.Consumer;
 
 /**
  * Deployment packages, content-addressed by SHA-256: identical zips are stored once. A package is
- * validated before it is stored, and stored (atomically renamed into place) before any journal
- * record names it, so a crash leaves at worst an unreferenced file, never a function without code.
+ * unpacked ({@link PackageUnpacker}: refused if it cannot be unpacked safely) and then stored
+ * (atomically renamed into place) before any journal record names it, so a crash leaves at worst an
+ * unreferenced file, never a function without code; a refused package leaves nothing.
  */
 public final class CodeStore {
     public static final long MAX_ZIPPED = 50L * 1024 * 1024;
 
+    /**
+     * @param accountStorageLimit bytes of packages one account may keep (Lambda's "function and layer
+     *                            storage", 75 GB by default); see {@link ConfigStore#codeStorageUsed}
+     * @param unpackUid           the unprivileged uid (and gid) that writes packages as they are unpacked
+     */
+    public record Settings(long accountStorageLimit, int unpackUid) {
+        public static final long DEFAULT_ACCOUNT_STORAGE_LIMIT = 75L * 1024 * 1024 * 1024;
+
+        public Settings {
+            if (accountStorageLimit < 0) {
+                throw new IllegalArgumentException("the code storage limit must not be negative: " + accountStorageLimit);
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(DEFAULT_ACCOUNT_STORAGE_LIMIT, PackageUnpacker.DEFAULT_UID);
+        }
+    }
+
     private final Path zips;
     private final Path unpacked;
+    private final Settings settings;
+    private final PackageUnpacker unpacker;
 
     public CodeStore(Path dataDir) {
+        this(dataDir, Settings.defaults());
+    }
+
+    public CodeStore(Path dataDir, Settings settings) {
         this.zips = dataDir.resolve("code/sha256");
         this.unpacked = dataDir.resolve("code/unpacked");
+        this.settings = settings;
+        this.unpacker = new PackageUnpacker(settings.unpackUid());
         try {
             Files.createDirectories(zips);
             Files.createDirectories(unpacked);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     /** A stored package. */
@@ -45,25 +75,37 @@ public final class CodeStore {
         }
     }
 
-    /** Validates and stores a package; returns its address. Throws an AWS-shaped error and stores nothing on bad input. */
+    /** Validates, unpacks and stores a package; returns its address. Throws an AWS-shaped error and stores nothing on bad input. */
     public CodeRef put(byte[] zip) {
+        return put(zip, ref -> { });
+    }
+
+    /**
+     * As {@link #put(byte[])}, with {@code admit} called with the package's address and size before
+     * anything is unpacked or stored: it throws to refuse the package (e.g. over a storage quota).
+     */
+    public CodeRef put(byte[] zip, Consumer<CodeRef> admit) {
         if (zip.length > MAX_ZIPPED) {
             throw new LambdaException(413, "RequestEntityTooLargeException",
                     "Zipped size must be smaller than " + MAX_ZIPPED + " bytes");
         }
-        ZipValidator.validate(zip);
-        String hex = sha256(zip);
-        Path target = zipPath(hex);
+        var ref = new CodeRef(sha256(zip), zip.length);
+        admit.accept(ref);
+        Path dir = unpacked.resolve(ref.sha256Hex());
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            unpacker.unpack(zip, dir);
+        }
+        Path target = zipPath(ref.sha256Hex());
         if (!Files.exists(target)) {
             try {
-                Path tmp = zips.resolve(hex + "." + UUID.randomUUID() + ".tmp");
+                Path tmp = zips.resolve(ref.sha256Hex() + "." + UUID.randomUUID() + ".tmp");
                 Files.write(tmp, zip);
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
-        return new CodeRef(hex, zip.length);
+        return ref;
     }
 
     public Path zipPath(String sha256Hex) {
@@ -75,68 +117,19 @@ public final class CodeStore {
     }
 
     /**
-     * The package unpacked on disk (what a sandbox mounts read-only at /var/task); unpacked once,
-     * on first use, into a temporary directory that is renamed into place.
+     * The package unpacked on disk (what a sandbox mounts read-only at /var/task): unpacked when it was
+     * stored, or here on first use for a package stored by an older Ignis.
      */
     public Path unpacked(String sha256Hex) {
         Path dir = unpacked.resolve(sha256Hex);
-        if (Files.isDirectory(dir)) {
-            return dir;
-        }
-        Path tmp = unpacked.resolve(sha256Hex + "." + UUID.randomUUID() + ".tmp");
-        try {
-            byte[] zip = Files.readAllBytes(zipPath(sha256Hex));
-            var listing = ZipValidator.validate(zip);
-            Files.createDirectories(tmp);
-            try (var in = new ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
-                ZipEntry e;
-                while ((e = in.getNextEntry()) != null) {
-                    Path out = tmp.resolve(e.getName()).normalize();
-                    int mode = listing.modes().getOrDefault(e.getName(), 0);
-                    if (e.isDirectory()) {
-                        Files.createDirectories(out);
-                        continue;
-                    }
-                    Files.createDirectories(out.getParent());
-                    if ((mode & 0170000) == 0120000) {
-                        Files.createSymbolicLink(out, Path.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)));
-                        continue;
-                    }
-                    Files.copy(in, out);
-                    Files.setPosixFilePermissions(out, (mode & 0111) != 0 || mode == 0 && looksExecutable(e.getName())
-                            ? Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_READ,
-                                    PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE)
-                            : Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ));
-                }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                unpacker.unpack(Files.readAllBytes(zipPath(sha256Hex)), dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            makeTraversable(tmp);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
-            deleteTree(tmp);
-        } catch (IOException e) {
-            deleteTree(tmp);
-            if (Files.isDirectory(dir)) {
-                // Another unpacker (another thread, or another frontend on the shared store) won the race;
-                // an atomic rename onto its directory fails with a plain "Directory not empty".
-                return dir;
-            }
-            throw new UncheckedIOException(e);
         }
         return dir;
-    }
-
-    private static boolean looksExecutable(String name) {
-        return name.equals("bootstrap") || name.endsWith("/bootstrap");
-    }
-
-    private static void makeTraversable(Path root) throws IOException {
-        try (var walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
-                }
-            }
-        }
     }
 
     static void deleteTree(Path p) {
@@ -146,7 +139,9 @@ public final class CodeStore {
         try (var walk = Files.walk(p)) {
             walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
                 try {
-                    f.toFile().setWritable(true);
+                    if (Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)) {
+                        f.toFile().setWritable(true); // a read-only directory of an unpacked package
+                    }
                     Files.deleteIfExists(f);
                 } catch (IOException ignored) {
                     // best effort: a leftover temporary directory is harmless

@@ -212,7 +212,7 @@ public final class ConfigStore implements AutoCloseable {
         if (image().function(key).isPresent()) {
             throw LambdaException.conflict("Function already exist: " + r.functionName());
         }
-        var ref = code.put(r.zipFile());
+        var ref = code.put(r.zipFile(), candidate -> admitCode(accountId, null, candidate));
         var latest = new FunctionConfig(accountId, r.functionName(), FunctionConfig.LATEST, r.runtime(), r.role(), r.handler(),
                 r.description() == null ? "" : r.description(), timeout, memory, ephemeral, r.environment(), ref.sha256Hex(), ref.size(),
                 now(), UUID.randomUUID().toString(), arch, "Active", "Successful");
@@ -232,7 +232,7 @@ public final class ConfigStore implements AutoCloseable {
         if (r.zipFile() == null) {
             throw LambdaException.invalidParameter("ZipFile is required (S3 and image packages are not supported)");
         }
-        var ref = code.put(r.zipFile());
+        var ref = code.put(r.zipFile(), candidate -> admitCode(fn.accountId(), fn.key(), candidate));
         FunctionConfig old = entry.latest();
         var latest = new FunctionConfig(old.accountId(), old.functionName(), FunctionConfig.LATEST, old.runtime(), old.role(),
                 old.handler(), old.description(), old.timeout(), old.memorySize(), old.ephemeralStorageSize(), old.environment(),
@@ -330,6 +330,45 @@ public final class ConfigStore implements AutoCloseable {
             }
         }
         append(new ConfigRecord.VersionRemoved(fn.key(), Long.parseLong(qualifier)));
+    }
+
+    // ---- code storage -------------------------------------------------------------------------
+
+    /**
+     * Bytes of code the account keeps: every distinct package that its functions' $LATEST and
+     * published versions name, counted once (the store keeps one copy of identical zips).
+     */
+    public long codeStorageUsed(String accountId) {
+        return codeSizes(accountId, null).values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The most {@link #codeStorageUsed} may reach (Lambda's "function and layer storage" quota). */
+    public long codeStorageLimit() {
+        return code.settings().accountStorageLimit();
+    }
+
+    /** Refuses a package that would take the account over its code storage quota, before it is unpacked or stored. */
+    private void admitCode(String accountId, FunctionKey replacingLatestOf, CodeStore.CodeRef ref) {
+        var sizes = codeSizes(accountId, replacingLatestOf);
+        if (sizes.containsKey(ref.sha256Hex())) {
+            return;
+        }
+        long used = sizes.values().stream().mapToLong(Long::longValue).sum();
+        if (used + ref.size() > codeStorageLimit()) {
+            throw new LambdaException(400, "CodeStorageExceededException", "Code storage limit exceeded. The account stores "
+                    + used + " bytes of code and may store " + codeStorageLimit() + "; delete unused functions or versions.");
+        }
+    }
+
+    private java.util.Map<String, Long> codeSizes(String accountId, FunctionKey replacingLatestOf) {
+        var sizes = new java.util.HashMap<String, Long>();
+        image().functionsOf(accountId).forEach(e -> {
+            if (!new FunctionKey(accountId, e.latest().functionName()).equals(replacingLatestOf)) {
+                sizes.put(e.latest().codeSha256Hex(), e.latest().codeSize());
+            }
+            e.versions().values().forEach(v -> sizes.put(v.codeSha256Hex(), v.codeSize()));
+        });
+        return sizes;
     }
 
     // ---- aliases ------------------------------------------------------------------------------

@@ -72,6 +72,11 @@ public final class Limits {
             if (RESERVED_ENV.contains(e.getKey())) {
                 throw LambdaException.invalidParameter("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: " + e.getKey());
             }
+            if (e.getValue() != null && e.getValue().indexOf('\0') >= 0) {
+                // a C string cannot hold it: the runtime's environment would end there or fail to start
+                throw LambdaException.invalidParameter("Environment variable " + e.getKey()
+                        + " is invalid: values cannot contain the NUL character");
+            }
             bytes += e.getKey().getBytes(StandardCharsets.UTF_8).length
                     + (e.getValue() == null ? 0 : e.getValue().getBytes(StandardCharsets.UTF_8).length);
         }

@@ -77,12 +77,17 @@ final class Admin {
     /** The server side: POST /ignis-admin/{op} with {"arg": "..."} and "Authorization: Bearer <token>". */
     record Endpoint(ConfigStore config, EventQueue events, Metrics metrics, String token) implements LambdaApi.AdminHandler {
         @Override
-        public ApiResponse handle(ApiRequest r) {
-            String auth = r.header("authorization");
+        public void authorize(ApiRequest head) {
+            String auth = head.header("authorization");
             if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
                     ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
                 throw LambdaException.accessDenied("admin token required");
             }
+        }
+
+        @Override
+        public ApiResponse handle(ApiRequest r) {
+            authorize(r);
             String op = r.rawPath().substring("/ignis-admin/".length());
             if ("metrics".equals(op) && "GET".equals(r.method())) {
                 return new ApiResponse(200, Map.of("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),

@@ -17,7 +17,6 @@ import dev.ignis.cluster.Topology;
 import dev.ignis.cluster.Topology.Role;
 import dev.ignis.cluster.WorkerEndpoint;
 import dev.ignis.cluster.WorkerPool;
-import dev.ignis.config.CodeStore;
 import dev.ignis.config.ConfigStore;
 import dev.ignis.config.SecretSealer;
 import dev.ignis.frontend.FrontendServer;
@@ -129,7 +128,7 @@ public final class ClusterNode implements AutoCloseable {
             config = closeLater(new ConfigStore(sm -> {
                 configJournal.set(RatisJournal.open(groupConfig(topology, Topology.CONFIG_GROUP, data), sm));
                 return configJournal.get();
-            }, new CodeStore(shared), SecretSealer.open(shared), ids, clock));
+            }, Platform.codeStore(shared), SecretSealer.open(shared), ids, clock));
             AtomicReference<RatisJournal> eventsJournal = new AtomicReference<>();
             var invokePath = new AtomicReference<InvokePath>();
             EventQueue events = closeLater(new EventQueue(sm -> {
@@ -142,7 +141,7 @@ public final class ClusterNode implements AutoCloseable {
             var api = new LambdaApi(Platform.verifier(config, clock), config, Secrets.codeLinkKey(shared), clock, invokePath.get(),
                     events, new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(shared)));
             services.add(new ControlEndpoint(config, Map.of(Topology.CONFIG_GROUP, configJournal.get(),
-                    Topology.EVENTS_GROUP, eventsJournal.get()), api::handle));
+                    Topology.EVENTS_GROUP, eventsJournal.get()), api));
             leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);
             leaderViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::leaderId);
             appliedViews.put(Topology.CONFIG_GROUP, configJournal.get()::lastAppliedIndex);
@@ -215,7 +214,7 @@ public final class ClusterNode implements AutoCloseable {
             ConfigStore view = closeLater(new ConfigStore(sm -> {
                 replica.set(new ConfigReplica(sm, topology.withRole(Role.CONFIG), channels, me.id()));
                 return replica.get();
-            }, new CodeStore(shared), SecretSealer.open(shared), Set.of(), clock));
+            }, Platform.codeStore(shared), SecretSealer.open(shared), Set.of(), clock));
             if (!replica.get().awaitIndex(0, Duration.ofSeconds(60))) {
                 throw new IllegalStateException("no config node sent the configuration within 60 s");
             }
@@ -224,7 +223,7 @@ public final class ClusterNode implements AutoCloseable {
             var invokePath = new InvokePath(view, assignment, null);
             var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null, null);
             frontend = closeLater(new FrontendServer(me.host(), me.httpPort(),
-                    new ClusterFrontend(api::handle, replica.get(), leaders, channels, topology)));
+                    new ClusterFrontend(api, replica.get(), leaders, channels, topology)));
         }
     }
 

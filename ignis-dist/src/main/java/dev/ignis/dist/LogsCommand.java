@@ -3,6 +3,7 @@ package dev.ignis.dist;
 import dev.ignis.config.FunctionName;
 import dev.ignis.worker.logs.LogFiles;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,11 +22,21 @@ final class LogsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String accountId = account.matches("\\d{12}") ? account : accountIdOf(account);
         var fn = FunctionName.parse(function, accountId);
-        LogFiles.tail(dataDir.get().resolve("worker"), accountId, fn.name(), lines).forEach(System.out::println);
+        Consumer<String> print = printer(System.console() != null && System.console().isTerminal());
+        LogFiles.tail(dataDir.get().resolve("worker"), accountId, fn.name(), lines).forEach(print);
         if (follow) {
-            LogFiles.follow(dataDir.get().resolve("worker"), accountId, fn.name(), System.out::println, () -> false, java.time.Duration.ofMillis(250));
+            LogFiles.follow(dataDir.get().resolve("worker"), accountId, fn.name(), print, () -> false, java.time.Duration.ofMillis(250));
         }
         return 0;
+    }
+
+    /**
+     * Prints lines as they are, or, on a terminal, with their control characters escaped
+     * ({@link LogFiles#printable}): the lines are a tenant's output, and ESC sequences in them would act on the
+     * operator's terminal. Piped to a file or a program they stay byte for byte (as Lambda's Tail does).
+     */
+    static Consumer<String> printer(boolean terminal) {
+        return terminal ? line -> System.out.println(LogFiles.printable(line)) : System.out::println;
     }
 
     private String accountIdOf(String name) throws Exception {

@@ -59,7 +59,20 @@ public final class Platform implements AutoCloseable {
     public static ConfigStore openConfig(Path dataDir, Set<String> runtimeIds) {
         createPrivateDir(dataDir);
         return new ConfigStore(sm -> RatisJournal.single("config", dataDir.resolve("journal/config"), sm),
-                new CodeStore(dataDir), SecretSealer.open(dataDir), runtimeIds, Clock.systemUTC());
+                codeStore(dataDir), SecretSealer.open(dataDir), runtimeIds, Clock.systemUTC());
+    }
+
+    /** The code store of a data directory; env IGNIS_CODE_STORAGE_LIMIT (bytes) sets each account's code storage quota. */
+    static CodeStore codeStore(Path dataDir) {
+        String limit = System.getenv("IGNIS_CODE_STORAGE_LIMIT");
+        if (limit == null || limit.isBlank()) {
+            return new CodeStore(dataDir);
+        }
+        try {
+            return new CodeStore(dataDir, new CodeStore.Settings(Long.parseLong(limit.trim()), CodeStore.Settings.defaults().unpackUid()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("IGNIS_CODE_STORAGE_LIMIT must be a number of bytes, not " + limit, e);
+        }
     }
 
     /** Opens only the event queue of a data directory (for offline administration; its poller does not run). */

@@ -85,6 +85,11 @@ class BadInputIT extends PlatformTestBase {
         rejected(c -> c.createFunction(b -> good(b, "bad").timeout(901)), 400, "ValidationException");
         rejected(c -> c.createFunction(b -> good(b, "bad").environment(e -> e.variables(Map.of("BIG", "x".repeat(4100))))),
                 400, "InvalidParameterValueException");
+        // a NUL would cut the variable short in the runtime's environment (or fail every start): refused up front
+        rejected(c -> c.createFunction(b -> good(b, "bad").environment(e -> e.variables(Map.of("NUL", "a\u0000LD_PRELOAD=x")))),
+                400, "InvalidParameterValueException");
+        rejected(c -> c.updateFunctionConfiguration(b -> b.functionName("existing").environment(e -> e.variables(Map.of("NUL", "\u0000")))),
+                400, "InvalidParameterValueException");
         rejected(c -> c.updateFunctionConfiguration(b -> b.functionName("existing").memorySize(127)), 400, "ValidationException");
         rejected(c -> c.updateFunctionConfiguration(b -> b.functionName("existing").timeout(901)), 400, "ValidationException");
         rejected(c -> c.createFunction(b -> good(b, "existing")), 409, "ResourceConflictException");

@@ -66,13 +66,21 @@ final class Zips {
 
     /** A zip with one symlink entry (Unix mode 0120777) pointing at target. */
     static byte[] symlink(String name, String target) {
-        byte[] zip = of(Map.of("app.py", "x = 1\n", name, target));
+        var entries = new java.util.LinkedHashMap<String, String>();
+        entries.put("app.py", "x = 1\n");
+        entries.put(name, target);
+        return withLinks(entries, java.util.Set.of(name));
+    }
+
+    /** A zip of the entries in their order (name to content); those named in links are symlinks to their content. */
+    static byte[] withLinks(java.util.SequencedMap<String, String> entries, java.util.Set<String> links) {
+        byte[] zip = of(entries);
         ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
         for (int p = 0; p < zip.length - 46; p++) {
             if (b.getInt(p) == 0x02014b50) {
                 int nameLen = Short.toUnsignedInt(b.getShort(p + 28));
                 String entry = new String(zip, p + 46, nameLen, StandardCharsets.UTF_8);
-                if (entry.equals(name)) {
+                if (links.contains(entry)) {
                     b.putShort(p + 4, (short) ((3 << 8) | 20));
                     b.putInt(p + 38, 0120777 << 16);
                 }

@@ -171,11 +171,11 @@ final class ControlPlane {
     }
 
     ApiResponse accountSettings(String account) {
-        long codeSize = config.image().functionsOf(account).mapToLong(e -> e.latest().codeSize()).sum();
+        long codeSize = config.codeStorageUsed(account);
         long count = config.image().functionsOf(account).count();
         int reserved = config.image().functionsOf(account).mapToInt(e -> e.reservedConcurrency() == null ? 0 : e.reservedConcurrency()).sum();
         return ApiResponse.json(200, Map.of(
-                "AccountLimit", Map.of("TotalCodeSize", 80L * 1024 * 1024 * 1024, "CodeSizeUnzipped", 250L * 1024 * 1024,
+                "AccountLimit", Map.of("TotalCodeSize", config.codeStorageLimit(), "CodeSizeUnzipped", 250L * 1024 * 1024,
                         "CodeSizeZipped", 50L * 1024 * 1024, "ConcurrentExecutions", ACCOUNT_CONCURRENCY_LIMIT,
                         "UnreservedConcurrentExecutions", ACCOUNT_CONCURRENCY_LIMIT - reserved),
                 "AccountUsage", Map.of("TotalCodeSize", codeSize, "FunctionCount", count)));

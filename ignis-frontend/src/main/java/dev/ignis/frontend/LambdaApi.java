@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * The frontend's request path: authenticate (SigV4), route, run the operation, answer in AWS's
  * shapes. Every failure becomes an AWS-shaped error; internal ones are logged once, here.
  */
-public final class LambdaApi {
+public final class LambdaApi implements FrontendServer.Handler {
     private static final Logger LOG = LoggerFactory.getLogger(LambdaApi.class);
 
     /** The data path: a synchronous or asynchronous invoke of a function. */
@@ -26,6 +26,9 @@ public final class LambdaApi {
      * token that only the data directory's owner can read.
      */
     public interface AdminHandler {
+        /** Refuses (throws) a request whose head does not carry the admin token, before its body is read. */
+        void authorize(ApiRequest head);
+
         ApiResponse handle(ApiRequest request);
     }
 
@@ -33,7 +36,14 @@ public final class LambdaApi {
         ApiResponse run(SigV4Verifier.Caller caller, List<String> params, ApiRequest r, String requestId);
     }
 
-    private record Binding(Route route, Operation op) {}
+    /** An operation's route, its name (as AWS names it in errors) and the most body bytes it accepts. */
+    private record Binding(Route route, String name, long maxBody, Operation op) {}
+
+    /** Control-plane requests other than code uploads are small JSON documents (or none). */
+    private static final long JSON_BODY = 1024 * 1024;
+    private static final long CODE_BODY = FrontendServer.MAX_REQUEST;
+    private static final long PAYLOAD_BODY = InvokePath.MAX_SYNC_PAYLOAD;
+    private static final long MAX_ADMIN_REQUEST = 64 * 1024;
 
     private final SigV4Verifier verifier;
     private final ConfigStore config;
@@ -53,37 +63,83 @@ public final class LambdaApi {
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
         this.bindings = List.of(
-                bind("POST", f + "/{name}/invocations", (c, p, r, id) -> invoker.invoke(c, p.get(0), r, id)),
-                bind("POST", f, (c, p, r, id) -> cp.createFunction(c.accountId(), r)),
-                bind("GET", f, (c, p, r, id) -> cp.listFunctions(c.accountId(), r)),
-                bind("GET", f + "/{name}", (c, p, r, id) -> cp.getFunction(c.accountId(), p.get(0), r, r.header("host"))),
-                bind("DELETE", f + "/{name}", (c, p, r, id) -> cp.deleteFunction(c.accountId(), p.get(0), r)),
-                bind("GET", f + "/{name}/configuration", (c, p, r, id) -> cp.getConfiguration(c.accountId(), p.get(0), r)),
-                bind("PUT", f + "/{name}/configuration", (c, p, r, id) -> cp.updateConfiguration(c.accountId(), p.get(0), r)),
-                bind("PUT", f + "/{name}/code", (c, p, r, id) -> cp.updateCode(c.accountId(), p.get(0), r)),
-                bind("POST", f + "/{name}/versions", (c, p, r, id) -> cp.publishVersion(c.accountId(), p.get(0), r)),
-                bind("GET", f + "/{name}/versions", (c, p, r, id) -> cp.listVersions(c.accountId(), p.get(0), r)),
-                bind("POST", f + "/{name}/aliases", (c, p, r, id) -> cp.createAlias(c.accountId(), p.get(0), r)),
-                bind("GET", f + "/{name}/aliases", (c, p, r, id) -> cp.listAliases(c.accountId(), p.get(0), r)),
-                bind("GET", f + "/{name}/aliases/{alias}", (c, p, r, id) -> cp.getAlias(c.accountId(), p.get(0), p.get(1))),
-                bind("PUT", f + "/{name}/aliases/{alias}", (c, p, r, id) -> cp.updateAlias(c.accountId(), p.get(0), p.get(1), r)),
-                bind("DELETE", f + "/{name}/aliases/{alias}", (c, p, r, id) -> cp.deleteAlias(c.accountId(), p.get(0), p.get(1))),
-                bind("PUT", "/2017-10-31/functions/{name}/concurrency", (c, p, r, id) -> cp.putConcurrency(c.accountId(), p.get(0), r)),
-                bind("GET", "/2019-09-30/functions/{name}/concurrency", (c, p, r, id) -> cp.getConcurrency(c.accountId(), p.get(0))),
-                bind("DELETE", "/2017-10-31/functions/{name}/concurrency", (c, p, r, id) -> cp.deleteConcurrency(c.accountId(), p.get(0))),
-                bind("GET", "/2016-08-19/account-settings", (c, p, r, id) -> cp.accountSettings(c.accountId())),
-                bind("PUT", e, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, false)),
-                bind("POST", e, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, true)),
-                bind("GET", e, (c, p, r, id) -> eic.get(c.accountId(), p.get(0), r)),
-                bind("DELETE", e, (c, p, r, id) -> eic.delete(c.accountId(), p.get(0), r)),
-                bind("GET", e + "/list", (c, p, r, id) -> eic.list(c.accountId(), p.get(0))));
+                bind("POST", f + "/{name}/invocations", "Invoke", PAYLOAD_BODY, (c, p, r, id) -> invoker.invoke(c, p.get(0), r, id)),
+                bind("POST", f, "CreateFunction", CODE_BODY, (c, p, r, id) -> cp.createFunction(c.accountId(), r)),
+                bind("GET", f, "ListFunctions", JSON_BODY, (c, p, r, id) -> cp.listFunctions(c.accountId(), r)),
+                bind("GET", f + "/{name}", "GetFunction", JSON_BODY,
+                        (c, p, r, id) -> cp.getFunction(c.accountId(), p.get(0), r, r.header("host"))),
+                bind("DELETE", f + "/{name}", "DeleteFunction", JSON_BODY, (c, p, r, id) -> cp.deleteFunction(c.accountId(), p.get(0), r)),
+                bind("GET", f + "/{name}/configuration", "GetFunctionConfiguration", JSON_BODY,
+                        (c, p, r, id) -> cp.getConfiguration(c.accountId(), p.get(0), r)),
+                bind("PUT", f + "/{name}/configuration", "UpdateFunctionConfiguration", JSON_BODY,
+                        (c, p, r, id) -> cp.updateConfiguration(c.accountId(), p.get(0), r)),
+                bind("PUT", f + "/{name}/code", "UpdateFunctionCode", CODE_BODY,
+                        (c, p, r, id) -> cp.updateCode(c.accountId(), p.get(0), r)),
+                bind("POST", f + "/{name}/versions", "PublishVersion", JSON_BODY,
+                        (c, p, r, id) -> cp.publishVersion(c.accountId(), p.get(0), r)),
+                bind("GET", f + "/{name}/versions", "ListVersionsByFunction", JSON_BODY,
+                        (c, p, r, id) -> cp.listVersions(c.accountId(), p.get(0), r)),
+                bind("POST", f + "/{name}/aliases", "CreateAlias", JSON_BODY, (c, p, r, id) -> cp.createAlias(c.accountId(), p.get(0), r)),
+                bind("GET", f + "/{name}/aliases", "ListAliases", JSON_BODY, (c, p, r, id) -> cp.listAliases(c.accountId(), p.get(0), r)),
+                bind("GET", f + "/{name}/aliases/{alias}", "GetAlias", JSON_BODY,
+                        (c, p, r, id) -> cp.getAlias(c.accountId(), p.get(0), p.get(1))),
+                bind("PUT", f + "/{name}/aliases/{alias}", "UpdateAlias", JSON_BODY,
+                        (c, p, r, id) -> cp.updateAlias(c.accountId(), p.get(0), p.get(1), r)),
+                bind("DELETE", f + "/{name}/aliases/{alias}", "DeleteAlias", JSON_BODY,
+                        (c, p, r, id) -> cp.deleteAlias(c.accountId(), p.get(0), p.get(1))),
+                bind("PUT", "/2017-10-31/functions/{name}/concurrency", "PutFunctionConcurrency", JSON_BODY,
+                        (c, p, r, id) -> cp.putConcurrency(c.accountId(), p.get(0), r)),
+                bind("GET", "/2019-09-30/functions/{name}/concurrency", "GetFunctionConcurrency", JSON_BODY,
+                        (c, p, r, id) -> cp.getConcurrency(c.accountId(), p.get(0))),
+                bind("DELETE", "/2017-10-31/functions/{name}/concurrency", "DeleteFunctionConcurrency", JSON_BODY,
+                        (c, p, r, id) -> cp.deleteConcurrency(c.accountId(), p.get(0))),
+                bind("GET", "/2016-08-19/account-settings", "GetAccountSettings", JSON_BODY,
+                        (c, p, r, id) -> cp.accountSettings(c.accountId())),
+                bind("PUT", e, "PutFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, false)),
+                bind("POST", e, "UpdateFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, true)),
+                bind("GET", e, "GetFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.get(c.accountId(), p.get(0), r)),
+                bind("DELETE", e, "DeleteFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.delete(c.accountId(), p.get(0), r)),
+                bind("GET", e + "/list", "ListFunctionEventInvokeConfigs", JSON_BODY, (c, p, r, id) -> eic.list(c.accountId(), p.get(0))));
     }
 
-    private static Binding bind(String method, String template, Operation op) {
-        return new Binding(Route.of(method, template), op);
+    private static Binding bind(String method, String template, String name, long maxBody, Operation op) {
+        return new Binding(Route.of(method, template), name, maxBody, op);
     }
 
+    /**
+     * Judges a request by its head, before its body is read: the code download and admin paths by
+     * their own tokens, every other request by its SigV4 head ({@link SigV4Verifier#admit}: known
+     * key, region, service, signed host, time) and then by its operation's body limit.
+     */
+    @Override
+    public FrontendServer.Admission admit(ApiRequest head) {
+        if (codeDownload.match(head.method(), head.rawPath()) != null) {
+            return new FrontendServer.Admission("GetCode", 0, null);
+        }
+        if (head.rawPath().startsWith("/ignis-admin/")) {
+            if (admin != null) {
+                admin.authorize(head);
+            } // else this is a cluster frontend, which forwards it to a leader that checks the token
+            return new FrontendServer.Admission("Admin", MAX_ADMIN_REQUEST, null);
+        }
+        SigV4Verifier.Signed signed = verifier.admit(head);
+        String[] segments = Route.split(head.rawPath());
+        for (Binding b : bindings) {
+            if (b.route().match(head.method(), segments) != null) {
+                return new FrontendServer.Admission(b.name(), b.maxBody(), signed);
+            }
+        }
+        throw unknownOperation(head);
+    }
+
+    @Override
     public ApiResponse handle(ApiRequest r) {
+        return handle(r, null);
+    }
+
+    /** Answers a request; its SigV4 head is checked again unless {@code admitted} carries it already. */
+    @Override
+    public ApiResponse handle(ApiRequest r, FrontendServer.Admission admitted) {
         String requestId = UUID.randomUUID().toString();
         try {
             List<String> download = codeDownload.match(r.method(), r.rawPath());
@@ -93,7 +149,8 @@ public final class LambdaApi {
             if (r.rawPath().startsWith("/ignis-admin/") && admin != null) {
                 return admin.handle(r);
             }
-            SigV4Verifier.Caller caller = verifier.verify(r);
+            SigV4Verifier.Caller caller = admitted != null && admitted.signed() != null
+                    ? verifier.verify(admitted.signed(), r) : verifier.verify(r);
             String[] segments = Route.split(r.rawPath());
             for (Binding b : bindings) {
                 List<String> params = b.route().match(r.method(), segments);
@@ -101,13 +158,17 @@ public final class LambdaApi {
                     return b.op().run(caller, params, r, requestId).withHeader("x-amzn-RequestId", requestId);
                 }
             }
-            throw new LambdaException(404, "UnknownOperationException", "Unknown operation " + r.method() + " " + r.rawPath());
+            throw unknownOperation(r);
         } catch (LambdaException e) {
             return ApiResponse.error(e, requestId);
         } catch (RuntimeException e) {
             LOG.error("request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
             return ApiResponse.error(LambdaException.service("Internal failure; request id " + requestId), requestId);
         }
+    }
+
+    private static LambdaException unknownOperation(ApiRequest r) {
+        return new LambdaException(404, "UnknownOperationException", "Unknown operation " + r.method() + " " + r.rawPath());
     }
 
     private ApiResponse downloadCode(String file, ApiRequest r) {

@@ -1,6 +1,7 @@
 package dev.ignis.frontend;
 
 import dev.ignis.common.LambdaException;
+import dev.ignis.config.Region;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,6 +31,10 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
  * We call the SDK's {@code V4RequestSigner} (an internal SDK class, pinned with the SDK version)
  * rather than {@code AwsV4HttpSigner}, because the latter always adds and signs
  * {@code x-amz-content-sha256}, which the AWS CLI does not send.
+ *
+ * <p>Verification has two steps, so that nothing of an unauthenticated request's body is read:
+ * {@link #admit} judges the head alone (shape, scope, signed host, time, key) before the body is
+ * read, {@link #verify(Signed, ApiRequest)} the signature once it is in.
  */
 public final class SigV4Verifier {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SigV4Verifier.class);
@@ -37,6 +42,7 @@ public final class SigV4Verifier {
     private static final Duration MAX_SKEW = Duration.ofMinutes(5);
     /** Compiled once: {@code String.matches} compiled it on every request. */
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+    private static final String SERVICE = "lambda";
 
     /** Who signed: the account and the key's secret. */
     public record Caller(String accountId, String accessKeyId, String secret) {}
@@ -48,15 +54,40 @@ public final class SigV4Verifier {
 
     private final KeyLookup keys;
     private final Clock clock;
+    private final String region;
     private final CanonicalRequest fast = new CanonicalRequest();
 
+    /** Verifies signatures scoped to this installation's region ({@link Region#NAME}). */
     public SigV4Verifier(KeyLookup keys, Clock clock) {
-        this.keys = keys;
-        this.clock = clock;
+        this(keys, clock, Region.NAME);
     }
 
+    /** @param region the region a credential scope must name, as AWS accepts only its endpoint's region */
+    public SigV4Verifier(KeyLookup keys, Clock clock, String region) {
+        this.keys = keys;
+        this.clock = clock;
+        this.region = region;
+    }
+
+    /**
+     * A request's head, checked before its body is read: who signed it, and what the signature
+     * covers. {@link #verify(Signed, ApiRequest)} checks the signature itself once the body is in.
+     */
+    public record Signed(Caller caller, String amzDate, String[] scope, String signedHeaders, String signature) {}
+
+    /** Checks the head and the signature over the whole request (head and body). */
     public Caller verify(ApiRequest r) {
-        String auth = r.header("authorization");
+        return verify(admit(r), r);
+    }
+
+    /**
+     * Everything that can be checked without the body, cheapest first: the Authorization header's
+     * shape, the credential scope (this installation's region, the {@code lambda} service), that
+     * {@code host} is signed (as AWS requires: without it a signature could be replayed against
+     * another endpoint), the signing time, and that the access key exists. Reads no body byte.
+     */
+    public Signed admit(ApiRequest head) {
+        String auth = head.header("authorization");
         if (auth == null || !auth.startsWith("AWS4-HMAC-SHA256 ")) {
             throw new LambdaException(403, "MissingAuthenticationTokenException", "Missing Authentication Token: sign the request with AWS Signature Version 4");
         }
@@ -67,9 +98,16 @@ public final class SigV4Verifier {
         if (scope.length != 5 || signedHeaders == null || signature == null || !"aws4_request".equals(scope[4])) {
             throw new LambdaException(400, "IncompleteSignatureException", "Authorization header requires Credential, SignedHeaders and Signature");
         }
-        Caller caller = keys.find(scope[0]).orElseThrow(() ->
-                new LambdaException(403, "UnrecognizedClientException", "The security token included in the request is invalid."));
-        String amzDate = r.header("x-amz-date");
+        if (!region.equals(scope[2])) {
+            throw new LambdaException(403, "InvalidSignatureException", "Credential should be scoped to a valid region. ");
+        }
+        if (!SERVICE.equals(scope[3])) {
+            throw new LambdaException(403, "InvalidSignatureException", "Credential should be scoped to correct service: '" + SERVICE + "'. ");
+        }
+        if (!signsHost(signedHeaders)) {
+            throw new LambdaException(403, "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+        }
+        String amzDate = head.header("x-amz-date");
         Instant signedAt = signedAt(amzDate);
         Instant now = clock.instant();
         if (Duration.between(signedAt, now).abs().compareTo(MAX_SKEW) > 0) {
@@ -80,15 +118,38 @@ public final class SigV4Verifier {
         if (!amzDate.startsWith(scope[1]) || scope[1].length() != 8) {
             throw invalidSignature();
         }
+        Caller caller = keys.find(scope[0]).orElseThrow(() ->
+                new LambdaException(403, "UnrecognizedClientException", "The security token included in the request is invalid."));
+        return new Signed(caller, amzDate, scope, signedHeaders, signature);
+    }
+
+    /** The signature over the whole request, its head already admitted by {@link #admit}. */
+    public Caller verify(Signed s, ApiRequest r) {
         String payloadHash = payloadHash(r);
-        String expected = fast.signature(r, caller.secret(), amzDate, scope, signedHeaders, payloadHash);
+        String expected = fast.signature(r, s.caller().secret(), s.amzDate(), s.scope(), s.signedHeaders(), payloadHash);
         if (expected == null) {
-            expected = expectedSignature(r, caller, scope[2], scope[3], signedHeaders, signedAt, payloadHash);
+            expected = expectedSignature(r, s.caller(), s.scope()[2], s.scope()[3], s.signedHeaders(), signedAt(s.amzDate()), payloadHash);
         }
-        if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), signature.getBytes(StandardCharsets.US_ASCII))) {
+        if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), s.signature().getBytes(StandardCharsets.US_ASCII))) {
             throw invalidSignature();
         }
-        return caller;
+        return s.caller();
+    }
+
+    /** {@code host} is one of the ';'-separated names (they are lower case in a valid signature). */
+    private static boolean signsHost(String signedHeaders) {
+        int from = 0;
+        while (true) {
+            int at = signedHeaders.indexOf("host", from);
+            if (at < 0) {
+                return false;
+            }
+            int end = at + 4;
+            if ((at == 0 || signedHeaders.charAt(at - 1) == ';') && (end == signedHeaders.length() || signedHeaders.charAt(end) == ';')) {
+                return true;
+            }
+            from = end;
+        }
     }
 
     /** The general path: the AWS SDK's V4 signer over the headers the client signed. */

@@ -125,4 +125,85 @@ class SigV4VerifierTest {
             }
         }
     }
+
+    /** A correctly signed CLI-style request over {@code region}/{@code service}, signing {@code host} or not. */
+    static ApiRequest signedWithScope(String region, String service, boolean signHost) {
+        Instant at = NOW.minusSeconds(5);
+        String amzDate = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(at);
+        var b = SdkHttpRequest.builder().method(SdkHttpMethod.GET).protocol("http").host("127.0.0.1").port(9000)
+                .encodedPath("/2015-03-31/functions/").putHeader("X-Amz-Date", amzDate);
+        if (signHost) {
+            b.putHeader("Host", "127.0.0.1:9000");
+        }
+        var props = V4Properties.builder().credentials(AwsCredentialsIdentity.create(ID, SECRET))
+                .credentialScope(new CredentialScope(region, service, at)).signingClock(Clock.fixed(at, ZoneOffset.UTC))
+                .doubleUrlEncode(true).normalizePath(true).build();
+        var result = V4RequestSigner.create(props, java.util.HexFormat.of().formatHex(sha256(new byte[0]))).sign(b);
+        String signedHeaders = signHost ? result.getCanonicalRequest().getSignedHeadersString() : "x-amz-date";
+        String signature = result.getSignature();
+        if (!signHost) {
+            // the SDK always signs host: sign the canonical request without it by hand
+            String canonical = "GET\n/2015-03-31/functions/\n\nx-amz-date:" + amzDate + "\n\nx-amz-date\n"
+                    + java.util.HexFormat.of().formatHex(sha256(new byte[0]));
+            String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + amzDate.substring(0, 8) + "/" + region + "/" + service + "/aws4_request\n"
+                    + java.util.HexFormat.of().formatHex(sha256(canonical.getBytes(StandardCharsets.UTF_8)));
+            byte[] k = hmac(("AWS4" + SECRET).getBytes(StandardCharsets.UTF_8), amzDate.substring(0, 8));
+            for (String part : new String[] {region, service, "aws4_request"}) {
+                k = hmac(k, part);
+            }
+            signature = java.util.HexFormat.of().formatHex(hmac(k, toSign));
+        }
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        headers.put("host", List.of("127.0.0.1:9000"));
+        headers.put("x-amz-date", List.of(amzDate));
+        headers.put("authorization", List.of("AWS4-HMAC-SHA256 Credential=" + ID + "/" + amzDate.substring(0, 8) + "/" + region + "/" + service
+                + "/aws4_request, SignedHeaders=" + signedHeaders + ", Signature=" + signature));
+        return new ApiRequest("GET", "/2015-03-31/functions/", null, headers, new byte[0]);
+    }
+
+    static byte[] hmac(byte[] key, String data) {
+        try {
+            var mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void refused(ApiRequest r, String message) {
+        assertThatThrownBy(() -> verifier.verify(r)).isInstanceOfSatisfying(LambdaException.class, e -> {
+            assertThat(e.status()).isEqualTo(403);
+            assertThat(e.type()).isEqualTo("InvalidSignatureException");
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+
+    @Test
+    void signatureScopedToAnotherRegionIsRefused() {
+        assertThat(verifier.verify(signedWithScope("us-east-1", "lambda", true)).accountId()).isEqualTo("123456789012");
+        refused(signedWithScope("eu-west-3", "lambda", true), "Credential should be scoped to a valid region");
+    }
+
+    @Test
+    void signatureScopedToAnotherServiceIsRefused() {
+        refused(signedWithScope("us-east-1", "s3", true), "Credential should be scoped to correct service: 'lambda'");
+    }
+
+    @Test
+    void signatureThatDoesNotCoverTheHostIsRefused() {
+        refused(signedWithScope("us-east-1", "lambda", false), "'Host' or ':authority' must be a 'SignedHeader'");
+    }
+
+    @Test
+    void theHeadIsJudgedWithoutTheBody() {
+        // admit never looks at the body: a head with no body at all is admitted, or refused by its key alone
+        ApiRequest good = signedWithScope("us-east-1", "lambda", true);
+        var head = new ApiRequest(good.method(), good.rawPath(), good.rawQuery(), good.headers(), null);
+        assertThat(verifier.admit(head).caller().accountId()).isEqualTo("123456789012");
+        var unknown = new java.util.HashMap<>(good.headers());
+        unknown.put("authorization", List.of(good.header("authorization").replace(ID, "AKIGUNKNOWNUNKNOWN00")));
+        assertThatThrownBy(() -> verifier.admit(new ApiRequest("GET", good.rawPath(), null, unknown, null)))
+                .isInstanceOfSatisfying(LambdaException.class, e -> assertThat(e.type()).isEqualTo("UnrecognizedClientException"));
+    }
 }

@@ -5,6 +5,7 @@ import dev.ignis.runtimes.RuntimeDefinition;
 import dev.ignis.worker.logs.FunctionLogFile;
 import dev.ignis.worker.logs.LogFiles;
 import dev.ignis.worker.logs.SandboxLog;
+import dev.ignis.worker.runtimeapi.BodyBudget;
 import dev.ignis.worker.runtimeapi.Invocation;
 import dev.ignis.worker.runtimeapi.RuntimeApi;
 import dev.ignis.worker.runtimeapi.RuntimeApiServer;
@@ -64,6 +65,8 @@ public final class ProcessWorker implements Worker {
     private final WorkerConfig config;
     private final Cgroups cgroups;
     private final NetNamespaces netns;
+    /** Bytes the Runtime API bodies of all sandboxes may hold at once. */
+    private final BodyBudget runtimeApiBodies;
     private final ExecutorService owner;
     private final Path seccompFile;
     private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
@@ -81,7 +84,7 @@ public final class ProcessWorker implements Worker {
     private final Path launcher;
     /** Ready shells' slots: {@code <worker id>.<sandbox id>/task|stage}. */
     static final Path SLOTS = Path.of("/run/ignis/slots");
-    /** The waiting program ready shells bind in (a world-readable copy of the launcher). */
+    /** The waiting program every sandbox binds in (a world-readable copy of the launcher; see SandboxCommand). */
     private final Path awaitBinary;
     private final ReadyShells shells;
     private final InvokeDeadlines deadlines;
@@ -135,6 +138,7 @@ public final class ProcessWorker implements Worker {
         cgroups.limitAll(config.capacity().memoryMb() * 1024 * 1024, config.capacity().pids());
         this.admission = new Admission(config.workerId(), config.capacity(), cgroups::pidsInUse);
         this.netns = new NetNamespaces(netnsPrefix(config.workerId()), config.warmNetns());
+        this.runtimeApiBodies = new BodyBudget(config.runtimeApi().bodyBudgetBytes());
         this.owner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ignis-sandbox-owner-" + config.workerId());
             t.setDaemon(true);
@@ -205,15 +209,15 @@ public final class ProcessWorker implements Worker {
         try {
             ns = netns.acquire();
             ServerSocketChannel listener = netns.openLoopbackListener(ns, RUNTIME_API_PORT);
-            server = new RuntimeApiServer(listener, new RuntimeApi(), id);
+            server = runtimeApiServer(listener, id);
             group = cgroups.create(id, Cgroups.Limits.forMemory(spec.memoryMb(), config.pidsMax()));
             String stream = newLogStream(spec);
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
             List<String> args = SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
-                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L));
+                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L), awaitBinary);
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();
-            attach(sb, launchers.start(args, env));
+            attach(sb, launchers.start(args, SandboxLauncher.Ready.runtimeMessage(rt.command(), env)));
             awaitInit(sb, t0);
             return sb.handle;
         } catch (InterruptedException e) {
@@ -225,6 +229,10 @@ public final class ProcessWorker implements Worker {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + cause.getMessage(), cause);
         }
+    }
+
+    private RuntimeApiServer runtimeApiServer(ServerSocketChannel listener, String sandboxId) {
+        return new RuntimeApiServer(listener, new RuntimeApi(), sandboxId, runtimeApiBodies, config.runtimeApi().readTimeout());
     }
 
     /** Makes a started process the sandbox's: its log, its entry in the table, its exit callback. */
@@ -251,14 +259,14 @@ public final class ProcessWorker implements Worker {
         Sandbox sb = null;
         try {
             Mounts.bindReadOnly(spec.codeDirectory(), shell.slot().resolve("stage"), shell.slot().resolve("task"));
-            server = new RuntimeApiServer(netns.openLoopbackListener(shell.netns(), RUNTIME_API_PORT), new RuntimeApi(), shell.id());
+            server = runtimeApiServer(netns.openLoopbackListener(shell.netns(), RUNTIME_API_PORT), shell.id());
             String stream = newLogStream(spec);
             sb = new Sandbox(shell.id(), spec, shell.netns(), server, shell.cgroup(), shell.uid(), stream);
             sb.slot = shell.slot();
             attach(sb, shell.process());
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             try (OutputStream in = shell.process().getOutputStream()) {
-                in.write(SandboxLauncher.Ready.instructions(rt.command(), env));
+                in.write(SandboxLauncher.Ready.runtimeMessage(rt.command(), env));
             }
             awaitInit(sb, t0);
             return sb.handle;
@@ -303,7 +311,7 @@ public final class ProcessWorker implements Worker {
             Mounts.bindShared(task);
             List<String> command = new ArrayList<>();
             command.add(launcher.toString());
-            command.addAll(SandboxCommand.shellLauncherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
+            command.addAll(SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
                     ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment

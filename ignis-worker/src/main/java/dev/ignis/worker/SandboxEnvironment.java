@@ -8,6 +8,11 @@ import java.util.Map;
  * The environment of a sandbox's runtime process. Precedence, lowest first: Ignis defaults, the
  * runtime's variables, the function's own variables, then Lambda's reserved variables — so a
  * function can never redirect {@code AWS_LAMBDA_RUNTIME_API} or claim another name.
+ *
+ * <p>It reaches the runtime only, inside the sandbox ({@code SandboxLauncher.Ready#runtimeMessage}):
+ * the processes of the start path that run on the host (the launcher, bwrap) get a fixed environment
+ * of their own, so the loader's variables ({@code LD_PRELOAD}, {@code LD_LIBRARY_PATH}, ...) are the
+ * function's to set, as on Lambda, and change its runtime only.
  */
 public final class SandboxEnvironment {
     private SandboxEnvironment() {}
@@ -22,6 +27,7 @@ public final class SandboxEnvironment {
         env.put("AWS_LAMBDA_RUNTIME_API", runtimeApi);
         env.put("_HANDLER", spec.handler() == null ? "" : spec.handler());
         env.put("LAMBDA_TASK_ROOT", "/var/task");
+        env.put("PWD", "/var/task"); // the runtime's working directory (ignis-sandbox-exec --await enters it)
         env.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
         env.put("AWS_LAMBDA_FUNCTION_NAME", spec.functionName());
         env.put("AWS_LAMBDA_FUNCTION_VERSION", spec.version());

@@ -1,6 +1,7 @@
 package dev.ignis.worker;
 
 import dev.ignis.runtimes.RuntimeDefinition;
+import dev.ignis.worker.runtimeapi.RuntimeApiLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -23,6 +24,7 @@ import java.util.function.Function;
  * @param logFileMaxBytes size at which a function's log file rotates
  * @param logFilesKept    rotated files kept per function, current one included
  * @param warmNetns       network namespaces created up front
+ * @param runtimeApi      the Runtime API's bounds against runtimes: body budget, read timeout
  * @param capacity        what this worker's sandboxes may hold together (admission and the worker cgroup's limits)
  */
 public record WorkerConfig(
@@ -37,6 +39,7 @@ public record WorkerConfig(
         long logFileMaxBytes,
         int logFilesKept,
         int warmNetns,
+        RuntimeApiLimits runtimeApi,
         WorkerCapacity capacity) {
 
     public WorkerConfig {
@@ -48,6 +51,7 @@ public record WorkerConfig(
         Objects.requireNonNull(runtimes, "runtimes");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(initTimeout, "initTimeout");
+        Objects.requireNonNull(runtimeApi, "runtimeApi");
         if (uidBase < 1000 || uidCount < 1 || (long) uidBase + uidCount > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("uid range must be unprivileged (>= 1000) and non-empty");
         }
@@ -59,17 +63,17 @@ public record WorkerConfig(
 
     /**
      * Defaults: a block of 10,000 uids from 200000, 512 pids, 10 s init, 10 MB x 3 log files, 2 warm namespaces,
-     * the host's capacity ({@link WorkerCapacity#ofHost()}).
+     * {@link RuntimeApiLimits#defaults}, the host's capacity ({@link WorkerCapacity#ofHost()}).
      */
     public static WorkerConfig defaults(String workerId, Path dataDir,
                                         Function<String, Optional<RuntimeDefinition>> runtimes) {
         return new WorkerConfig(workerId, dataDir, runtimes, InstantSource.system(), 200_000, 10_000, 512,
-                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2, WorkerCapacity.ofHost());
+                Duration.ofSeconds(10), 10L * 1024 * 1024, 3, 2, RuntimeApiLimits.defaults(), WorkerCapacity.ofHost());
     }
 
     /** This configuration with another capacity. */
     public WorkerConfig withCapacity(WorkerCapacity c) {
         return new WorkerConfig(workerId, dataDir, runtimes, clock, uidBase, uidCount, pidsMax, initTimeout, logFileMaxBytes,
-                logFilesKept, warmNetns, c);
+                logFilesKept, warmNetns, runtimeApi, c);
     }
 }

@@ -69,6 +69,38 @@ public final class LogFiles {
         return List.copyOf(last);
     }
 
+    /**
+     * A log line made safe to print on a terminal: its control characters (C0 but the tab between fields,
+     * DEL, C1) written as <code>\xNN</code> (C1: <code>\</code><code>u00NN</code>), so a function's output
+     * cannot move the cursor, retitle the window, rewrite earlier lines or answer terminal queries (ESC
+     * sequences). Everything else, including a backslash, is kept: the escapes are for a reader, not to be reversed.
+     */
+    public static String printable(String line) {
+        int i = 0;
+        while (i < line.length() && !isControl(line.charAt(i))) {
+            i++;
+        }
+        if (i == line.length()) {
+            return line;
+        }
+        StringBuilder sb = new StringBuilder(line.length() + 16).append(line, 0, i);
+        for (; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (!isControl(c)) {
+                sb.append(c);
+            } else if (c < 0x80) {
+                sb.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xF, 16));
+            } else {
+                sb.append("\\u00").append(Character.forDigit(c >> 4 & 0xF, 16)).append(Character.forDigit(c & 0xF, 16));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static boolean isControl(char c) {
+        return (c < 0x20 && c != '\t') || (c >= 0x7F && c <= 0x9F);
+    }
+
     /** The content in the first {@code n} bytes: up to the first NUL (a log file's unwritten rest, see FunctionLogFile). */
     static int contentLength(byte[] bytes, int n) {
         for (int i = 0; i < n; i++) {
@@ -81,7 +113,8 @@ public final class LogFiles {
 
     /**
      * Follows {@code current.log} like {@code tail -f} from its current end, handing each new line to
-     * {@code sink}, until {@code stop} returns true; notices rotation (a new file: another inode).
+     * {@code sink}, until {@code stop} returns true; notices rotation (a new file: another inode) and a file cut
+     * in place (copytruncate: its content now ends before the position read so far), and reads either from its start.
      */
     public static void follow(Path dataDir, String accountId, String functionName, Consumer<String> sink,
                               BooleanSupplier stop, Duration poll) throws InterruptedException {
@@ -97,13 +130,17 @@ public final class LogFiles {
                 partial.setLength(0);
             }
             long size = fileSize(file);
+            if (pos > 0 && (size < pos || byteAt(file, pos - 1) == 0)) {
+                pos = 0; // cut under us (logrotate's copytruncate): the same file, written again from its start
+                partial.setLength(0);
+            }
             int got = 0;
             if (size > pos) {
                 try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
                     raf.seek(pos);
                     byte[] buf = new byte[(int) Math.min(size - pos, 1 << 20)];
-                    raf.readFully(buf);
-                    got = contentLength(buf, buf.length);
+                    int n = raf.read(buf); // not readFully: the file may have been cut since its size was read
+                    got = n <= 0 ? 0 : contentLength(buf, n);
                     pos += got;
                     partial.append(new String(buf, 0, got, StandardCharsets.UTF_8));
                     int nl;
@@ -118,6 +155,17 @@ public final class LogFiles {
             if (got == 0) {
                 Thread.sleep(poll);
             }
+        }
+    }
+
+    /** The byte at {@code position}, or 0 when the file ends before it or cannot be read. */
+    private static int byteAt(Path f, long position) {
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
+            raf.seek(position);
+            int b = raf.read();
+            return Math.max(b, 0);
+        } catch (IOException e) {
+            return 0;
         }
     }
 

@@ -1,11 +1,13 @@
 package dev.ignis.worker.runtimeapi;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -19,26 +21,52 @@ import java.util.Map;
  * surface the runtimes use is tiny (three GETs and a few POSTs, no TLS, no pipelining needs), so
  * a purpose-built parser with hard bounds is smaller to audit than an adapter. It is hostile-input
  * code: the sandbox is the client. Every read is bounded: the request head by
- * {@link #MAX_HEAD_BYTES}, the body by the caller's limit; oversize bodies are drained (up to
- * {@link #MAX_DRAIN_BYTES}) without being stored, then the connection is closed.
+ * {@link #MAX_HEAD_BYTES} and {@link #MAX_HEADERS}, the body by the caller's limit; oversize bodies
+ * are drained (up to {@link #MAX_DRAIN_BYTES}) without being stored, then the connection is closed.
+ *
+ * <p>Nothing is allocated for what a request declares: a body's array starts at
+ * {@link #INITIAL_BODY_BYTES} (or its declared length, if smaller) once its first byte is here, and
+ * doubles as its bytes arrive, up to the declared length; each growth is reserved in the worker's
+ * {@link BodyBudget}, and a body the budget refuses is dropped (the request comes back as too large,
+ * the connection not to be reused). A request that has started (a byte of it is here) and is not
+ * here whole {@code readTimeout} after a read first found it incomplete fails with
+ * SocketTimeoutException: the bound is on the rest of the request, so a client that drips a byte now
+ * and then does not keep it open (the socket's SO_TIMEOUT is set to what is left, only while a request
+ * is in progress: waiting for the next request never times out). A small
+ * request that arrives in one piece costs what it did before: one array of its exact size, one
+ * compare-and-set on the budget, no extra system call.
  */
 final class HttpConnection {
     static final int MAX_HEAD_BYTES = 64 * 1024; // AWS's Java client sends an X-Ray header of several KB
+    /** Header lines per request: runtimes send about ten; each costs a map entry, ~100 bytes for 4 sent. */
+    static final int MAX_HEADERS = 128;
     static final long MAX_DRAIN_BYTES = 64L * 1024 * 1024;
+    /** A body's first array, when it declares more. */
+    static final int INITIAL_BODY_BYTES = 64 * 1024;
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EMPTY = new byte[0];
+    private static final BodyBudget UNBOUNDED = new BodyBudget(Long.MAX_VALUE);
 
     private final Input in;
     private final OutputStream out;
+    private final BodyBudget budget;
     private byte[] line = new byte[1024]; // a line split across reads; grows up to MAX_HEAD_BYTES
     private int headBudget;
+    /** Bytes of the body being read that {@link #budget} holds (handed to the request once it is read). */
+    private long held;
 
     HttpConnection(InputStream in, OutputStream out) {
         this(new Input(in, 16 * 1024), out);
     }
 
     HttpConnection(Input in, OutputStream out) {
+        this(in, out, UNBOUNDED);
+    }
+
+    HttpConnection(Input in, OutputStream out, BodyBudget budget) {
         this.in = in;
         this.out = out;
+        this.budget = budget;
     }
 
     /**
@@ -53,10 +81,34 @@ final class HttpConnection {
         private int count;
         /** While set, needing more than the buffer holds throws {@link WouldBlock} instead of reading the socket. */
         private boolean bufferOnly;
+        /** The socket whose SO_TIMEOUT bounds a read in the middle of a request (null: none, e.g. a test's stream). */
+        private final Socket socket;
+        private final int readTimeoutMs;
+        /** The socket's SO_TIMEOUT now: 0 between requests, what is left of the request's time within one. */
+        private int soTimeout;
+        /**
+         * When the request in progress must be here whole ({@link System#nanoTime}), set by the first
+         * read that found it incomplete; 0: not set (a request read in one piece never sets it).
+         */
+        private long requestDeadline;
 
         Input(InputStream src, int size) {
+            this(src, size, null, 0);
+        }
+
+        /**
+         * Reads {@code socket}'s input stream; a request that is still incomplete {@code readTimeoutMs} after
+         * a read first found it so fails with SocketTimeoutException.
+         */
+        Input(Socket socket, int size, int readTimeoutMs) throws IOException {
+            this(socket.getInputStream(), size, socket, readTimeoutMs);
+        }
+
+        private Input(InputStream src, int size, Socket socket, int readTimeoutMs) {
             this.src = src;
             this.buf = new byte[size];
+            this.socket = socket;
+            this.readTimeoutMs = readTimeoutMs;
         }
 
         /** Bytes read from the socket and not consumed yet. */
@@ -64,14 +116,18 @@ final class HttpConnection {
             return count - pos;
         }
 
-        /** Refills the empty buffer; false at end of stream. */
-        private boolean fill() throws IOException {
+        /**
+         * Refills the empty buffer; false at end of stream. {@code inRequest}: part of a request has
+         * arrived, so the read is bounded by the read timeout; else it waits for the next request
+         * for as long as that takes.
+         */
+        private boolean fill(boolean inRequest) throws IOException {
             if (bufferOnly) {
                 throw WouldBlock.INSTANCE;
             }
             pos = 0;
             count = 0;
-            int n = src.read(buf, 0, buf.length);
+            int n = readSocket(buf, 0, buf.length, inRequest);
             if (n <= 0) {
                 return false;
             }
@@ -79,17 +135,53 @@ final class HttpConnection {
             return true;
         }
 
-        /** Reads {@code len} bytes unless the stream ends first; returns how many were read. */
-        int readNBytes(byte[] b, int off, int len) throws IOException {
-            int n = Math.min(len, count - pos);
-            System.arraycopy(buf, pos, b, off, n);
-            pos += n;
-            if (n < len) {
+        private int readSocket(byte[] b, int off, int len, boolean inRequest) throws IOException {
+            if (socket != null) {
+                int timeout = 0;
+                if (inRequest) { // the whole rest of the request, not each read: a byte now and then does not keep it open
+                    long now = System.nanoTime();
+                    if (requestDeadline == 0) {
+                        requestDeadline = now + readTimeoutMs * 1_000_000L;
+                    }
+                    long left = (requestDeadline - now) / 1_000_000L;
+                    if (left <= 0) {
+                        throw new SocketTimeoutException("the request did not arrive in " + readTimeoutMs + " ms");
+                    }
+                    timeout = (int) left;
+                }
+                if (timeout != soTimeout) {
+                    socket.setSoTimeout(timeout); // a field of the socket's, no system call
+                    soTimeout = timeout;
+                }
+            }
+            return src.read(b, off, len);
+        }
+
+        /** A new request begins: it gets the whole read timeout once it needs more than one read. */
+        void requestStarts() {
+            requestDeadline = 0;
+        }
+
+        /**
+         * Reads at least one and at most {@code len} bytes of a request in progress: what is buffered,
+         * else one read of the socket (straight into {@code b} when it wants at least a buffer's
+         * worth); -1 at end of stream.
+         */
+        int read(byte[] b, int off, int len) throws IOException {
+            if (pos == count) {
                 if (bufferOnly) {
                     throw WouldBlock.INSTANCE;
                 }
-                n += src.readNBytes(b, off + n, len - n); // a large body: straight from the socket
+                if (len >= buf.length) {
+                    return readSocket(b, off, len, true);
+                }
+                if (!fill(true)) {
+                    return -1;
+                }
             }
+            int n = Math.min(len, count - pos);
+            System.arraycopy(buf, pos, b, off, n);
+            pos += n;
             return n;
         }
 
@@ -97,7 +189,7 @@ final class HttpConnection {
         long skip(long n) throws IOException {
             long left = n;
             while (left > 0) {
-                if (pos == count && !fill()) {
+                if (pos == count && !fill(true)) {
                     break;
                 }
                 int k = (int) Math.min(left, count - pos);
@@ -150,9 +242,29 @@ final class HttpConnection {
         }
     }
 
-    /** Reads the next request, or returns null when the client closed the connection between requests. */
+    /**
+     * Reads the next request, or returns null when the client closed the connection between requests.
+     * A request with a body holds its length in the body budget until {@link #done} is called.
+     */
     HttpRequest read(int maxBody) throws IOException {
+        try {
+            return parse(maxBody);
+        } finally {
+            if (held != 0) { // the request failed or was refused: what its body held is free again
+                budget.release(held);
+                held = 0;
+            }
+        }
+    }
+
+    /** The caller has handled {@code req}: its body's bytes go back to the budget (the array may live on). */
+    void done(HttpRequest req) {
+        budget.release(req.body().length);
+    }
+
+    private HttpRequest parse(int maxBody) throws IOException {
         headBudget = MAX_HEAD_BYTES;
+        in.requestStarts();
         String requestLine = readLine(true);
         if (requestLine == null) {
             return null;
@@ -163,7 +275,11 @@ final class HttpConnection {
         }
         boolean http10 = parts[2].equals("HTTP/1.0");
         Map<String, String> headers = new HashMap<>();
+        int lines = 0;
         for (String h = readLine(false); !h.isEmpty(); h = readLine(false)) {
+            if (++lines > MAX_HEADERS) {
+                throw new BadRequest("too many header lines");
+            }
             int colon = h.indexOf(':');
             if (colon <= 0) {
                 throw new BadRequest("malformed header line");
@@ -196,7 +312,7 @@ final class HttpConnection {
         boolean expectContinue = "100-continue".equalsIgnoreCase(headers.get("expect"));
         if (!chunked && length > maxBody && expectContinue) {
             // refuse before the client sends anything; the connection cannot be reused
-            return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, false);
+            return new HttpRequest(parts[0], parts[1], headers, EMPTY, maxBody, false);
         }
         if (expectContinue && (chunked || length > 0)) {
             if (in.bufferOnly) {
@@ -210,19 +326,64 @@ final class HttpConnection {
         }
         if (length > maxBody) {
             boolean drained = length <= MAX_DRAIN_BYTES && skip(length);
-            return new HttpRequest(parts[0], parts[1], headers, new byte[0], true, keepAlive && drained);
+            return new HttpRequest(parts[0], parts[1], headers, EMPTY, maxBody, keepAlive && drained);
         }
-        // straight into an array of the final size: readNBytes(int) gathers 16 KB pieces and copies them again
-        byte[] body = new byte[(int) length];
-        if (in.readNBytes(body, 0, body.length) != length) {
-            throw new EOFException("body ended early");
+        byte[] body = readBody((int) length);
+        if (body == null) {
+            return refused(parts[0], parts[1], headers);
         }
-        return new HttpRequest(parts[0], parts[1], headers, body, false, keepAlive);
+        held = 0; // the request's now, until done()
+        return new HttpRequest(parts[0], parts[1], headers, body, HttpRequest.WHOLE, keepAlive);
+    }
+
+    /** A body the budget could not hold: dropped, and the connection not to be reused (the rest of it is unread). */
+    private HttpRequest refused(String method, String path, Map<String, String> headers) {
+        return new HttpRequest(method, path, headers, EMPTY, held, false);
+    }
+
+    /**
+     * A Content-Length body, in an array that starts at its first byte and doubles as bytes arrive
+     * (a small body that is here already: one array of its exact size); null when the budget refused
+     * to let it grow (what it held is released by {@link #read}).
+     */
+    private byte[] readBody(int length) throws IOException {
+        if (length == 0) {
+            return EMPTY;
+        }
+        if (in.buffered() == 0 && !in.fill(true)) {
+            throw new EOFException("body ended early"); // nothing allocated for a body that never comes
+        }
+        byte[] body = grow(EMPTY, Math.min(length, INITIAL_BODY_BYTES));
+        int n = 0;
+        while (body != null && n < length) {
+            int k = in.read(body, n, body.length - n);
+            if (k < 0) {
+                throw new EOFException("body ended early");
+            }
+            n += k;
+            if (n == body.length && n < length) {
+                body = grow(body, (int) Math.min(length, 2L * body.length));
+            }
+        }
+        return body;
+    }
+
+    /** {@code b}'s bytes in an array of {@code capacity}, reserved in the budget first; null when the budget refuses. */
+    private byte[] grow(byte[] b, int capacity) {
+        if (!budget.reserve(capacity)) {
+            return null;
+        }
+        held += capacity;
+        byte[] bigger = b.length == 0 ? new byte[capacity] : Arrays.copyOf(b, capacity);
+        budget.release(b.length);
+        held -= b.length;
+        return bigger;
     }
 
     private HttpRequest readChunked(String method, String path, Map<String, String> headers, int maxBody,
                                     boolean keepAlive) throws IOException {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        byte[] body = EMPTY; // grows as the chunks' bytes arrive, as a Content-Length body does
+        int n = 0;
         long total = 0;
         boolean tooLarge = false;
         while (true) {
@@ -246,16 +407,33 @@ final class HttpConnection {
                 throw new BadRequest("chunked body too large");
             }
             if (total > maxBody) {
-                tooLarge = true;
+                if (!tooLarge) {
+                    tooLarge = true;
+                    budget.release(held); // drained from here on, never stored
+                    held = 0;
+                    body = EMPTY;
+                }
                 if (!skip(size)) {
                     throw new EOFException("chunk ended early");
                 }
             } else {
-                byte[] chunk = new byte[(int) size];
-                if (in.readNBytes(chunk, 0, chunk.length) != size) {
-                    throw new EOFException("chunk ended early");
+                for (long left = size; left > 0; ) {
+                    if (in.buffered() == 0 && !in.fill(true)) {
+                        throw new EOFException("chunk ended early");
+                    }
+                    if (n == body.length) {
+                        body = grow(body, (int) Math.min(maxBody, Math.max(INITIAL_BODY_BYTES, 2L * body.length)));
+                        if (body == null) {
+                            return refused(method, path, headers);
+                        }
+                    }
+                    int k = in.read(body, n, (int) Math.min(left, body.length - n));
+                    if (k < 0) {
+                        throw new EOFException("chunk ended early");
+                    }
+                    n += k;
+                    left -= k;
                 }
-                body.write(chunk);
             }
             if (!readLine(false).isEmpty()) {
                 throw new BadRequest("missing CRLF after chunk");
@@ -266,9 +444,20 @@ final class HttpConnection {
             // trailers are ignored
         }
         if (tooLarge) {
-            body = null;
+            return new HttpRequest(method, path, headers, EMPTY, maxBody, keepAlive);
         }
-        return new HttpRequest(method, path, headers, tooLarge ? new byte[0] : body.toByteArray(), tooLarge, keepAlive);
+        if (n < body.length) { // the exact size, reserved before the copy
+            if (!budget.reserve(n)) {
+                return refused(method, path, headers);
+            }
+            held += n;
+            byte[] exact = Arrays.copyOf(body, n);
+            budget.release(body.length);
+            held -= body.length;
+            body = exact;
+        }
+        held = 0; // the request's now, until done()
+        return new HttpRequest(method, path, headers, body, HttpRequest.WHOLE, keepAlive);
     }
 
     private boolean skip(long n) throws IOException {
@@ -283,7 +472,7 @@ final class HttpConnection {
     private String readLine(boolean eofAllowed) throws IOException {
         int n = 0; // bytes of this line copied into `line` from earlier reads
         while (true) {
-            if (in.pos == in.count && !in.fill()) {
+            if (in.pos == in.count && !in.fill(!eofAllowed || n > 0)) { // untimed only before a request's first byte
                 if (eofAllowed && n == 0) {
                     return null;
                 }
@@ -302,7 +491,7 @@ final class HttpConnection {
             }
             if (lf == in.count) { // no end of line in the buffer yet: keep what is there, read more
                 if (n + taken > line.length) {
-                    line = java.util.Arrays.copyOf(line, Math.max(n + taken, Math.min(MAX_HEAD_BYTES, line.length * 2)));
+                    line = Arrays.copyOf(line, Math.max(n + taken, Math.min(MAX_HEAD_BYTES, line.length * 2)));
                 }
                 System.arraycopy(b, from, line, n, taken);
                 n += taken;
@@ -318,7 +507,7 @@ final class HttpConnection {
             }
             int len = lf - from;
             if (n + len > line.length) {
-                line = java.util.Arrays.copyOf(line, n + len);
+                line = Arrays.copyOf(line, n + len);
             }
             System.arraycopy(b, from, line, n, len);
             n += len;

@@ -7,6 +7,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,28 +18,58 @@ import org.slf4j.LoggerFactory;
  * Serves one sandbox's Runtime API on a listening socket that the worker created inside the
  * sandbox's network namespace. One virtual thread accepts; one virtual thread serves each
  * connection (normally one keep-alive connection per runtime, or one per {@code curl} call).
+ *
+ * <p>Bounds against a hostile runtime: {@link #MAX_CONNECTIONS} connections, each with a 16 KB read
+ * buffer and a head of at most 64 KB; request bodies grown as their bytes arrive and held in the
+ * worker-wide {@link BodyBudget}, at most {@link #SANDBOX_BODY_BYTES} of it per sandbox; a request
+ * that is not here whole within the read timeout once it has started is closed (see {@link HttpConnection}).
  */
 public final class RuntimeApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeApiServer.class);
     private static final String PREFIX = "/2018-06-01/runtime/";
     /**
-     * Open connections allowed per sandbox. Runtimes use one or two; the bound stops a hostile runtime
-     * from tying up worker memory (each connection may buffer a body of up to 6 MB).
+     * Open connections allowed per sandbox. Runtimes use one or two (a curl bootstrap one per call, the
+     * last one's close not always seen yet); the bound stops a hostile runtime from tying up worker
+     * threads and buffers.
      */
     static final int MAX_CONNECTIONS = 8;
+    /**
+     * What one sandbox's request bodies may hold at once: a largest response while its array grows
+     * (4 MB and the 6 MB it doubles to), and room besides; a hostile runtime's eight connections
+     * cannot take more of the worker's body budget than this.
+     */
+    static final long SANDBOX_BODY_BYTES = 2L * RuntimeApi.MAX_RESPONSE_BYTES;
 
     private final ServerSocketChannel listener;
     private final RuntimeApi api;
     private final String name;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong requests = new AtomicLong();
+    private final BodyBudget budget;
+    private final int readTimeoutMs;
     private volatile boolean closed;
     private final Thread acceptor;
 
+    /** A server with a budget of its own and the default limits (benchmarks, tests). */
     public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name) {
+        this(listener, api, name, RuntimeApiLimits.defaults());
+    }
+
+    private RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name, RuntimeApiLimits limits) {
+        this(listener, api, name, new BodyBudget(limits.bodyBudgetBytes()), limits.readTimeout());
+    }
+
+    /**
+     * @param budget      the worker's budget for request bodies, shared by all its sandboxes' servers (each
+     *                    draws at most {@link #SANDBOX_BODY_BYTES} of it)
+     * @param readTimeout how long a started request may take to arrive whole ({@link RuntimeApiLimits#readTimeout})
+     */
+    public RuntimeApiServer(ServerSocketChannel listener, RuntimeApi api, String name, BodyBudget budget, Duration readTimeout) {
         this.listener = listener;
         this.api = api;
         this.name = name;
+        this.budget = budget.child(SANDBOX_BODY_BYTES);
+        this.readTimeoutMs = Math.toIntExact(Math.max(1, readTimeout.toMillis()));
         this.acceptor = Thread.ofVirtual().name("runtime-api-accept-" + name).start(this::acceptLoop);
     }
 
@@ -81,8 +112,8 @@ public final class RuntimeApiServer implements AutoCloseable {
     private void serve(SocketChannel ch) {
         try (ch) {
             ch.socket().setTcpNoDelay(true);
-            HttpConnection http = new HttpConnection(new HttpConnection.Input(Channels.newInputStream(ch), 16 * 1024),
-                    new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024));
+            HttpConnection http = new HttpConnection(new HttpConnection.Input(ch.socket(), 16 * 1024, readTimeoutMs),
+                    new BufferedOutputStream(Channels.newOutputStream(ch), 16 * 1024), budget);
             Connection conn = new Connection(ch, http, new RuntimeApi.Link());
             conn.link().connection = conn;
             while (!closed) {
@@ -122,18 +153,22 @@ public final class RuntimeApiServer implements AutoCloseable {
      */
     private Step serveOne(Connection conn, HttpRequest req, boolean driven) throws IOException, InterruptedException {
         requests.incrementAndGet();
-        if (driven && isNext(req)) {
-            try {
-                if (!api.repark(conn.link())) {
+        try {
+            if (driven && isNext(req)) {
+                try {
+                    if (!api.repark(conn.link())) {
+                        return Step.CLOSE;
+                    }
+                } catch (IllegalStateException busy) {
+                    unansweredNext(conn.http());
                     return Step.CLOSE;
                 }
-            } catch (IllegalStateException busy) {
-                unansweredNext(conn.http());
-                return Step.CLOSE;
+                return Step.PARKED;
             }
-            return Step.PARKED;
+            return handle(conn, req) && req.keepAlive() ? Step.CONTINUE : Step.CLOSE;
+        } finally {
+            conn.http().done(req); // handled: a /response body is its invoke's result now, the budget's no more
         }
-        return handle(conn, req) && req.keepAlive() ? Step.CONTINUE : Step.CLOSE;
     }
 
     private static boolean isNext(HttpRequest req) {
@@ -254,7 +289,7 @@ public final class RuntimeApiServer implements AutoCloseable {
                 String verb = tail.substring(slash + 1);
                 if (verb.equals("response") || verb.equals("error")) {
                     RuntimeEvent event = req.bodyTooLarge()
-                            ? new RuntimeEvent.TooLarge(RuntimeApi.MAX_RESPONSE_BYTES)
+                            ? new RuntimeEvent.TooLarge(req.bodyLimit())
                             : verb.equals("response") ? new RuntimeEvent.Response(req.body()) : errorEvent(req);
                     return reply(conn, req, api.answer(id, event));
                 }

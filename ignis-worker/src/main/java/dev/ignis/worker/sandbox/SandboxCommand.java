@@ -18,6 +18,8 @@ import java.util.Set;
  * ignis-sandbox-exec  (as root: joins the cgroups, opens the seccomp program on fd 4, enters the sandbox's
  *                      network namespace (lo only), drops to an unprivileged host uid/gid with no groups)
  *  -> bwrap --unshare-user,pid,ipc,uts,cgroup --disable-userns --cap-drop ALL --seccomp 4 ...
+ *     (on the host, environment: a fixed PATH only)
+ *  -> ignis-sandbox-exec --await  (in the sandbox: reads the runtime's command and environment on stdin)
  *  -> the runtime's command, cwd /var/task
  * </pre>
  * See {@link SandboxLauncher} and {@code ignis-sandbox-exec.c}.
@@ -25,25 +27,28 @@ import java.util.Set;
 public final class SandboxCommand {
     private SandboxCommand() {}
 
-    /** Inputs for one sandbox's command line. */
+    /**
+     * Inputs for one sandbox's command line. {@code tmpBytes} is the EphemeralStorage cap: the size of
+     * {@code /tmp}, the sandbox's only writable filesystem. {@code /dev} (with {@code /dev/shm}) is
+     * read-only, as on Lambda, which has no {@code /dev/shm}: a function gets EROFS there where it gets
+     * ENOSYS on Lambda, and cannot store anything outside the cap.
+     */
     public record Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
                          RuntimeDefinition runtime, Path codeDirectory, long tmpBytes) {}
 
-    /** The launcher's arguments (after its own name): the first form in ignis-sandbox-exec.c. */
-    public static List<String> launcherArgs(Params p) {
-        return args(p, List.of(), p.runtime().command());
-    }
-
     /**
-     * A ready shell's: the same sandbox, with {@code p.codeDirectory()} an empty slot (the function's
-     * code is mounted over it at assignment) and, instead of the runtime, the launcher's own
-     * {@code --await} form bound in at {@link #AWAIT}, which waits for the runtime's command on stdin.
+     * The launcher's arguments (after its own name): the first form in ignis-sandbox-exec.c. bwrap's
+     * program is the launcher's own {@code --await} form, bound in at {@link #AWAIT}, which waits for the
+     * runtime's command and environment on stdin ({@link SandboxLauncher.Ready#runtimeMessage}): the
+     * function's variables are never in the environment of bwrap, which runs on the host before any
+     * confinement. In a ready shell {@code p.codeDirectory()} is an empty slot (the function's code is
+     * mounted over it at assignment).
      */
-    public static List<String> shellLauncherArgs(Params p, Path awaitBinary) {
+    public static List<String> launcherArgs(Params p, Path awaitBinary) {
         return args(p, List.of("--ro-bind", awaitBinary.toString(), AWAIT), List.of(AWAIT, "--await"));
     }
 
-    /** Where a ready shell finds the waiting program. */
+    /** Where the waiting program is, in every sandbox. */
     public static final String AWAIT = "/.ignis-await";
 
     private static List<String> args(Params p, List<String> extraBinds, List<String> program) {
@@ -69,12 +74,12 @@ public final class SandboxCommand {
         a.addAll(extraBinds);
         a.addAll(List.of("--ro-bind", p.codeDirectory().toString(), "/var/task",
                 "--dir", "/opt",
-                "--dev", "/dev",
+                "--dev", "/dev", // a tmpfs with the device nodes (and an empty shm/): read-only below, like the root
                 "--proc", "/proc",
                 "--size", Long.toString(p.tmpBytes()), "--tmpfs", "/tmp",
+                "--remount-ro", "/dev",
                 "--remount-ro", "/",
                 "--chdir", "/var/task",
-                "--unsetenv", "PWD", "--unsetenv", "OLDPWD", "--unsetenv", "SHLVL", "--unsetenv", "_",
                 "--seccomp", "4",
                 "--"));
         a.addAll(program);

@@ -91,7 +91,7 @@ public final class SandboxLauncher {
 
     /**
      * Launchers started ahead of time ({@code ignis-sandbox-exec --stdin}), each waiting on its standard
-     * input for one sandbox's arguments and environment: a cold start then skips the process start
+     * input for one sandbox's arguments, then the runtime's command and environment: a cold start then skips the process start
      * itself (the JDK's spawn helper and the launcher's exec, ~5 ms here). They are spawned on the
      * worker's owner thread like every sandbox process (bwrap's --die-with-parent is tied to the
      * forking thread) and refilled there after each take.
@@ -112,10 +112,12 @@ public final class SandboxLauncher {
 
         /**
          * Starts one sandbox: {@code args} are the launcher's arguments after its name (the first form
-         * of ignis-sandbox-exec.c), {@code env} the program's whole environment.
+         * of ignis-sandbox-exec.c, from {@link SandboxCommand#launcherArgs}), {@code runtime} the message
+         * for the sandbox's {@code --await} ({@link #runtimeMessage}). Both go down the same pipe: the
+         * launcher reads only its own, and bwrap, on the host, never sees the function's environment.
          */
-        public Process start(List<String> args, Map<String, String> env) throws InterruptedException, ExecutionException, IOException {
-            byte[] instructions = instructions(args, env);
+        public Process start(List<String> args, byte[] runtime) throws InterruptedException, ExecutionException, IOException {
+            byte[] instructions = launcherMessage(args, runtime);
             Process p = take();
             try {
                 send(p, instructions);
@@ -180,14 +182,38 @@ public final class SandboxLauncher {
             return pb.start();
         }
 
-        /** NUL-terminated fields: argc, the arguments, envc, NAME=value... (read_instructions in the C source). */
-        public static byte[] instructions(List<String> args, Map<String, String> env) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
-            field(out, Integer.toString(args.size()));
-            args.forEach(a -> field(out, a));
-            field(out, Integer.toString(env.size()));
-            env.forEach((k, v) -> field(out, k + "=" + v));
+        /**
+         * The launcher's message (its arguments, no environment: it and bwrap run on the host with a
+         * fixed one), followed by {@code then}, which the launcher leaves on the pipe for the sandbox.
+         */
+        static byte[] launcherMessage(List<String> args, byte[] then) {
+            ByteArrayOutputStream fields = new ByteArrayOutputStream(4096);
+            field(fields, Integer.toString(args.size()));
+            args.forEach(a -> field(fields, a));
+            ByteArrayOutputStream out = frame(fields);
+            out.writeBytes(then);
             return out.toByteArray();
+        }
+
+        /**
+         * The message for {@code ignis-sandbox-exec --await} inside a sandbox: the runtime's command and
+         * its whole environment ("LEN", then NUL-terminated fields argc, the arguments, envc,
+         * NAME=value...; read_instructions in the C source).
+         */
+        public static byte[] runtimeMessage(List<String> command, Map<String, String> env) {
+            ByteArrayOutputStream fields = new ByteArrayOutputStream(4096);
+            field(fields, Integer.toString(command.size()));
+            command.forEach(a -> field(fields, a));
+            field(fields, Integer.toString(env.size()));
+            env.forEach((k, v) -> field(fields, k + "=" + v));
+            return frame(fields).toByteArray();
+        }
+
+        private static ByteArrayOutputStream frame(ByteArrayOutputStream fields) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(fields.size() + 16);
+            field(out, Integer.toString(fields.size()));
+            out.writeBytes(fields.toByteArray());
+            return out;
         }
 
         private static void field(ByteArrayOutputStream out, String s) {

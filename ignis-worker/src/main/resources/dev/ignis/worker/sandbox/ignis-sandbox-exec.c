@@ -6,9 +6,14 @@
  *   ignis-sandbox-exec --await        (inside a ready sandbox: bwrap's program)
  *
  * The second form is started ahead of time and waits: its standard input then brings the same
- * arguments and the program's environment (see read_instructions), after which it carries on exactly
- * like the first form with fd 0 on /dev/null. The worker keeps one or two of these ready, so the
+ * arguments (one message, see read_instructions), after which it carries on exactly like the first
+ * form, its standard input left to the program. The worker keeps one or two of these ready, so the
  * process start (fork + exec, 5 ms here) is no longer part of a cold start.
+ *
+ * No form passes an environment it was given to PROGRAM: bwrap runs on the host, in the host's mount
+ * namespace and without seccomp, so it gets HOST_ENV and nothing else (a function that sets LD_PRELOAD
+ * or LD_LIBRARY_PATH must not load its own library there). bwrap's program is always --await (the
+ * third form), and the runtime's command and environment reach it as the next message on stdin.
  *
  * In this order, in this one process (so the pid that joins the cgroups is the pid that ends up
  * running bwrap and, under it, the runtime): writes its pid into each cgroup.procs file (v1: one per
@@ -17,11 +22,11 @@
  * (never 0), checks that root is gone, and execs PROGRAM (bwrap). Nothing else: every namespace,
  * mount and capability decision stays with bwrap.
  *
- * The third form runs inside a sandbox that bwrap has set up before any function was assigned to it
- * (a "ready shell", docs/sandbox-process.md): unprivileged, confined, it only waits for its standard
- * input to bring the runtime's command and environment (same format), then changes to /var/task
- * again (the function's code was mounted over it meanwhile) and execs the runtime. No cgroup, uid or
- * namespace work: that was done before, by the first form.
+ * The third form runs inside the sandbox, as bwrap's program: unprivileged, confined, it waits for
+ * its standard input to bring the runtime's command and environment (same format, with the
+ * environment), puts stdin on /dev/null, changes to /var/task again (in a "ready shell",
+ * docs/sandbox-process.md, the function's code was mounted over it meanwhile) and execs the
+ * runtime. No cgroup, uid or namespace work: that was done before, by the first form.
  *
  * It replaces `sh -c` + nsenter + setpriv (three execs; 16 ms of every cold start measured on a
  * 2-vCPU VM where an exec costs 2-4 ms). Compiled by the worker at start (cc -O2), cached by the hash
@@ -37,8 +42,6 @@
 #include <string.h>
 #include <unistd.h>
 
-extern char **environ;
-
 static void die(const char *what, const char *arg) {
     fprintf(stderr, "ignis-sandbox-exec: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
     _exit(126);
@@ -47,66 +50,112 @@ static void die(const char *what, const char *arg) {
 #define MAX_INSTRUCTIONS (4 << 20)
 #define MAX_FIELDS 65536
 
+/* The only environment a host-side program of the start path (bwrap) ever gets. */
+static char *const HOST_ENV[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+
+static void malformed(const char *what) {
+    fprintf(stderr, "ignis-sandbox-exec: malformed instructions (%s)\n", what);
+    _exit(2);
+}
+
+/* Reads exactly n bytes from fd 0 (never more: what follows belongs to the next reader). */
+static void read_exactly(char *buf, size_t n) {
+    for (size_t len = 0; len < n; ) {
+        ssize_t r = read(0, buf + len, n - len);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            die("cannot read instructions", NULL);
+        }
+        if (r == 0) {
+            malformed("truncated");
+        }
+        len += (size_t) r;
+    }
+}
+
 /*
- * Standard input, read to its end: NUL-terminated fields "ARGC", ARGC arguments (as in the first
- * form, without the program name), "ENVC", ENVC "NAME=value" strings. Anything else is refused.
+ * One message from standard input: "LEN\0" (decimal), then exactly LEN bytes of NUL-terminated
+ * fields: "ARGC", ARGC arguments (without the program name) and, when with_env, "ENVC" and ENVC
+ * "NAME=value" strings. Anything else is refused. The launcher's message carries no environment:
+ * bwrap and the launcher run on the host, before any confinement, with HOST_ENV only; the runtime's
+ * environment is a second message, read by --await inside the sandbox from the same pipe.
  */
-static void read_instructions(int *argc, char ***argv, char ***envp) {
-    char *buf = malloc(MAX_INSTRUCTIONS + 1);
+static void read_instructions(int *argc, char ***argv, char ***envp, int with_env) {
+    char header[16];
+    size_t h = 0;
+    for (;;) {
+        if (h == sizeof header) {
+            malformed("length");
+        }
+        read_exactly(header + h, 1);
+        if (header[h] == '\0') {
+            break;
+        }
+        if (header[h] < '0' || header[h] > '9') {
+            malformed("length");
+        }
+        h++;
+    }
+    char *end;
+    long long total = h == 0 ? -1 : strtoll(header, &end, 10);
+    if (total < 1 || total > MAX_INSTRUCTIONS) {
+        malformed("length");
+    }
+    size_t len = (size_t) total;
+    char *buf = malloc(len + 1);
     if (buf == NULL) {
         die("out of memory", NULL);
     }
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(0, buf + len, MAX_INSTRUCTIONS - len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            die("cannot read instructions", NULL);
-        }
-        if (n == 0) {
-            break;
-        }
-        len += (size_t) n;
-        if (len == MAX_INSTRUCTIONS) {
-            fprintf(stderr, "ignis-sandbox-exec: instructions too long\n");
-            _exit(2);
-        }
+    read_exactly(buf, len);
+    if (buf[len - 1] != '\0') {
+        malformed("unterminated field");
     }
     buf[len] = '\0';
-    char *fields[MAX_FIELDS];
+    static char *fields[MAX_FIELDS];
     size_t count = 0;
     for (size_t at = 0; at < len; ) {
-        char *end = memchr(buf + at, '\0', len - at);
-        if (end == NULL || count == MAX_FIELDS) {
-            fprintf(stderr, "ignis-sandbox-exec: malformed instructions\n");
-            _exit(2);
+        char *nul = memchr(buf + at, '\0', len - at);
+        if (count == MAX_FIELDS) {
+            malformed("fields");
         }
         fields[count++] = buf + at;
-        at = (size_t) (end - buf) + 1;
+        at = (size_t) (nul - buf) + 1;
     }
-    char *end;
     size_t k = 0;
-    long nargs = count > k ? strtol(fields[k++], &end, 10) : -1;
-    if (nargs < 1 || (size_t) nargs + 2 > count - k + 1) {
-        fprintf(stderr, "ignis-sandbox-exec: malformed instructions (argc)\n");
-        _exit(2);
+    long nargs = strtol(fields[k++], &end, 10);
+    if (*end != '\0' || nargs < 1 || (size_t) nargs > count - k) {
+        malformed("argc");
     }
     char **a = calloc((size_t) nargs + 2, sizeof(char *));
     a[0] = "ignis-sandbox-exec";
     for (long j = 0; j < nargs; j++) {
         a[j + 1] = fields[k++];
     }
-    long nenv = k < count ? strtol(fields[k++], &end, 10) : -1;
-    if (nenv < 0 || (size_t) nenv != count - k) {
-        fprintf(stderr, "ignis-sandbox-exec: malformed instructions (envc)\n");
-        _exit(2);
+    char **e;
+    if (with_env) {
+        long nenv = k < count ? strtol(fields[k++], &end, 10) : -1;
+        if (nenv < 0 || *end != '\0' || (size_t) nenv != count - k) {
+            malformed("envc");
+        }
+        e = calloc((size_t) nenv + 1, sizeof(char *));
+        for (long j = 0; j < nenv; j++) {
+            e[j] = fields[k++];
+        }
+    } else {
+        if (k != count) {
+            malformed("the launcher takes no environment");
+        }
+        e = calloc(1, sizeof(char *));
     }
-    char **e = calloc((size_t) nenv + 1, sizeof(char *));
-    for (long j = 0; j < nenv; j++) {
-        e[j] = fields[k++];
-    }
+    *argc = (int) nargs + 1;
+    *argv = a;
+    *envp = e;
+}
+
+/* Standard input on /dev/null, once the last message has been read from it. */
+static void stdin_to_devnull(void) {
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0) {
         die("cannot reopen stdin on /dev/null", NULL);
@@ -114,15 +163,13 @@ static void read_instructions(int *argc, char ***argv, char ***envp) {
     if (devnull != 0) {
         close(devnull);
     }
-    *argc = (int) nargs + 1;
-    *argv = a;
-    *envp = e;
 }
 
 int main(int argc, char **argv) {
-    char **envp = environ;
+    char **envp;
     if (argc == 2 && strcmp(argv[1], "--await") == 0) {
-        read_instructions(&argc, &argv, &envp);
+        read_instructions(&argc, &argv, &envp, 1);
+        stdin_to_devnull();
         if (chdir("/var/task") != 0) {
             die("cannot enter", "/var/task");
         }
@@ -130,7 +177,7 @@ int main(int argc, char **argv) {
         die("cannot exec", argv[1]);
     }
     if (argc == 2 && strcmp(argv[1], "--stdin") == 0) {
-        read_instructions(&argc, &argv, &envp);
+        read_instructions(&argc, &argv, &envp, 0); /* stdin stays: the sandbox's --await reads the rest */
     }
     int i = 1;
     char pid[32];
@@ -193,7 +240,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ignis-sandbox-exec: still root after setresuid\n");
         return 126;
     }
-    execve(argv[i + 4], argv + i + 4, envp);
+    execve(argv[i + 4], argv + i + 4, HOST_ENV); /* never the caller's environment, never the function's */
     die("cannot exec", argv[i + 4]);
     return 126;
 }

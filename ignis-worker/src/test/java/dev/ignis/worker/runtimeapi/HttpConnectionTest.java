@@ -166,6 +166,45 @@ class HttpConnectionTest {
     }
 
     @Test
+    void bodiesGrowAsTheirBytesArriveAndHoldTheirLengthInTheBudgetUntilDone() throws IOException {
+        int size = 5 * HttpConnection.INITIAL_BODY_BYTES + 123; // four doublings, the last one cut to the declared length
+        String data = "x".repeat(size - 1) + "!";
+        String chunked = Integer.toHexString(size - 10) + "\r\n" + data.substring(0, size - 10) + "\r\n"
+                + "a\r\n" + data.substring(size - 10) + "\r\n0\r\n\r\n";
+        String raw = "POST /a HTTP/1.1\r\nContent-Length: " + size + "\r\n\r\n" + data
+                + "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked;
+        for (int step : new int[] {1000, 70_000}) {
+            var budget = new BodyBudget(1L << 20);
+            var c = new HttpConnection(new HttpConnection.Input(new Trickle(raw, step), 16 * 1024), out, budget);
+            for (String path : new String[] {"/a", "/b"}) {
+                HttpRequest r = c.read(2 * size); // a chunked body grows past its length, then is cut to it
+                assertThat(r.path()).isEqualTo(path);
+                assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).as("step %d", step).isEqualTo(data);
+                assertThat(budget.held()).isEqualTo(size);
+                c.done(r);
+                assertThat(budget.held()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void aBodyTheBudgetCannotHoldIsRefusedAndReleased() throws IOException {
+        var budget = new BodyBudget(100_000);
+        String body = "y".repeat(200_000);
+        for (String raw : new String[] {
+            "POST /a HTTP/1.1\r\nContent-Length: 200000\r\n\r\n" + body,
+            "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n30d40\r\n" + body + "\r\n0\r\n\r\n",
+        }) {
+            var c = new HttpConnection(new HttpConnection.Input(new Trickle(raw, 4096), 16 * 1024), out, budget);
+            HttpRequest r = c.read(1_000_000);
+            assertThat(r.bodyTooLarge()).isTrue();
+            assertThat(r.bodyLimit()).isEqualTo(HttpConnection.INITIAL_BODY_BYTES); // what it held when it could grow no more
+            assertThat(r.keepAlive()).as("the rest of the body is unread").isFalse();
+            assertThat(budget.held()).isZero();
+        }
+    }
+
+    @Test
     void aBareLineFeedOrAnOverlongHeadIsRefusedAcrossReadsToo() {
         for (int step : new int[] {1, 2, 3, 7}) {
             assertThatThrownBy(() -> new HttpConnection(new HttpConnection.Input(new Trickle("GET /x HTTP/1.1\r\nA: b\n\r\n", step), 16), out)

@@ -111,21 +111,25 @@ class SandboxLauncherTest {
     }
 
     @Test
-    void aReadyLauncherTakesItsArgumentsAndEnvironmentFromStdin() throws Exception {
+    void aReadyLauncherTakesItsArgumentsFromStdinAndLeavesTheRestToItsProgram() throws Exception {
         java.util.concurrent.ExecutorService owner = java.util.concurrent.Executors.newSingleThreadExecutor();
         try (SandboxLauncher.Ready ready = new SandboxLauncher.Ready(launcher, owner, 1)) {
             List<String> args = new ArrayList<>();
             group.procsFiles().forEach(p -> args.add(p.toString()));
             args.addAll(List.of("--", seccomp.toString(), "/run/netns/" + netns, Integer.toString(UID),
-                    "/usr/bin/python3", "-c", "import os, sys; print(os.getuid(), sorted(os.environ.items()), sys.stdin.read() == '')"));
+                    "/usr/bin/python3", "-c", "import os, sys; print(os.getuid(), sorted(os.environ.items()), repr(sys.stdin.read()))"));
+            // (python adds LC_CTYPE itself when the locale is C: PEP 538)
+            byte[] runtime = SandboxLauncher.Ready.runtimeMessage(List.of("/bin/rt"), java.util.Map.of("LD_PRELOAD", "/evil.so"));
+            assertThat(new String(runtime, StandardCharsets.UTF_8)).isEqualTo("32\0" + "1\0/bin/rt\0" + "1\0LD_PRELOAD=/evil.so\0");
             for (int i = 0; i < 3; i++) { // the first from the pool, then refilled ones
-                // (LANG set, so that python does not add LC_CTYPE itself: PEP 538)
-                Process p = ready.start(args, java.util.Map.of("A", "1", "B", "two words", "LANG", "C.UTF-8"));
+                Process p = ready.start(args, runtime);
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
                         + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertThat(p.waitFor()).as(out).isZero();
-                // exactly the given environment (the JVM's is not inherited) and stdin on /dev/null
-                assertThat(out.trim()).isEqualTo(UID + " [('A', '1'), ('B', 'two words'), ('LANG', 'C.UTF-8')] True");
+                // the program (bwrap, in a sandbox) gets the launcher's fixed environment, never the JVM's nor
+                // the function's, and finds the runtime's message, untouched, on its stdin
+                assertThat(out.trim()).isEqualTo(UID + " [('LC_CTYPE', 'C.UTF-8'), ('PATH', '/usr/sbin:/usr/bin:/sbin:/bin')] "
+                        + "'32\\x001\\x00/bin/rt\\x001\\x00LD_PRELOAD=/evil.so\\x00'");
             }
             assertThatNul(args);
         } finally {
@@ -133,15 +137,33 @@ class SandboxLauncherTest {
         }
     }
 
+    @Test
+    void theLauncherNeverPassesItsEnvironmentToItsProgram() throws Exception {
+        List<String> argv = new ArrayList<>(List.of(launcher.toString()));
+        group.procsFiles().forEach(p -> argv.add(p.toString()));
+        argv.addAll(List.of("--", seccomp.toString(), "/run/netns/" + netns, Integer.toString(UID),
+                "/usr/bin/env"));
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().put("LD_LIBRARY_PATH", "/nonexistent");
+        pb.environment().put("BASH_ENV", "/nonexistent/evil.sh");
+        pb.environment().put("SECRET", "the worker's");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out.trim()).isEqualTo("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    }
+
     private static void assertThatNul(List<String> args) {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SandboxLauncher.Ready.instructions(args, java.util.Map.of("X", "a\0b")))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SandboxLauncher.Ready.runtimeMessage(args, java.util.Map.of("X", "a\0b")))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void malformedInstructionsAreRefusedBeforeAnythingRuns() throws Exception {
         Path marker = dir.resolve("ran");
-        for (String input : List.of("", "garbage", "9\0a\0b\0", "6\0x\0--\0s\0n\0" + UID + "\0/usr/bin/touch\0" + "1\0")) {
+        String withEnv = "7\0x\0--\0s\0n\0" + UID + "\0/usr/bin/touch\0" + marker + "\0" + "1\0X=1\0";
+        for (String input : List.of("", "garbage", "9\0a\0b\0", "4\0" + "9\0a\0", "99999999999\0",
+                withEnv.length() + "\0" + withEnv)) { // the launcher takes no environment
             Process p = new ProcessBuilder(launcher.toString(), "--stdin").redirectErrorStream(true).start();
             try (var in = p.getOutputStream()) {
                 in.write(input.getBytes(StandardCharsets.UTF_8));
