@@ -3,6 +3,7 @@ package dev.ignis.assignment;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerAtCapacityException;
 import dev.ignis.worker.WorkerUnreachableException;
 import java.time.Clock;
 import java.time.Duration;
@@ -10,8 +11,10 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -88,13 +91,16 @@ public final class InMemoryAssignment implements Assignment {
                 return warmLease;
             }
             SandboxSpec s = spec.get();
-            for (int placed = 1; ; placed++) {
-                w = placement.place(s);
+            Set<String> full = new HashSet<>();
+            for (int unreachable = 0; ; ) {
+                w = placement.place(s, full);
                 try {
                     h = w.createSandbox(s);
                     break;
                 } catch (WorkerUnreachableException e) {
-                    placement.failedOn(w, e, placed); // the worker's host is gone: another worker takes it
+                    placement.failedOn(w, e, ++unreachable); // the worker's host is gone: another worker takes it
+                } catch (WorkerAtCapacityException e) {
+                    full.add(w.workerId()); // nothing was created there: another worker, or 429 when none has room
                 }
             }
         } finally {

@@ -11,6 +11,7 @@ import dev.ignis.worker.SandboxGoneException;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerAtCapacityException;
 import dev.ignis.worker.WorkerUnreachableException;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -25,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * that case a synchronous invoke is at-least-once, as a client's own retry would make it. A sandbox
  * creation that finds the worker unreachable is reported as {@link WorkerUnreachableException}, so
  * placement tries another worker (never as a bare gRPC status, which the assignment node would pass
- * back to the frontend as if the assignment node itself were unreachable).
+ * back to the frontend as if the assignment node itself were unreachable); one the worker refused for
+ * capacity comes back as {@link WorkerAtCapacityException}, so placement tries the other workers.
  */
 public final class RemoteWorker implements Worker {
     /** A sandbox's whole life within one call is bounded by Lambda's 900 s timeout plus init. */
@@ -50,6 +52,9 @@ public final class RemoteWorker implements Worker {
         } catch (StatusRuntimeException e) {
             if (Rpc.unreachable(e)) {
                 throw new WorkerUnreachableException(workerId, e.getStatus().toString());
+            }
+            if (Rpc.atCapacity(e)) {
+                throw new WorkerAtCapacityException(workerId, e.getStatus().getDescription());
             }
             throw Rpc.local(e);
         }

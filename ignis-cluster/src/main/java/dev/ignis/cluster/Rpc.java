@@ -2,6 +2,7 @@ package dev.ignis.cluster;
 
 import dev.ignis.common.LambdaException;
 import dev.ignis.journal.NotLeaderException;
+import dev.ignis.worker.WorkerAtCapacityException;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -30,6 +31,8 @@ public final class Rpc {
     static final Metadata.Key<String> LEADER = Metadata.Key.of("ignis-leader", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> ERROR_TYPE = Metadata.Key.of("ignis-error-type", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> ERROR_STATUS = Metadata.Key.of("ignis-error-status", Metadata.ASCII_STRING_MARSHALLER);
+    /** Trailer of a worker's refusal for capacity. */
+    static final Metadata.Key<String> AT_CAPACITY = Metadata.Key.of("ignis-at-capacity", Metadata.ASCII_STRING_MARSHALLER);
     static final String NOT_LEADER = "not-leader";
     /** Internal payloads reach 6 MB invokes and 50 MB code uploads (forwarded as JSON, base64). */
     static final int MAX_MESSAGE = 96 * 1024 * 1024;
@@ -128,6 +131,11 @@ public final class Rpc {
         } catch (StatusRuntimeException e) {
             out.onError(e);
             return;
+        } catch (WorkerAtCapacityException e) {
+            Metadata m = new Metadata();
+            m.put(AT_CAPACITY, e.workerId()); // gRPC's own RESOURCE_EXHAUSTED (a message over the limit) has no such trailer
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException(m));
+            return;
         } catch (LambdaException e) {
             Metadata m = new Metadata();
             m.put(ERROR_TYPE, e.type());
@@ -164,6 +172,12 @@ public final class Rpc {
     /** True when the call could not have reached the peer's handler (dead or unreachable node). */
     static boolean unreachable(StatusRuntimeException e) {
         return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+    }
+
+    /** True when a worker refused a sandbox for capacity (nothing was created there). */
+    static boolean atCapacity(StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED && e.getTrailers() != null
+                && e.getTrailers().get(AT_CAPACITY) != null;
     }
 
     /** Turns a remote failure back into what the local code would have thrown. */

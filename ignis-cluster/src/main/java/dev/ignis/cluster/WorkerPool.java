@@ -6,6 +6,7 @@ import dev.ignis.worker.Worker;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -80,8 +81,18 @@ public final class WorkerPool implements Placement {
 
     @Override
     public Worker place(SandboxSpec spec) {
-        List<RemoteWorker> live = workers.values().stream().filter(w -> up.getOrDefault(w.workerId(), true)).toList();
-        List<RemoteWorker> from = live.isEmpty() ? List.copyOf(workers.values()) : live;
+        return place(spec, Set.of());
+    }
+
+    /** Least-loaded among the live workers that did not refuse this sandbox for capacity ({@code full}). */
+    @Override
+    public Worker place(SandboxSpec spec, Set<String> full) {
+        List<RemoteWorker> candidates = workers.values().stream().filter(w -> !full.contains(w.workerId())).toList();
+        if (candidates.isEmpty()) {
+            throw Placement.noCapacity();
+        }
+        List<RemoteWorker> live = candidates.stream().filter(w -> up.getOrDefault(w.workerId(), true)).toList();
+        List<RemoteWorker> from = live.isEmpty() ? candidates : live;
         int start = Math.floorMod(next.getAndIncrement(), from.size());
         RemoteWorker best = null;
         for (int i = 0; i < from.size(); i++) {

@@ -10,6 +10,7 @@ import dev.ignis.worker.SandboxGoneException;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerAtCapacityException;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -39,6 +40,9 @@ class WorkerRpcTest {
         public SandboxHandle createSandbox(SandboxSpec spec) {
             if (spec.memoryMb() == 1) {
                 throw LambdaException.invalidParameter("no such memory");
+            }
+            if (spec.memoryMb() == 2) {
+                throw new WorkerAtCapacityException(workerId(), "full");
             }
             var h = new SandboxHandle("sb-" + held.size(), workerId(), spec, Duration.ofMillis(42));
             held.add(h);
@@ -125,6 +129,8 @@ class WorkerRpcTest {
         assertThatThrownBy(() -> w.createSandbox(spec(1))).isInstanceOf(LambdaException.class)
                 .hasMessageContaining("no such memory")
                 .satisfies(e -> assertThat(((LambdaException) e).type()).isEqualTo("InvalidParameterValueException"));
+        assertThatThrownBy(() -> w.createSandbox(spec(2))).isInstanceOf(WorkerAtCapacityException.class)
+                .hasMessageContaining("full").satisfies(e -> assertThat(((WorkerAtCapacityException) e).workerId()).isEqualTo("w1"));
         assertThatThrownBy(() -> w.invoke("gone", new InvokeRequest("r", new byte[0], "arn", null, null, false)))
                 .isInstanceOf(SandboxGoneException.class).hasMessageContaining("exit 0");
     }

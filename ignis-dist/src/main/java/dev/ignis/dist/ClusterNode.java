@@ -26,7 +26,9 @@ import dev.ignis.journal.JournalConfig;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
 import dev.ignis.worker.ProcessWorker;
+import dev.ignis.worker.WorkerCapacity;
 import dev.ignis.worker.WorkerConfig;
+import dev.ignis.worker.sandbox.SandboxReach;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -104,8 +106,14 @@ public final class ClusterNode implements AutoCloseable {
                 .filter(n -> n.has(Role.CONFIG) || n.has(Role.ASSIGNMENT)).toList();
 
         if (me.has(Role.WORKER)) {
+            // sandboxes read their code below the shared directory and their runtimes below the runtime home
+            SandboxReach.requireTraversable(data, "the data directory");
+            SandboxReach.requireTraversable(shared, "the cluster's shared directory");
+            SandboxReach.requireTraversable(runtimeHome, "the runtime home");
+            // the workers of one host share it: each gets an equal share of what the host leaves to sandboxes
+            int onThisHost = (int) topology.withRole(Role.WORKER).stream().filter(n -> n.host().equals(me.host())).count();
             ProcessWorker worker = closeLater(new ProcessWorker(WorkerConfig.defaults(PlatformConfig.workerIdFor(data),
-                    data.resolve("worker"), runtimes::find)));
+                    data.resolve("worker"), runtimes::find).withCapacity(WorkerCapacity.ofHost(onThisHost))));
             services.add(new WorkerEndpoint(worker));
         }
 

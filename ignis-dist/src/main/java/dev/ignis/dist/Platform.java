@@ -22,6 +22,7 @@ import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
 import dev.ignis.worker.ProcessWorker;
 import dev.ignis.worker.WorkerConfig;
+import dev.ignis.worker.sandbox.SandboxReach;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -84,7 +85,10 @@ public final class Platform implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         Path data = cfg.dataDir().toAbsolutePath();
         createPrivateDir(data);
+        // sandboxes read their code below the data directory and their runtimes below the runtime home
+        SandboxReach.requireTraversable(data, "the data directory");
         RuntimeCatalog runtimes = RuntimeCatalog.install(cfg.runtimeHome().toAbsolutePath());
+        SandboxReach.requireTraversable(cfg.runtimeHome(), "the runtime home");
         Set<String> ids = new HashSet<>();
         runtimes.all().forEach(r -> ids.add(r.id()));
         ConfigStore config = openConfig(data, ids);
@@ -93,7 +97,8 @@ public final class Platform implements AutoCloseable {
         ReplicatedPartition partition = null;
         EventQueue events = null;
         try {
-            worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find));
+            worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
+                    .withCapacity(cfg.workerCapacity()));
             ProcessWorker w = worker;
             if (cfg.journalAssignment()) {
                 partition = ReplicatedPartition.open(JournalConfig.singlePeer(Partitioning.groupName(0),

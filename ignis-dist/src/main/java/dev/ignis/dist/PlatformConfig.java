@@ -1,5 +1,6 @@
 package dev.ignis.dist;
 
+import dev.ignis.worker.WorkerCapacity;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -12,12 +13,13 @@ import java.time.Duration;
  *                  trains class-data archives once, so tests share one home across data directories
  * @param journalAssignment the sandbox table on a (one-peer) journal instead of in memory; on a single
  *                  node the sandboxes die with the process either way, so memory is the default
+ * @param workerCapacity what the worker's sandboxes may hold together (default: the host's, {@link WorkerCapacity#ofHost()})
  */
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
-                             boolean journalAssignment) {
+                             boolean journalAssignment, WorkerCapacity workerCapacity) {
 
     public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
-        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false);
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost());
     }
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
@@ -25,7 +27,11 @@ public record PlatformConfig(Path dataDir, String host, int port, Duration keepA
     }
 
     public PlatformConfig withJournalAssignment(boolean journal) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity);
+    }
+
+    public PlatformConfig withWorkerCapacity(WorkerCapacity capacity) {
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity);
     }
 
     /**

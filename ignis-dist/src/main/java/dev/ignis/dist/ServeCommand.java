@@ -2,6 +2,7 @@ package dev.ignis.dist;
 
 import dev.ignis.common.Json;
 import dev.ignis.config.ConfigStore;
+import dev.ignis.worker.WorkerCapacity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,14 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--assignment", description = "Single node: where the sandbox table lives: in-memory (default) or journal")
     String assignment = "in-memory";
 
+    @Option(names = "--sandbox-memory", description = "Single node: MB of memory for all sandboxes together; a sandbox "
+            + "beyond it is refused with 429 (default: the host's memory less an eighth, at least 1 GiB)")
+    Long sandboxMemoryMb;
+
+    @Option(names = "--sandbox-pids", description = "Single node: processes and threads of all sandboxes together "
+            + "(default: half of the smaller of kernel.pid_max and kernel.threads-max)")
+    Long sandboxPids;
+
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
 
@@ -60,8 +69,17 @@ final class ServeCommand implements Callable<Integer> {
         Path data = dataDir.get();
         String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
+        WorkerCapacity host = WorkerCapacity.ofHost();
+        WorkerCapacity capacity;
+        try {
+            capacity = new WorkerCapacity(sandboxMemoryMb != null ? sandboxMemoryMb : host.memoryMb(),
+                    sandboxPids != null ? sandboxPids : host.pids());
+        } catch (IllegalArgumentException e) {
+            System.err.println("ignis: --sandbox-memory/--sandbox-pids: " + e.getMessage());
+            return 2;
+        }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"));
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity);
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {

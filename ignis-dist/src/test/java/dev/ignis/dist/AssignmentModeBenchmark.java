@@ -69,7 +69,7 @@ class AssignmentModeBenchmark {
 
     private static PlatformConfig config(Path data, boolean journal) {
         return new PlatformConfig(data, "127.0.0.1", 0, Duration.ofMinutes(5), PlatformConfig.workerIdFor(data),
-                TestPlatform.RUNTIME_HOME, journal);
+                TestPlatform.RUNTIME_HOME).withJournalAssignment(journal);
     }
 
     private static LambdaClient client(Platform p) {

@@ -2,7 +2,9 @@ package dev.ignis.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -44,5 +46,17 @@ class ServeCommandIT {
         } finally {
             running.kill();
         }
+    }
+
+    /** Under a 0700 directory (what `mktemp -d` makes) sandboxes cannot reach their code: refused at start, not at the first invoke. */
+    @Test
+    void aDataDirectoryTheSandboxesCannotReachIsRefusedAtStart() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // only `locked` stops them
+        Path locked = Files.createDirectory(dir.resolve("private"));
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
+        Exit refused = serve("--data-dir", locked.resolve("data").toString(), "--port", "0");
+        assertThat(refused.code()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output()).contains("the data directory " + locked.resolve("data") + " cannot be reached by the sandboxes")
+                .contains(locked + " is rwx------").contains("chmod o+x " + locked);
     }
 }

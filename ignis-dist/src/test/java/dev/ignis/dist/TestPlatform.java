@@ -21,7 +21,11 @@ final class TestPlatform {
     }
 
     static Platform start(Path dataDir, Duration keepAlive) {
-        return Platform.start(new PlatformConfig(dataDir, "127.0.0.1", 0, keepAlive, PlatformConfig.workerIdFor(dataDir), RUNTIME_HOME));
+        return Platform.start(config(dataDir, keepAlive));
+    }
+
+    static PlatformConfig config(Path dataDir, Duration keepAlive) {
+        return new PlatformConfig(dataDir, "127.0.0.1", 0, keepAlive, PlatformConfig.workerIdFor(dataDir), RUNTIME_HOME);
     }
 
     /** One runtime installation per checkout (its class-data archives take a while to train). */

@@ -17,6 +17,7 @@ import dev.ignis.worker.sandbox.NetNamespaces;
 import dev.ignis.worker.sandbox.SandboxCommand;
 import dev.ignis.worker.sandbox.SandboxLauncher;
 import dev.ignis.worker.sandbox.SeccompFilter;
+import dev.ignis.worker.sandbox.UidRanges;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -74,6 +75,11 @@ public final class ProcessWorker implements Worker {
     private final SecureRandom random = new SecureRandom();
     private final Outcomes outcomes;
     private final HostClaims claim;
+    /** This worker's own block of host uids, disjoint from every other worker's on the host. */
+    private final UidRanges.Claim uids;
+    private final Admission admission;
+    /** The admission ticket of each live sandbox, given back when it is retired. */
+    private final Map<String, Admission.Ticket> admitted = new ConcurrentHashMap<>();
     private final SandboxLauncher.Ready launchers;
     private final Path launcher;
     /** Ready shells' slots: {@code <worker id>.<sandbox id>/task|stage}. */
@@ -126,8 +132,11 @@ public final class ProcessWorker implements Worker {
         })) {
             LOG.info("removed the network namespaces and cgroups of worker {}, which died without cleaning up", dead);
         }
+        this.uids = UidRanges.claim(config.uidBase(), config.uidCount()); // after the sweep: dead owners' sandboxes are gone
         this.cgroups = Cgroups.detect(cgroupName(config.workerId()));
         cgroups.removeStale();
+        cgroups.limitAll(config.capacity().memoryMb() * 1024 * 1024, config.capacity().pids());
+        this.admission = new Admission(config.workerId(), config.capacity(), cgroups::pidsInUse);
         this.netns = new NetNamespaces(netnsPrefix(config.workerId()), config.warmNetns());
         this.runtimeApiBodies = new BodyBudget(config.runtimeApi().bodyBudgetBytes());
         this.owner = Executors.newSingleThreadExecutor(r -> {
@@ -165,6 +174,18 @@ public final class ProcessWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
+        Admission.Ticket ticket = admission.admit(spec.memoryMb()); // a refusal comes before anything is taken
+        try {
+            SandboxHandle h = start(spec, rt);
+            admitted.put(h.sandboxId(), ticket);
+            return h;
+        } catch (RuntimeException e) {
+            admission.release(ticket);
+            throw e;
+        }
+    }
+
+    private SandboxHandle start(SandboxSpec spec, RuntimeDefinition rt) {
         if (shells == null) {
             return startNew(spec, rt);
         }
@@ -499,6 +520,11 @@ public final class ProcessWorker implements Worker {
         return sb.server.requestCount();
     }
 
+    /** The host uids this worker's sandboxes run as (tests and diagnostics). */
+    UidRanges.Range uidRange() {
+        return uids.range();
+    }
+
     /** Ready shells waiting now (tests and diagnostics). */
     int readyShells() {
         return shells == null ? 0 : shells.size();
@@ -515,6 +541,10 @@ public final class ProcessWorker implements Worker {
         Sandbox sb = sandboxes.remove(sandboxId);
         if (sb != null) {
             destroy(sb);
+        }
+        Admission.Ticket ticket = admitted.remove(sandboxId);
+        if (ticket != null) {
+            admission.release(ticket);
         }
     }
 
@@ -547,6 +577,7 @@ public final class ProcessWorker implements Worker {
         cgroups.removeAll();
         owner.shutdownNow();
         logFiles.values().forEach(FunctionLogFile::close);
+        uids.close();
         claim.close();
     }
 
@@ -639,14 +670,14 @@ public final class ProcessWorker implements Worker {
     private synchronized int allocateUid() {
         int slot = uidsInUse.nextClearBit(0);
         if (slot >= config.uidCount()) {
-            throw new LambdaException(429, "TooManyRequestsException", "worker " + workerId() + " has no free sandbox uid");
+            throw new WorkerAtCapacityException(workerId(), "all " + config.uidCount() + " of its sandbox uids are in use");
         }
         uidsInUse.set(slot);
-        return config.uidBase() + slot;
+        return uids.range().first() + slot;
     }
 
     private synchronized void freeUid(int uid) {
-        uidsInUse.clear(uid - config.uidBase());
+        uidsInUse.clear(uid - uids.range().first());
     }
 
     private byte[] randomBytes(int n) {

@@ -81,11 +81,19 @@ final class TestSandboxes implements AutoCloseable {
     }
 
     TestSandboxes(java.time.Duration initTimeout) {
-        this(initTimeout, null);
+        this(initTimeout, null, WorkerCapacity.ofHost());
+    }
+
+    TestSandboxes(WorkerCapacity capacity) {
+        this(java.time.Duration.ofSeconds(10), null, capacity);
     }
 
     /** {@code runtimeApi}: the Runtime API's bounds, or null for the defaults. */
     TestSandboxes(java.time.Duration initTimeout, dev.ignis.worker.runtimeapi.RuntimeApiLimits runtimeApi) {
+        this(initTimeout, runtimeApi, WorkerCapacity.ofHost());
+    }
+
+    TestSandboxes(java.time.Duration initTimeout, dev.ignis.worker.runtimeapi.RuntimeApiLimits runtimeApi, WorkerCapacity capacity) {
         try {
             base = Files.createDirectories(Path.of("/tmp/ignis-worker-test-" + UUID.randomUUID()));
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
@@ -104,7 +112,8 @@ final class TestSandboxes implements AutoCloseable {
                         List.of("/usr/bin/python3.11", "-u", "/var/runtime/runtime.py"), Map.of("PYTHONDONTWRITEBYTECODE", "1")));
         WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.getOrDefault(id, extraRuntimes.get(id))));
         worker = new ProcessWorker(new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
-                PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns(), runtimeApi != null ? runtimeApi : d.runtimeApi()));
+                PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns(), runtimeApi != null ? runtimeApi : d.runtimeApi(),
+                capacity));
     }
 
     /** A code directory holding the given files (executable when named bootstrap). */

@@ -19,6 +19,7 @@ import dev.ignis.journal.RatisJournal;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
+import dev.ignis.worker.WorkerAtCapacityException;
 import dev.ignis.worker.WorkerUnreachableException;
 import java.time.Clock;
 import java.time.Duration;
@@ -191,9 +192,10 @@ public final class ReplicatedAssignment implements Assignment {
                 return lease;
             }
             final SandboxSpec s = spec.get();
-            for (int placed = 1; ; placed++) {
+            final Set<String> full = new HashSet<>();
+            for (int unreachable = 0; ; ) {
                 requireLeader(); // only the leader calls placement
-                final Worker worker = placement.place(s);
+                final Worker worker = placement.place(s, full);
                 final String id = "sb-" + UUID.randomUUID();
                 sandboxId = id;
                 inFlightCreates.add(id);
@@ -213,7 +215,11 @@ public final class ReplicatedAssignment implements Assignment {
                     }
                     inFlightCreates.remove(id);
                     if (e instanceof WorkerUnreachableException gone) {
-                        placement.failedOn(worker, gone, placed); // the worker's host is gone: another worker takes it
+                        placement.failedOn(worker, gone, ++unreachable); // the worker's host is gone: another worker takes it
+                        continue;
+                    }
+                    if (e instanceof WorkerAtCapacityException) {
+                        full.add(worker.workerId()); // nothing was created there: another worker, or 429 when none has room
                         continue;
                     }
                     throw e;

@@ -23,6 +23,8 @@ final class CountingFakeWorker implements Worker {
     final AtomicInteger creates = new AtomicInteger();
     final AtomicInteger retires = new AtomicInteger();
     private final Map<String, SandboxHandle> live = new ConcurrentHashMap<>();
+    /** Sandboxes this worker has room for; a create beyond them is refused as a full worker refuses it. */
+    volatile int room = Integer.MAX_VALUE;
 
     CountingFakeWorker(String id) {
         this.id = id;
@@ -35,6 +37,9 @@ final class CountingFakeWorker implements Worker {
 
     @Override
     public SandboxHandle createSandbox(SandboxSpec spec) {
+        if (live.size() >= room) {
+            throw new dev.ignis.worker.WorkerAtCapacityException(id, live.size() + " sandboxes");
+        }
         creates.incrementAndGet();
         var h = new SandboxHandle(id + "-sb-" + sequence.incrementAndGet(), id, spec, Duration.ofMillis(1));
         live.put(h.sandboxId(), h);

@@ -52,6 +52,15 @@ public sealed interface Cgroups permits CgroupsV1, CgroupsV2 {
     /** Creates the group for one sandbox, limits applied, no process in it yet. */
     Group create(String sandboxName, Limits limits);
 
+    /**
+     * Limits this worker's parent group: every sandbox of the worker together (ready shells included)
+     * uses at most {@code memoryBytes} of memory (no swap) and {@code pids} processes and threads.
+     */
+    void limitAll(long memoryBytes, long pids);
+
+    /** Processes and threads in all of this worker's groups now. */
+    long pidsInUse();
+
     /** Kills and removes groups left by an earlier run of the same worker. */
     void removeStale();
 

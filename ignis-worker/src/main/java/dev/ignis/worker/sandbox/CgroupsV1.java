@@ -97,6 +97,26 @@ final class CgroupsV1 implements Cgroups {
     }
 
     @Override
+    public void limitAll(long memoryBytes, long pids) {
+        Path mem = parents.get("memory");
+        Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
+        boolean swapAccounting = Files.exists(memsw);
+        if (swapAccounting) {
+            Cgroups.write(memsw, "-1"); // memsw >= limit at every step, whichever way the limit moves
+        }
+        Cgroups.write(mem.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
+        if (swapAccounting) {
+            Cgroups.write(memsw, Long.toString(memoryBytes));
+        }
+        Cgroups.write(parents.get("pids").resolve("pids.max"), Long.toString(pids));
+    }
+
+    @Override
+    public long pidsInUse() {
+        return Cgroups.readLong(parents.get("pids").resolve("pids.current"));
+    }
+
+    @Override
     public void removeStale() {
         for (Path parent : parents.values()) {
             try (Stream<Path> s = Files.list(parent)) {

@@ -58,6 +58,20 @@ final class CgroupsV2 implements Cgroups {
     }
 
     @Override
+    public void limitAll(long memoryBytes, long pids) {
+        Cgroups.write(parent.resolve("memory.max"), Long.toString(memoryBytes));
+        if (Files.exists(parent.resolve("memory.swap.max"))) {
+            Cgroups.write(parent.resolve("memory.swap.max"), "0");
+        }
+        Cgroups.write(parent.resolve("pids.max"), Long.toString(pids));
+    }
+
+    @Override
+    public long pidsInUse() {
+        return Cgroups.readLong(parent.resolve("pids.current"));
+    }
+
+    @Override
     public void removeStale() {
         try (Stream<Path> s = Files.list(parent)) {
             for (Path d : s.filter(Files::isDirectory).toList()) {

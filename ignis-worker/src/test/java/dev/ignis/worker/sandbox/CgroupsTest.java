@@ -16,6 +16,20 @@ class CgroupsTest {
         assertThat(Cgroups.Limits.forMemory(128, 256).memoryBytes()).isEqualTo(128L << 20);
     }
 
+    /** This host carries its controllers on v1, so v2's files are checked on a directory laid out as cgroupfs would be. */
+    @Test
+    void v2LimitsTheWorkersParentGroup(@org.junit.jupiter.api.io.TempDir Path mount) throws Exception {
+        Files.writeString(mount.resolve("cgroup.controllers"), "cpu memory pids\n");
+        CgroupsV2 cg = new CgroupsV2(mount, "ignis-v2test");
+        Files.writeString(mount.resolve("ignis-v2test/memory.swap.max"), "max\n");
+        cg.limitAll(512L << 20, 2048);
+        assertThat(Files.readString(mount.resolve("ignis-v2test/memory.max"))).isEqualTo(Long.toString(512L << 20));
+        assertThat(Files.readString(mount.resolve("ignis-v2test/memory.swap.max"))).isEqualTo("0");
+        assertThat(Files.readString(mount.resolve("ignis-v2test/pids.max"))).isEqualTo("2048");
+        Files.writeString(mount.resolve("ignis-v2test/pids.current"), "17\n");
+        assertThat(cg.pidsInUse()).isEqualTo(17);
+    }
+
     @Test
     void createsLimitsJoinsKillsAndRemoves() throws Exception {
         Cgroups cg = Cgroups.detect("ignis-cgtest" + ProcessHandle.current().pid());
