@@ -86,6 +86,20 @@ class IsolationTest {
                             refused += 1
                         s.close()
                     return refused
+                if p == "rlimits":
+                    import resource
+                    fds, err = [], "none"
+                    try:
+                        for i in range(2000):
+                            fds.append(os.open("/dev/null", os.O_RDONLY))
+                    except OSError as e:
+                        err = errno.errorcode.get(e.errno)
+                    for fd in fds:
+                        os.close(fd)
+                    lim = (ctypes.c_ulong * 2)(4096, 4096)  # the kernel, not python's own check
+                    raise_hard = attempt(lambda: syscall("setrlimit", resource.RLIMIT_NOFILE, ctypes.byref(lim)))
+                    return {"nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE)), "core": list(resource.getrlimit(resource.RLIMIT_CORE)),
+                            "opened": len(fds), "error": err, "raise": raise_hard}
                 if p == "marker": return attempt(lambda: open("/tmp/marker-" + event["name"], "w").write("secret"))
                 return "unknown probe"
             """;
@@ -194,6 +208,16 @@ class IsolationTest {
                     .filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
             assertThat(uidLine.split("\\s+")[1]).as("host uid of pid " + p.pid()).isNotEqualTo("0").matches("2\\d{5}");
         }
+    }
+
+    @Test
+    void fileDescriptorsAndCoreFilesAreBoundedAsOnLambda() {
+        // Lambda's quota is 1,024 descriptors; before, a sandbox inherited the worker JVM's limit (20,000 here)
+        String r = probe(hostile, "{\"probe\":\"rlimits\"}");
+        assertThat(r).contains("\"nofile\": [1024, 1024]", "\"core\": [0, 0]", "\"error\": \"EMFILE\"",
+                "\"raise\": \"DENIED: EPERM\"");
+        int opened = Integer.parseInt(r.replaceAll(".*\"opened\": (\\d+).*", "$1"));
+        assertThat(opened).isLessThan(1024);
     }
 
     @Test

@@ -18,7 +18,7 @@
  * In this order, in this one process (so the pid that joins the cgroups is the pid that ends up
  * running bwrap and, under it, the runtime): writes its pid into each cgroup.procs file (v1: one per
  * controller; v2: one), opens SECCOMP_FILE as fd 4 for bwrap's --seccomp 4, enters the network
- * namespace NETNS_PATH, drops every supplementary group, sets real/effective/saved gid and uid to UID
+ * namespace NETNS_PATH, sets Lambda's limits (1,024 descriptors, no core files), drops every supplementary group, sets real/effective/saved gid and uid to UID
  * (never 0), checks that root is gone, and execs PROGRAM (bwrap). Nothing else: every namespace,
  * mount and capability decision stays with bwrap.
  *
@@ -37,10 +37,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define SANDBOX_NOFILE 1024
 
 static void die(const char *what, const char *arg) {
     fprintf(stderr, "ignis-sandbox-exec: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
@@ -226,6 +229,13 @@ int main(int argc, char **argv) {
     }
     close(nfd);
 
+    /* Lambda's quotas: 1,024 file descriptors, no core files. Soft and hard, so the sandbox's uid cannot
+     * raise them; otherwise it inherits the worker's (the JVM raises its own to the hard limit, 1M on
+     * some hosts), and each descriptor pins kernel memory the host shares. */
+    struct rlimit nofile = {SANDBOX_NOFILE, SANDBOX_NOFILE}, nocore = {0, 0};
+    if (setrlimit(RLIMIT_NOFILE, &nofile) != 0 || setrlimit(RLIMIT_CORE, &nocore) != 0) {
+        die("cannot set the sandbox's resource limits", NULL);
+    }
     if (setgroups(0, NULL) != 0) {
         die("cannot drop supplementary groups", NULL);
     }
