@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * The sandbox table held in memory: the talk's original worker manager. Fast and simple, and it
  * loses every sandbox it tracked when its process dies. Idle sandboxes are retired after the
  * keep-alive; the most recently used idle sandbox is leased first (LIFO keeps the others ageing out).
+ * A worker that refuses a new sandbox for capacity first gets room: its longest-idle sandbox is retired.
  */
 public final class InMemoryAssignment implements Assignment {
     private static final Logger LOG = LoggerFactory.getLogger(InMemoryAssignment.class);
@@ -49,6 +50,7 @@ public final class InMemoryAssignment implements Assignment {
     private final AtomicLong cold = new AtomicLong();
     private final AtomicLong warm = new AtomicLong();
     private final AtomicLong retired = new AtomicLong();
+    private final AtomicLong evicted = new AtomicLong();
     private final ScheduledExecutorService sweeper;
     private final java.util.concurrent.Semaphore creations;
 
@@ -100,7 +102,12 @@ public final class InMemoryAssignment implements Assignment {
                 } catch (WorkerUnreachableException e) {
                     placement.failedOn(w, e, ++unreachable); // the worker's host is gone: another worker takes it
                 } catch (WorkerAtCapacityException e) {
-                    full.add(w.workerId()); // nothing was created there: another worker, or 429 when none has room
+                    // nothing was created there: room is made by retiring its least recently used idle
+                    // sandbox (of any function, as Lambda reclaims idle environments); a worker with none
+                    // idle is full, and when every worker is, the client gets 429
+                    if (!evictIdleOn(w)) {
+                        full.add(w.workerId());
+                    }
                 }
             }
         } finally {
@@ -125,6 +132,46 @@ public final class InMemoryAssignment implements Assignment {
         var lease = new Lease(leaseIds.incrementAndGet(), i.sandbox().sandboxId(), worker(i.sandbox()), key, null);
         busy.put(lease.leaseId(), lease);
         return lease;
+    }
+
+    /**
+     * Retires the idle sandbox of {@code w} that has been idle longest, waiting until the worker has
+     * let it go (its memory and pids are then free for admission). False when {@code w} holds none idle.
+     */
+    private boolean evictIdleOn(Worker w) {
+        SandboxHandle victim = null;
+        synchronized (this) {
+            ArrayDeque<Idle> from = null;
+            Idle oldest = null;
+            for (ArrayDeque<Idle> q : idle.values()) {
+                for (Idle i : q) { // oldest first in each queue
+                    Live l = live.get(i.sandbox().sandboxId());
+                    if (l != null && l.worker().workerId().equals(w.workerId())) {
+                        if (oldest == null || i.since().isBefore(oldest.since())) {
+                            oldest = i;
+                            from = q;
+                        }
+                        break;
+                    }
+                }
+            }
+            if (oldest != null) {
+                from.remove(oldest);
+                idle.values().removeIf(ArrayDeque::isEmpty);
+                victim = oldest.sandbox();
+                evicted.incrementAndGet();
+            }
+        }
+        if (victim == null) {
+            return false;
+        }
+        retire(victim);
+        return true;
+    }
+
+    /** Idle sandboxes retired to make room for a new one on a full worker. */
+    public long evictions() {
+        return evicted.get();
     }
 
     private Worker worker(SandboxHandle h) {

@@ -219,7 +219,11 @@ public final class ReplicatedAssignment implements Assignment {
                         continue;
                     }
                     if (e instanceof WorkerAtCapacityException) {
-                        full.add(worker.workerId()); // nothing was created there: another worker, or 429 when none has room
+                        // nothing was created there: room is made by retiring its longest-idle sandbox (of any
+                        // function); a worker with none idle is full, and when every worker is, 429
+                        if (!evictIdleOn(worker)) {
+                            full.add(worker.workerId());
+                        }
                         continue;
                     }
                     throw e;
@@ -395,6 +399,45 @@ public final class ReplicatedAssignment implements Assignment {
             }
             return new Lease(leaseId, now.workerSandboxId(), w, key, init);
         }, events);
+    }
+
+    /**
+     * Retires the longest-idle sandbox that the table places on {@code worker} (Retired committed first,
+     * then the worker told, and waited for: its memory and pids are then free for admission). False when
+     * the worker holds none idle.
+     */
+    private boolean evictIdleOn(Worker worker) {
+        Sandbox victim = await(onEvents(() -> {
+            requireLeader();
+            Sandbox oldest = null;
+            SandboxTable t = sm.table();
+            for (SandboxKey key : t.idleKeys()) {
+                for (Sandbox s : t.idle(key)) {
+                    if (!reserved.contains(s.sandboxId()) && s.workerId().equals(worker.workerId())
+                            && (oldest == null || s.since().isBefore(oldest.since()))) {
+                        oldest = s;
+                    }
+                }
+            }
+            if (oldest == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            final Sandbox v = oldest;
+            reserved.add(v.sandboxId());
+            return append(new Retired(v.sandboxId(), "evicted: worker " + worker.workerId() + " at capacity", clock.instant()))
+                    .handleAsync((i, err) -> {
+                        reserved.remove(v.sandboxId());
+                        if (err != null) {
+                            throw err instanceof CompletionException ce ? ce : new CompletionException(err);
+                        }
+                        return v;
+                    }, events);
+        }));
+        if (victim == null) {
+            return false;
+        }
+        retireOnWorker(worker, victim.workerSandboxId());
+        return true;
     }
 
     /** Retires matching idle sandboxes: append Retired, then (if {@code tellWorker}) tell the worker. */

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CapacityRefusalTest {
     private static final SandboxKey A = new SandboxKey("111111111111", "fa", "1", "rev-1");
     private static final Supplier<SandboxSpec> SPEC_A = () -> spec("fa", "1");
+    private static final SandboxKey B = new SandboxKey("222222222222", "fb", "1", "rev-1");
+    private static final Supplier<SandboxSpec> SPEC_B = () -> spec("fb", "1");
 
     @TempDir
     Path dir;
@@ -89,6 +91,48 @@ class CapacityRefusalTest {
                 assertThat(e.extra()).containsEntry("Reason", "ConcurrentInvocationLimitExceeded");
             });
         }
+    }
+
+    @Test
+    void inMemoryAssignmentMakesRoomByRetiringTheLongestIdleSandboxOfAFullWorker() {
+        roomy.room = 2;
+        try (Assignment a = new InMemoryAssignment(spec -> roomy, Clock.systemUTC(), Duration.ofMinutes(10))) {
+            expectIdleEvictedThenThrottled(a);
+        }
+    }
+
+    @Test
+    void replicatedAssignmentMakesRoomByRetiringTheLongestIdleSandboxOfAFullWorker() throws Exception {
+        roomy.room = 2;
+        SandboxStateMachine sm = new SandboxStateMachine();
+        try (RatisJournal journal = RatisJournal.single("assignment-single", dir, sm);
+             ReplicatedAssignment a = new ReplicatedAssignment(journal, sm, spec -> roomy,
+                     Map.<String, Worker>of("w-roomy", roomy)::get, Clock.systemUTC(), Duration.ofMinutes(10))) {
+            await(Duration.ofSeconds(10), a::isLeader, "leader ready");
+            expectIdleEvictedThenThrottled(a);
+            assertThat(a.table().count(State.CREATING)).as("no attempt is left creating").isZero();
+        }
+    }
+
+    /**
+     * A worker with room for two holds two idle sandboxes of function A (the older released first);
+     * function B's cold start evicts the longer idle one instead of being throttled (a tenant must not
+     * get 429 because another tenant's sandboxes sit idle); with both sandboxes busy, the next is 429.
+     */
+    private void expectIdleEvictedThenThrottled(Assignment a) {
+        Lease a1 = a.acquire(A, SPEC_A, "req-a1");
+        Lease a2 = a.acquire(A, SPEC_A, "req-a2");
+        a.release(a1, true);
+        a.release(a2, true);
+        Lease b = a.acquire(B, SPEC_B, "req-b");
+        assertThat(roomy.retires.get()).as("one idle sandbox retired to make room").isEqualTo(1);
+        assertThat(roomy.sandboxes()).extracting(h -> h.sandboxId())
+                .as("the longest idle went, the other stayed").doesNotContain(a1.sandboxId()).contains(a2.sandboxId(), b.sandboxId());
+        Lease a3 = a.acquire(A, SPEC_A, "req-a3");
+        assertThat(a3.sandboxId()).as("A's remaining idle sandbox is still leased warm").isEqualTo(a2.sandboxId());
+        assertThatThrownBy(() -> a.acquire(B, SPEC_B, "req-b2")).isInstanceOfSatisfying(LambdaException.class,
+                e -> assertThat(e.status()).isEqualTo(429));
+        assertThat(roomy.retires.get()).as("busy sandboxes are never evicted").isEqualTo(1);
     }
 
     private void expectElsewhereThenThrottled(Assignment a) {
