@@ -3,18 +3,22 @@ package dev.ignis.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.LambdaException;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 
 /**
  * What deployment tools (Terraform's AWS provider, the CDK, boto3 scripts) call besides the basic
- * operations: code signing config reads. Every
+ * operations: code signing config reads and tags. Every
  * bad input gets an AWS-shaped error and leaves the journal where it was.
  */
 class DeployToolsIT extends PlatformTestBase {
@@ -70,5 +74,82 @@ class DeployToolsIT extends PlatformTestBase {
         rejected(c -> c.putFunctionCodeSigningConfig(b -> b.functionName("missing").codeSigningConfigArn(csc)), 404, "ResourceNotFoundException");
         rejected(c -> c.deleteFunctionCodeSigningConfig(b -> b.functionName("missing")), 404, "ResourceNotFoundException");
         assertThat(lambda.getFunctionCodeSigningConfig(b -> b.functionName("tool")).codeSigningConfigArn()).isEmpty();
+    }
+
+    // ---- tags --------------------------------------------------------------------------------
+
+    @Test
+    void tagsOnCreateTagUntagListAndGetFunction() {
+        String tagged = lambda.createFunction(b -> b.functionName("tagged").runtime(Runtime.PYTHON3_11).handler("app.handler")
+                .role(TestPlatform.ROLE).tags(Map.of("team", "a", "empty", ""))
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("x = 1\n"))))).functionArn();
+        assertThat(lambda.getFunction(b -> b.functionName("tagged")).tags()).isEqualTo(Map.of("team", "a", "empty", ""));
+        assertThat(lambda.listTags(b -> b.resource(tagged)).tags()).isEqualTo(Map.of("team", "a", "empty", ""));
+
+        lambda.tagResource(b -> b.resource(tagged).tags(Map.of("team", "b", "cost center", "42 / x:y=z+@_.-")));
+        assertThat(lambda.listTags(b -> b.resource(tagged)).tags())
+                .isEqualTo(Map.of("team", "b", "empty", "", "cost center", "42 / x:y=z+@_.-"));
+        lambda.untagResource(b -> b.resource(tagged).tagKeys("team", "empty", "never-set"));
+        assertThat(lambda.listTags(b -> b.resource(tagged)).tags()).isEqualTo(Map.of("cost center", "42 / x:y=z+@_.-"));
+        assertThat(lambda.getFunction(b -> b.functionName("tagged").qualifier("$LATEST")).tags()).containsOnlyKeys("cost center");
+        // untagged functions have none; a new function of the same name does not inherit the old one's tags
+        assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEmpty();
+        lambda.deleteFunction(b -> b.functionName("tagged"));
+        lambda.createFunction(b -> b.functionName("tagged").runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("x = 1\n")))));
+        assertThat(lambda.listTags(b -> b.resource(tagged)).tags()).isEmpty();
+    }
+
+    @Test
+    void tagLimitsAndBadResourcesChangeNothing() {
+        Map<String, String> fifty = new HashMap<>();
+        IntStream.range(0, 50).forEach(i -> fifty.put("k" + i, "v" + i));
+        lambda.tagResource(b -> b.resource(arn).tags(fifty));
+        var limit = rejected(c -> c.tagResource(b -> b.resource(arn).tags(Map.of("k50", "v"))), 400, "InvalidParameterValueException");
+        assertThat(limit.awsErrorDetails().errorMessage()).contains("tag limit");
+        lambda.tagResource(b -> b.resource(arn).tags(Map.of("k0", "replaced"))); // replacing one keeps 50
+        assertThat(lambda.listTags(b -> b.resource(arn)).tags()).hasSize(50).containsEntry("k0", "replaced");
+        lambda.untagResource(b -> b.resource(arn).tagKeys(fifty.keySet()));
+        assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEmpty();
+
+        Map<String, String> fiftyOne = new HashMap<>(fifty);
+        fiftyOne.put("k50", "v");
+        rejected(c -> c.createFunction(b -> b.functionName("too-many").runtime(Runtime.PYTHON3_11).handler("app.handler")
+                .role(TestPlatform.ROLE).tags(fiftyOne).code(z -> z.zipFile(SdkBytes.fromByteArray(Zips.python("x = 2\n"))))),
+                400, "InvalidParameterValueException");
+        assertThat(lambda.listFunctions().functions()).extracting(FunctionConfiguration::functionName).doesNotContain("too-many");
+
+        for (Map<String, String> bad : List.of(Map.of("k".repeat(129), "v"), Map.of("k", "v".repeat(257)), Map.of("", "v"),
+                Map.of("aws:owner", "me"), Map.of("AWS:Owner", "me"), Map.of("bad\nkey", "v"), Map.of("k", "bad\u0000value"))) {
+            rejected(c -> c.tagResource(b -> b.resource(arn).tags(bad)), 400, "InvalidParameterValueException");
+        }
+        lambda.tagResource(b -> b.resource(arn).tags(Map.of("k".repeat(128), "v".repeat(256))));
+        lambda.untagResource(b -> b.resource(arn).tagKeys("k".repeat(128)));
+
+        rejected(c -> c.tagResource(b -> b.resource(arn).tags(Map.of())), 400, "InvalidParameterValueException");
+        rejected(c -> c.untagResource(b -> b.resource(arn).tagKeys(List.of())), 400, "InvalidParameterValueException");
+        rejected(c -> c.tagResource(b -> b.resource(arn + ":1").tags(Map.of("a", "b"))), 400, "InvalidParameterValueException");
+        rejected(c -> c.tagResource(b -> b.resource("tool").tags(Map.of("a", "b"))), 400, "ValidationException");
+        rejected(c -> c.tagResource(b -> b.resource(arn.replace("tool", "missing")).tags(Map.of("a", "b"))), 404, "ResourceNotFoundException");
+        rejected(c -> c.listTags(b -> b.resource(arn.replace("tool", "missing"))), 404, "ResourceNotFoundException");
+        String otherAccount = arn.replace(key.accountId(), "999999999999");
+        rejected(c -> c.tagResource(b -> b.resource(otherAccount).tags(Map.of("a", "b"))), 403, "AccessDeniedException");
+        rejected(c -> c.untagResource(b -> b.resource(otherAccount).tagKeys("a")), 403, "AccessDeniedException");
+        rejected(c -> c.listTags(b -> b.resource(otherAccount)), 403, "AccessDeniedException");
+        assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEmpty();
+    }
+
+    @Test
+    void anotherAccountCannotReadOrChangeTags() {
+        lambda.tagResource(b -> b.resource(arn).tags(Map.of("secret", "s")));
+        var bob = platform.config().createAccount("bob-tags");
+        try (var other = TestPlatform.client(platform.port(), bob.accessKeyId(), bob.secretAccessKey())) {
+            rejected(other, c -> c.listTags(b -> b.resource(arn)), 403, "AccessDeniedException");
+            rejected(other, c -> c.tagResource(b -> b.resource(arn).tags(Map.of("secret", "mine"))), 403, "AccessDeniedException");
+            rejected(other, c -> c.untagResource(b -> b.resource(arn).tagKeys("secret")), 403, "AccessDeniedException");
+        } finally {
+            assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEqualTo(Map.of("secret", "s"));
+            lambda.untagResource(b -> b.resource(arn).tagKeys("secret"));
+        }
     }
 }

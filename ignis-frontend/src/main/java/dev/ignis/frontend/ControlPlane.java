@@ -42,7 +42,7 @@ final class ControlPlane {
         var created = config.createFunction(account, new FunctionRequests.Create(b.text("FunctionName"), b.text("Runtime"), b.text("Role"),
                 b.text("Handler"), b.text("Description"), b.integer("Timeout"), b.integer("MemorySize"),
                 b.integer("EphemeralStorage.Size"), b.stringMap("Environment.Variables"), b.base64("Code.ZipFile"),
-                b.bool("Publish"), b.strings("Architectures"), b.text("PackageType")));
+                b.bool("Publish"), b.strings("Architectures"), b.text("PackageType"), b.stringMap("Tags")));
         return ApiResponse.json(201, Shapes.configuration(created));
     }
 
@@ -53,6 +53,9 @@ final class ControlPlane {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("Configuration", Shapes.configuration(c));
         out.put("Code", Map.of("RepositoryType", "S3", "Location", codeLinks.link(host, account, c.codeSha256Hex())));
+        if (!entry.tags().isEmpty()) {
+            out.put("Tags", entry.tags());
+        }
         if (entry.reservedConcurrency() != null) {
             out.put("Concurrency", Map.of("ReservedConcurrentExecutions", entry.reservedConcurrency()));
         }

@@ -61,6 +61,7 @@ public final class LambdaApi implements FrontendServer.Handler {
         var cp = new ControlPlane(config, codeLinks);
         var eic = new EventInvokeConfigApi(config, events);
         var csc = new CodeSigningApi(config);
+        var tags = new TagsApi(config);
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
         String fcsc = "/2020-06-30/functions/{name}/code-signing-config";
@@ -106,7 +107,10 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("PUT", fcsc, "PutFunctionCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseForFunction(c.accountId(), p.get(0))),
                 bind("DELETE", fcsc, "DeleteFunctionCodeSigningConfig", JSON_BODY,
                         (c, p, r, id) -> csc.refuseForFunction(c.accountId(), p.get(0))),
-                bind("POST", "/2020-04-22/code-signing-configs", "CreateCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseCreate()));
+                bind("POST", "/2020-04-22/code-signing-configs", "CreateCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseCreate()),
+                bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
+                bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
+                bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
     }
 
     private static Binding bind(String method, String template, String name, long maxBody, Operation op) {
