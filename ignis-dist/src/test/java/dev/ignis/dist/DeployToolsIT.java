@@ -12,13 +12,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.FunctionEventInvokeConfig;
 import software.amazon.awssdk.services.lambda.model.LambdaException;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 
 /**
  * What deployment tools (Terraform's AWS provider, the CDK, boto3 scripts) call besides the basic
- * operations: code signing config reads and tags. Every
+ * operations: code signing config reads, tags, and paging as the SDK paginators drive it. Every
  * bad input gets an AWS-shaped error and leaves the journal where it was.
  */
 class DeployToolsIT extends PlatformTestBase {
@@ -151,5 +153,54 @@ class DeployToolsIT extends PlatformTestBase {
             assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEqualTo(Map.of("secret", "s"));
             lambda.untagResource(b -> b.resource(arn).tagKeys("secret"));
         }
+    }
+
+    // ---- paging ------------------------------------------------------------------------------
+
+    @Test
+    void paginatorsWithOneItemPerPageSeeEveryItemExactlyOnce() {
+        lambda.createFunction(b -> b.functionName("paged").runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
+                .publish(true).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("v = 1\n")))));
+        for (int v = 2; v <= 3; v++) {
+            int n = v;
+            lambda.updateFunctionCode(b -> b.functionName("paged").publish(true).zipFile(SdkBytes.fromByteArray(Zips.python("v = " + n + "\n"))));
+        }
+        for (String alias : List.of("blue", "green", "red")) {
+            lambda.createAlias(b -> b.functionName("paged").name(alias).functionVersion("1"));
+        }
+        for (String q : List.of("$LATEST", "1", "2", "blue")) {
+            lambda.putFunctionEventInvokeConfig(b -> b.functionName("paged").qualifier(q).maximumRetryAttempts(1));
+        }
+
+        var versionPages = lambda.listVersionsByFunctionPaginator(b -> b.functionName("paged").maxItems(1));
+        versionPages.forEach(p -> assertThat(p.versions()).hasSizeLessThanOrEqualTo(1));
+        assertThat(versionPages.versions()).extracting(FunctionConfiguration::version).containsExactly("$LATEST", "1", "2", "3");
+
+        var aliasPages = lambda.listAliasesPaginator(b -> b.functionName("paged").maxItems(1));
+        aliasPages.forEach(p -> assertThat(p.aliases()).hasSizeLessThanOrEqualTo(1));
+        assertThat(aliasPages.aliases()).extracting(AliasConfiguration::name).containsExactly("blue", "green", "red");
+
+        var eicPages = lambda.listFunctionEventInvokeConfigsPaginator(b -> b.functionName("paged").maxItems(1));
+        eicPages.forEach(p -> assertThat(p.functionEventInvokeConfigs()).hasSizeLessThanOrEqualTo(1));
+        assertThat(eicPages.functionEventInvokeConfigs()).extracting(FunctionEventInvokeConfig::functionArn)
+                .extracting(a -> a.substring(a.lastIndexOf(':') + 1)).containsExactly("$LATEST", "1", "2", "blue");
+
+        List<String> all = lambda.listFunctions(b -> b.functionVersion("ALL").maxItems(10000)).functions().stream()
+                .map(f -> f.functionName() + ":" + f.version()).toList();
+        assertThat(all).contains("paged:$LATEST", "paged:1", "paged:2", "paged:3", "tool:$LATEST");
+        var functionPages = lambda.listFunctionsPaginator(b -> b.functionVersion("ALL").maxItems(1));
+        functionPages.forEach(p -> assertThat(p.functions()).hasSizeLessThanOrEqualTo(1));
+        assertThat(functionPages.functions()).extracting(f -> f.functionName() + ":" + f.version()).containsExactlyElementsOf(all);
+        assertThat(lambda.listFunctionsPaginator(b -> b.maxItems(1)).functions()).extracting(FunctionConfiguration::functionName)
+                .doesNotHaveDuplicates().contains("paged", "tool");
+
+        // the last page carries no NextMarker; a full page before it carries a non-empty one
+        assertThat(lambda.listVersionsByFunction(b -> b.functionName("paged").maxItems(4)).nextMarker()).isNull();
+        assertThat(lambda.listVersionsByFunction(b -> b.functionName("paged").maxItems(3)).nextMarker()).isNotEmpty();
+
+        rejected(c -> c.listVersionsByFunction(b -> b.functionName("paged").maxItems(0)), 400, "InvalidParameterValueException");
+        rejected(c -> c.listVersionsByFunction(b -> b.functionName("paged").marker("not a marker")), 400, "InvalidParameterValueException");
+        rejected(c -> c.listAliases(b -> b.functionName("paged").marker("Ym9ndXM")), 400, "InvalidParameterValueException");
+        rejected(c -> c.listFunctions(b -> b.maxItems(10001)), 400, "InvalidParameterValueException");
     }
 }

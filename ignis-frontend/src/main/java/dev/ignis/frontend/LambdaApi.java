@@ -102,7 +102,7 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("POST", e, "UpdateFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, true)),
                 bind("GET", e, "GetFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.get(c.accountId(), p.get(0), r)),
                 bind("DELETE", e, "DeleteFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.delete(c.accountId(), p.get(0), r)),
-                bind("GET", e + "/list", "ListFunctionEventInvokeConfigs", JSON_BODY, (c, p, r, id) -> eic.list(c.accountId(), p.get(0))),
+                bind("GET", e + "/list", "ListFunctionEventInvokeConfigs", JSON_BODY, (c, p, r, id) -> eic.list(c.accountId(), p.get(0), r)),
                 bind("GET", fcsc, "GetFunctionCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.getFunctionConfig(c.accountId(), p.get(0))),
                 bind("PUT", fcsc, "PutFunctionCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseForFunction(c.accountId(), p.get(0))),
                 bind("DELETE", fcsc, "DeleteFunctionCodeSigningConfig", JSON_BODY,
