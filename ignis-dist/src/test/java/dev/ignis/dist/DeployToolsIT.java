@@ -13,14 +13,24 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
+import software.amazon.awssdk.services.lambda.model.ApplicationLogLevel;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.CreateFunctionRequest;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.FunctionEventInvokeConfig;
 import software.amazon.awssdk.services.lambda.model.LambdaException;
+import software.amazon.awssdk.services.lambda.model.LogFormat;
+import software.amazon.awssdk.services.lambda.model.PackageType;
 import software.amazon.awssdk.services.lambda.model.Runtime;
+import software.amazon.awssdk.services.lambda.model.SnapStartApplyOn;
+import software.amazon.awssdk.services.lambda.model.SystemLogLevel;
+import software.amazon.awssdk.services.lambda.model.TracingMode;
+import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationRequest;
 
 /**
  * What deployment tools (Terraform's AWS provider, the CDK, boto3 scripts) call besides the basic
- * operations: code signing config reads, tags, and paging as the SDK paginators drive it. Every
+ * operations: code signing config reads, tags, paging as the SDK paginators drive it, and no
+ * request field silently dropped. Every
  * bad input gets an AWS-shaped error and leaves the journal where it was.
  */
 class DeployToolsIT extends PlatformTestBase {
@@ -153,6 +163,72 @@ class DeployToolsIT extends PlatformTestBase {
             assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEqualTo(Map.of("secret", "s"));
             lambda.untagResource(b -> b.resource(arn).tagKeys("secret"));
         }
+    }
+
+    // ---- no field silently dropped -----------------------------------------------------------
+
+    static CreateFunctionRequest.Builder good(CreateFunctionRequest.Builder b, String name) {
+        return b.functionName(name).runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("def handler(e, c):\n    return e\n"))));
+    }
+
+    @Test
+    void fieldsIgnisDoesNotImplementAreRefusedNamingTheFieldNotDropped() {
+        Map<String, Consumer<CreateFunctionRequest.Builder>> create = new java.util.LinkedHashMap<>();
+        create.put("VpcConfig", b -> b.vpcConfig(v -> v.subnetIds("subnet-0123").securityGroupIds("sg-0123")));
+        create.put("FileSystemConfigs", b -> b.fileSystemConfigs(f -> f.arn(
+                "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0").localMountPath("/mnt/efs")));
+        create.put("Layers", b -> b.layers("arn:aws:lambda:us-east-1:123456789012:layer:deps:1"));
+        create.put("ImageConfig", b -> b.imageConfig(i -> i.command("app.handler")));
+        create.put("DeadLetterConfig", b -> b.deadLetterConfig(d -> d.targetArn("arn:aws:sqs:us-east-1:123456789012:dlq")));
+        create.put("KMSKeyArn", b -> b.kmsKeyArn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+        create.put("TracingConfig", b -> b.tracingConfig(t -> t.mode(TracingMode.ACTIVE)));
+        create.put("SnapStart", b -> b.snapStart(x -> x.applyOn(SnapStartApplyOn.PUBLISHED_VERSIONS)));
+        create.put("LoggingConfig", b -> b.loggingConfig(l -> l.logFormat(LogFormat.JSON)));
+        create.put("CodeSigningConfigArn", b -> b.codeSigningConfigArn(
+                "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdefg"));
+        create.forEach((field, set) -> {
+            var e = rejected(c -> c.createFunction(b -> set.accept(good(b, "dropped"))), 400, "InvalidParameterValueException");
+            assertThat(e.awsErrorDetails().errorMessage()).startsWith(field + " is not supported: ");
+        });
+        rejected(c -> c.createFunction(b -> good(b, "dropped").loggingConfig(l -> l.applicationLogLevel(ApplicationLogLevel.DEBUG))),
+                400, "InvalidParameterValueException");
+        rejected(c -> c.createFunction(b -> good(b, "dropped").loggingConfig(l -> l.logGroup("/custom/group"))),
+                400, "InvalidParameterValueException");
+        rejected(c -> c.createFunction(b -> good(b, "dropped").packageType(PackageType.IMAGE)), 400, "InvalidParameterValueException");
+        rejected(c -> c.createFunction(b -> good(b, "dropped").architectures(Architecture.ARM64)), 400, "InvalidParameterValueException");
+        assertThat(lambda.listFunctions().functions()).extracting(FunctionConfiguration::functionName).doesNotContain("dropped");
+
+        Map<String, Consumer<UpdateFunctionConfigurationRequest.Builder>> update = new java.util.LinkedHashMap<>();
+        update.put("VpcConfig", b -> b.vpcConfig(v -> v.subnetIds("subnet-0123")));
+        update.put("Layers", b -> b.layers("arn:aws:lambda:us-east-1:123456789012:layer:deps:1"));
+        update.put("DeadLetterConfig", b -> b.deadLetterConfig(d -> d.targetArn("arn:aws:sns:us-east-1:123456789012:topic")));
+        update.put("TracingConfig", b -> b.tracingConfig(t -> t.mode(TracingMode.ACTIVE)));
+        update.put("LoggingConfig", b -> b.loggingConfig(l -> l.systemLogLevel(SystemLogLevel.WARN)));
+        String revision = lambda.getFunctionConfiguration(b -> b.functionName("tool")).revisionId();
+        update.forEach((field, set) -> {
+            var e = rejected(c -> c.updateFunctionConfiguration(b -> set.accept(b.functionName("tool").timeout(7))), 400,
+                    "InvalidParameterValueException");
+            assertThat(e.awsErrorDetails().errorMessage()).startsWith(field + " is not supported: ");
+        });
+        var after = lambda.getFunctionConfiguration(b -> b.functionName("tool"));
+        assertThat(after.revisionId()).isEqualTo(revision);
+        assertThat(after.timeout()).isEqualTo(3);
+    }
+
+    @Test
+    void valuesThatAskForWhatIgnisDoesAreAcceptedAndReported() {
+        var created = lambda.createFunction(b -> good(b, "defaults").description("kept").vpcConfig(v -> v.subnetIds(List.of()).securityGroupIds(List.of()))
+                .tracingConfig(t -> t.mode(TracingMode.PASS_THROUGH)).snapStart(x -> x.applyOn(SnapStartApplyOn.NONE))
+                .loggingConfig(l -> l.logFormat(LogFormat.TEXT).logGroup("/aws/lambda/defaults")).kmsKeyArn("").layers(List.of())
+                .deadLetterConfig(d -> d.targetArn("")));
+        assertThat(created.description()).isEqualTo("kept");
+        assertThat(created.tracingConfig().mode()).isEqualTo(TracingMode.PASS_THROUGH);
+        assertThat(created.loggingConfig().logFormat()).isEqualTo(LogFormat.TEXT);
+        var updated = lambda.updateFunctionConfiguration(b -> b.functionName("defaults").description("changed")
+                .tracingConfig(t -> t.mode(TracingMode.PASS_THROUGH)).vpcConfig(v -> v.subnetIds(List.of())));
+        assertThat(updated.description()).isEqualTo("changed");
+        lambda.deleteFunction(b -> b.functionName("defaults"));
     }
 
     // ---- paging ------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ final class ControlPlane {
         if (b.text("FunctionName") == null) {
             throw LambdaException.invalidParameter("FunctionName is required");
         }
+        UnsupportedFields.check(b, b.text("FunctionName"));
         var created = config.createFunction(account, new FunctionRequests.Create(b.text("FunctionName"), b.text("Runtime"), b.text("Role"),
                 b.text("Handler"), b.text("Description"), b.integer("Timeout"), b.integer("MemorySize"),
                 b.integer("EphemeralStorage.Size"), b.stringMap("Environment.Variables"), b.base64("Code.ZipFile"),
@@ -86,6 +87,7 @@ final class ControlPlane {
     ApiResponse updateConfiguration(String account, String name, ApiRequest r) {
         var fn = FunctionName.parse(name, account);
         var b = RequestBody.parse(r.body());
+        UnsupportedFields.check(b, fn.name());
         Map<String, String> env = b.node("Environment") != null
                 ? (b.stringMap("Environment.Variables") == null ? Map.of() : b.stringMap("Environment.Variables")) : null;
         var updated = config.updateConfiguration(fn, new FunctionRequests.UpdateConfiguration(b.text("Runtime"), b.text("Role"),
