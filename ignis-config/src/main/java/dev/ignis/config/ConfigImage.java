@@ -78,32 +78,34 @@ public record ConfigImage(long appliedIndex,
                 case ConfigRecord.KeyRemoved k -> keys.remove(k.accessKeyId());
                 case ConfigRecord.LatestPut l -> functions.compute(l.config().key(), (key, old) -> old == null
                         ? FunctionEntry.of(l.config())
-                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished()));
+                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags()));
                 case ConfigRecord.VersionPut v -> functions.computeIfPresent(v.config().key(), (key, old) -> {
                     var versions = new TreeMap<>(old.versions());
                     long n = Long.parseLong(v.config().version());
                     versions.put(n, v.config());
                     return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(),
-                            Math.max(n, old.lastPublished()));
+                            Math.max(n, old.lastPublished()), old.tags());
                 });
                 case ConfigRecord.VersionRemoved v -> functions.computeIfPresent(v.function(), (key, old) -> {
                     var versions = new TreeMap<>(old.versions());
                     versions.remove(v.version());
-                    return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(), old.lastPublished());
+                    return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags());
                 });
                 case ConfigRecord.FunctionRemoved f -> functions.remove(f.function());
                 case ConfigRecord.AliasPut a -> functions.computeIfPresent(a.function(), (key, old) -> {
                     var aliases = new HashMap<>(old.aliases());
                     aliases.put(a.alias().name(), a.alias());
-                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags());
                 });
                 case ConfigRecord.AliasRemoved a -> functions.computeIfPresent(a.function(), (key, old) -> {
                     var aliases = new HashMap<>(old.aliases());
                     aliases.remove(a.name());
-                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags());
                 });
                 case ConfigRecord.ConcurrencyPut c -> functions.computeIfPresent(c.function(), (key, old) ->
-                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished()));
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished(), old.tags()));
+                case ConfigRecord.TagsPut t -> functions.computeIfPresent(t.function(), (key, old) ->
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), t.tags()));
             }
         }
 

@@ -23,6 +23,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ConfigRecord.AliasPut.class, name = "alias"),
         @JsonSubTypes.Type(value = ConfigRecord.AliasRemoved.class, name = "alias-"),
         @JsonSubTypes.Type(value = ConfigRecord.ConcurrencyPut.class, name = "concurrency"),
+        @JsonSubTypes.Type(value = ConfigRecord.TagsPut.class, name = "tags"),
 })
 public sealed interface ConfigRecord {
 
@@ -53,4 +54,7 @@ public sealed interface ConfigRecord {
 
     /** Sets (or clears, with null) reserved concurrency. */
     record ConcurrencyPut(FunctionKey function, Integer reserved) implements ConfigRecord {}
+
+    /** Replaces the function's whole tag map (TagResource and UntagResource compute it before the append). */
+    record TagsPut(FunctionKey function, java.util.Map<String, String> tags) implements ConfigRecord {}
 }

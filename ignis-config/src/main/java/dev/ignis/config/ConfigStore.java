@@ -205,6 +205,7 @@ public final class ConfigStore implements AutoCloseable {
         Limits.ephemeral(ephemeral);
         Limits.environment(r.environment());
         List<String> arch = architectures(r.architectures());
+        Limits.tags(r.tags());
         if (r.zipFile() == null) {
             throw LambdaException.invalidParameter("Code.ZipFile is required (S3 and image packages are not supported)");
         }
@@ -218,6 +219,9 @@ public final class ConfigStore implements AutoCloseable {
                 now(), UUID.randomUUID().toString(), arch, "Active", "Successful");
         var records = new ArrayList<ConfigRecord>();
         records.add(new ConfigRecord.LatestPut(latest));
+        if (r.tags() != null && !r.tags().isEmpty()) {
+            records.add(new ConfigRecord.TagsPut(key, r.tags()));
+        }
         if (r.publish()) {
             records.add(new ConfigRecord.VersionPut(latest.withVersion("1", UUID.randomUUID().toString(), latest.lastModified())));
         }
@@ -452,6 +456,38 @@ public final class ConfigStore implements AutoCloseable {
     public synchronized void deleteConcurrency(FunctionName fn) {
         function(fn.key());
         append(new ConfigRecord.ConcurrencyPut(fn.key(), null));
+    }
+
+    // ---- tags ---------------------------------------------------------------------------------
+
+    /** TagResource: adds or replaces the given tags; the result must stay within {@link Limits#tags}. */
+    public synchronized java.util.Map<String, String> tag(FunctionKey function, java.util.Map<String, String> add) {
+        FunctionEntry entry = function(function);
+        if (add == null || add.isEmpty()) {
+            throw LambdaException.invalidParameter("Tags is required and must name at least one tag");
+        }
+        Limits.tags(add);
+        var next = new java.util.TreeMap<>(entry.tags());
+        next.putAll(add);
+        Limits.tags(next);
+        if (!next.equals(entry.tags())) {
+            append(new ConfigRecord.TagsPut(function, next));
+        }
+        return function(function).tags();
+    }
+
+    /** UntagResource: removes the given keys; keys the function does not have are ignored, as Lambda does. */
+    public synchronized java.util.Map<String, String> untag(FunctionKey function, List<String> keys) {
+        FunctionEntry entry = function(function);
+        if (keys == null || keys.isEmpty()) {
+            throw LambdaException.invalidParameter("TagKeys is required and must name at least one tag key");
+        }
+        var next = new java.util.TreeMap<>(entry.tags());
+        keys.forEach(next.keySet()::remove);
+        if (!next.equals(entry.tags())) {
+            append(new ConfigRecord.TagsPut(function, next));
+        }
+        return function(function).tags();
     }
 
     // ---- helpers ------------------------------------------------------------------------------

@@ -4,20 +4,25 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
-/** Everything known about one function: $LATEST, its published versions, aliases and reserved concurrency. */
+/**
+ * Everything known about one function: $LATEST, its published versions, aliases, reserved
+ * concurrency and tags (which belong to the function, not to a version, as in Lambda).
+ */
 public record FunctionEntry(FunctionConfig latest,
                             NavigableMap<Long, FunctionConfig> versions,
                             Map<String, Alias> aliases,
                             Integer reservedConcurrency,
-                            long lastPublished) {
+                            long lastPublished,
+                            Map<String, String> tags) {
 
     public FunctionEntry {
         versions = java.util.Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
         aliases = Map.copyOf(aliases);
+        tags = tags == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(tags)); // null: a snapshot from before tags
     }
 
     static FunctionEntry of(FunctionConfig latest) {
-        return new FunctionEntry(latest, new TreeMap<>(), Map.of(), null, 0);
+        return new FunctionEntry(latest, new TreeMap<>(), Map.of(), null, 0, Map.of());
     }
 
     /**

@@ -9,7 +9,17 @@ public final class FunctionRequests {
 
     public record Create(String functionName, String runtime, String role, String handler, String description,
                          Integer timeout, Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment,
-                         byte[] zipFile, boolean publish, List<String> architectures, String packageType) {}
+                         byte[] zipFile, boolean publish, List<String> architectures, String packageType,
+                         Map<String, String> tags) {
+
+        /** Without tags. */
+        public Create(String functionName, String runtime, String role, String handler, String description, Integer timeout,
+                      Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment, byte[] zipFile,
+                      boolean publish, List<String> architectures, String packageType) {
+            this(functionName, runtime, role, handler, description, timeout, memorySize, ephemeralStorageSize, environment, zipFile,
+                    publish, architectures, packageType, null);
+        }
+    }
 
     /** Null fields are left unchanged. */
     public record UpdateConfiguration(String runtime, String role, String handler, String description, Integer timeout,

@@ -91,6 +91,37 @@ public final class Limits {
         }
     }
 
+    public static final int MAX_TAGS = 50;
+    /** The characters AWS allows in tag keys and values: letters, digits, spaces and _ . : / = + - @. */
+    private static final Pattern TAG_TEXT = Pattern.compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");
+
+    /**
+     * A function's tags after a change: at most 50, keys 1 to 128 characters, values 0 to 256, in
+     * AWS's tag character set, no key starting with {@code aws:} (any case; AWS reserves them).
+     */
+    public static void tags(Map<String, String> tags) {
+        if (tags == null) {
+            return;
+        }
+        if (tags.size() > MAX_TAGS) {
+            throw LambdaException.invalidParameter("Number of tags exceeds resource tag limit: a function has at most " + MAX_TAGS
+                    + " tags, this change would give it " + tags.size());
+        }
+        for (var e : tags.entrySet()) {
+            String k = e.getKey();
+            if (k.isEmpty() || k.length() > 128 || !TAG_TEXT.matcher(k).matches()) {
+                throw LambdaException.invalidParameter("Invalid tag key: a key is 1 to 128 letters, digits, spaces or _ . : / = + - @");
+            }
+            if (k.regionMatches(true, 0, "aws:", 0, 4)) {
+                throw LambdaException.invalidParameter("Invalid tag key. Tag keys cannot start with 'aws:' (case insensitive): they are reserved for AWS use");
+            }
+            String v = e.getValue();
+            if (v == null || v.length() > 256 || !TAG_TEXT.matcher(v).matches()) {
+                throw LambdaException.invalidParameter("Invalid tag value for key " + k + ": a value is 0 to 256 letters, digits, spaces or _ . : / = + - @");
+            }
+        }
+    }
+
     static LambdaException constraint(String field, Object value, String rule) {
         return new LambdaException(400, "ValidationException",
                 "1 validation error detected: Value '" + value + "' at '" + field + "' failed to satisfy constraint: " + rule);

@@ -28,6 +28,7 @@ class RestartIT {
             lambda.listAliases(b -> b.functionName(name)).aliases().forEach(a ->
                     seen.put(name + "@" + a.name(), List.of(a.functionVersion(), a.revisionId(), a.routingConfig() == null ? Map.of()
                             : a.routingConfig().additionalVersionWeights())));
+            seen.put(name + "#tags", lambda.getFunction(b -> b.functionName(name)).tags());
             seen.put(name + "#concurrency", String.valueOf(lambda.getFunctionConcurrency(b -> b.functionName(name)).reservedConcurrentExecutions()));
         }
         return seen;
@@ -36,12 +37,16 @@ class RestartIT {
     static void populate(LambdaClient lambda) {
         for (String name : List.of("alpha", "beta")) {
             lambda.createFunction(b -> b.functionName(name).runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
-                    .publish(true).code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("v = '" + name + "1'\n")))));
+                    .publish(true).tags(Map.of("name", name, "stage", "dev"))
+                    .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python("v = '" + name + "1'\n")))));
             lambda.updateFunctionCode(b -> b.functionName(name).publish(true).zipFile(SdkBytes.fromByteArray(Zips.python("v = '" + name + "2'\n"))));
             lambda.updateFunctionConfiguration(b -> b.functionName(name).timeout(42).memorySize(512));
             lambda.createAlias(b -> b.functionName(name).name("live").functionVersion("1").routingConfig(r -> r.additionalVersionWeights(Map.of("2", 0.5))));
         }
         lambda.putFunctionConcurrency(b -> b.functionName("alpha").reservedConcurrentExecutions(3));
+        String alpha = lambda.getFunction(b -> b.functionName("alpha")).configuration().functionArn();
+        lambda.tagResource(b -> b.resource(alpha).tags(Map.of("stage", "prod", "owner", "ops")));
+        lambda.untagResource(b -> b.resource(alpha).tagKeys("name"));
     }
 
     @Test
@@ -58,7 +63,8 @@ class RestartIT {
         try (var platform = TestPlatform.start(dir);
              var lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey())) {
             assertThat(observe(lambda)).isEqualTo(before);
-            assertThat(before).hasSizeGreaterThan(8);
+            assertThat(before).hasSizeGreaterThan(8).containsEntry("alpha#tags", Map.of("stage", "prod", "owner", "ops"))
+                    .containsEntry("beta#tags", Map.of("name", "beta", "stage", "dev"));
         }
     }
 

@@ -35,6 +35,21 @@ public record ApiRequest(String method, String rawPath, String rawQuery, Map<Str
         return out;
     }
 
+    /** Every value of a repeated query parameter (e.g. UntagResource's {@code tagKeys}), decoded, in order. */
+    public List<String> queryAll(String name) {
+        List<String> out = new java.util.ArrayList<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return out;
+        }
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            if (!pair.isEmpty() && decode(eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
+                out.add(eq < 0 ? "" : decode(pair.substring(eq + 1)));
+            }
+        }
+        return out;
+    }
+
     static String decode(String s) {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }

@@ -7,9 +7,7 @@ import dev.ignis.config.FunctionConfig;
 import dev.ignis.config.FunctionEntry;
 import dev.ignis.config.FunctionName;
 import dev.ignis.config.FunctionRequests;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,10 +37,11 @@ final class ControlPlane {
         if (b.text("FunctionName") == null) {
             throw LambdaException.invalidParameter("FunctionName is required");
         }
+        UnsupportedFields.check(b, b.text("FunctionName"));
         var created = config.createFunction(account, new FunctionRequests.Create(b.text("FunctionName"), b.text("Runtime"), b.text("Role"),
                 b.text("Handler"), b.text("Description"), b.integer("Timeout"), b.integer("MemorySize"),
                 b.integer("EphemeralStorage.Size"), b.stringMap("Environment.Variables"), b.base64("Code.ZipFile"),
-                b.bool("Publish"), b.strings("Architectures"), b.text("PackageType")));
+                b.bool("Publish"), b.strings("Architectures"), b.text("PackageType"), b.stringMap("Tags")));
         return ApiResponse.json(201, Shapes.configuration(created));
     }
 
@@ -53,6 +52,9 @@ final class ControlPlane {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("Configuration", Shapes.configuration(c));
         out.put("Code", Map.of("RepositoryType", "S3", "Location", codeLinks.link(host, account, c.codeSha256Hex())));
+        if (!entry.tags().isEmpty()) {
+            out.put("Tags", entry.tags());
+        }
         if (entry.reservedConcurrency() != null) {
             out.put("Concurrency", Map.of("ReservedConcurrentExecutions", entry.reservedConcurrency()));
         }
@@ -70,7 +72,7 @@ final class ControlPlane {
                 .flatMap(e -> all ? Stream.concat(Stream.of(e.latest()), e.versions().values().stream()) : Stream.of(e.latest()))
                 .sorted(Comparator.comparing(FunctionConfig::functionName).thenComparing(c -> versionOrder(c.version())))
                 .toList();
-        return page(r, configs, c -> c.functionName() + "\u0000" + versionOrder(c.version()), "Functions", Shapes::configuration);
+        return Paging.page(r, configs, c -> c.functionName() + "\u0000" + versionOrder(c.version()), "Functions", Shapes::configuration);
     }
 
     ApiResponse listVersions(String account, String name, ApiRequest r) {
@@ -79,12 +81,13 @@ final class ControlPlane {
         List<FunctionConfig> configs = new ArrayList<>();
         configs.add(e.latest());
         configs.addAll(e.versions().values());
-        return page(r, configs, c -> versionOrder(c.version()), "Versions", Shapes::configuration);
+        return Paging.page(r, configs, c -> versionOrder(c.version()), "Versions", Shapes::configuration);
     }
 
     ApiResponse updateConfiguration(String account, String name, ApiRequest r) {
         var fn = FunctionName.parse(name, account);
         var b = RequestBody.parse(r.body());
+        UnsupportedFields.check(b, fn.name());
         Map<String, String> env = b.node("Environment") != null
                 ? (b.stringMap("Environment.Variables") == null ? Map.of() : b.stringMap("Environment.Variables")) : null;
         var updated = config.updateConfiguration(fn, new FunctionRequests.UpdateConfiguration(b.text("Runtime"), b.text("Role"),
@@ -149,7 +152,7 @@ final class ControlPlane {
         List<Alias> aliases = config.function(fn.key()).aliases().values().stream()
                 .filter(a -> version == null || a.functionVersion().equals(version))
                 .sorted(Comparator.comparing(Alias::name)).toList();
-        return page(r, aliases, Alias::name, "Aliases", a -> Shapes.alias(account, fn.name(), a));
+        return Paging.page(r, aliases, Alias::name, "Aliases", a -> Shapes.alias(account, fn.name(), a));
     }
 
     ApiResponse putConcurrency(String account, String name, ApiRequest r) {
@@ -190,54 +193,8 @@ final class ControlPlane {
         return c;
     }
 
-    private static String versionOrder(String version) {
-        return FunctionConfig.LATEST.equals(version) ? "" : String.format("%020d", Long.parseLong(version));
-    }
-
-    /** Marker/MaxItems paging: the marker is the opaque sort key of the last item returned. */
-    private static <T> ApiResponse page(ApiRequest r, List<T> sorted, java.util.function.Function<T, String> sortKey, String field,
-                                        java.util.function.Function<T, Object> shape) {
-        int max = 50;
-        String maxItems = r.query().get("MaxItems");
-        if (maxItems != null) {
-            try {
-                max = Integer.parseInt(maxItems);
-            } catch (NumberFormatException e) {
-                throw LambdaException.invalidParameter("MaxItems must be a number from 1 to 10000");
-            }
-            if (max < 1 || max > 10000) {
-                throw LambdaException.invalidParameter("MaxItems must be a number from 1 to 10000");
-            }
-        }
-        String after = null;
-        String marker = r.query().get("Marker");
-        if (marker != null && !marker.isEmpty()) {
-            try {
-                after = new String(Base64.getUrlDecoder().decode(marker), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                throw LambdaException.invalidParameter("Marker is not one that this API returned");
-            }
-        }
-        List<Object> items = new ArrayList<>();
-        String last = null;
-        boolean more = false;
-        for (T t : sorted) {
-            String k = sortKey.apply(t);
-            if (after != null && k.compareTo(after) <= 0) {
-                continue;
-            }
-            if (items.size() == max) {
-                more = true;
-                break;
-            }
-            items.add(shape.apply(t));
-            last = k;
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put(field, items);
-        if (more) {
-            out.put("NextMarker", Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)));
-        }
-        return ApiResponse.json(200, out);
+    /** $LATEST first, then versions by number: a key that is never empty (an empty NextMarker ends every paginator). */
+    static String versionOrder(String version) {
+        return String.format("%020d", FunctionConfig.LATEST.equals(version) ? 0 : Long.parseLong(version));
     }
 }

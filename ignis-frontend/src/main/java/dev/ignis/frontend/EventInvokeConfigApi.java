@@ -5,6 +5,7 @@ import dev.ignis.async.EventInvokeConfig;
 import dev.ignis.async.EventQueue;
 import dev.ignis.common.LambdaException;
 import dev.ignis.config.ConfigStore;
+import dev.ignis.config.FunctionConfig;
 import dev.ignis.config.FunctionEntry;
 import dev.ignis.config.FunctionName;
 import java.util.LinkedHashMap;
@@ -40,11 +41,19 @@ final class EventInvokeConfigApi {
         return ApiResponse.empty(204);
     }
 
-    ApiResponse list(String account, String name) {
+    ApiResponse list(String account, String name, ApiRequest r) {
         var fn = FunctionName.parse(name, account);
         config.function(fn.key());
-        List<Object> items = events.configs(fn.accountId(), fn.name()).stream().map(e -> (Object) shape(e.getKey(), e.getValue())).toList();
-        return ApiResponse.json(200, Map.of("FunctionEventInvokeConfigs", items));
+        var configs = events.configs(fn.accountId(), fn.name()).stream()
+                .sorted(java.util.Comparator.comparing((Map.Entry<Event.ConfigKey, EventInvokeConfig> e) -> order(e.getKey().qualifier())))
+                .toList();
+        return Paging.page(r, configs, e -> order(e.getKey().qualifier()), "FunctionEventInvokeConfigs", e -> shape(e.getKey(), e.getValue()));
+    }
+
+    /** $LATEST, then versions by number, then aliases by name. */
+    private static String order(String qualifier) {
+        return qualifier.matches("\\d{1,18}") ? "1" + ControlPlane.versionOrder(qualifier)
+                : FunctionConfig.LATEST.equals(qualifier) ? "0" : "2" + qualifier;
     }
 
     private Event.ConfigKey key(String account, String name, ApiRequest r) {

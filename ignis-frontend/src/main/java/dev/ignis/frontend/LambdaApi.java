@@ -60,8 +60,11 @@ public final class LambdaApi implements FrontendServer.Handler {
         this.codeLinks = new CodeLinks(codeLinkKey, clock);
         var cp = new ControlPlane(config, codeLinks);
         var eic = new EventInvokeConfigApi(config, events);
+        var csc = new CodeSigningApi(config);
+        var tags = new TagsApi(config);
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
+        String fcsc = "/2020-06-30/functions/{name}/code-signing-config";
         this.bindings = List.of(
                 bind("POST", f + "/{name}/invocations", "Invoke", PAYLOAD_BODY, (c, p, r, id) -> invoker.invoke(c, p.get(0), r, id)),
                 bind("POST", f, "CreateFunction", CODE_BODY, (c, p, r, id) -> cp.createFunction(c.accountId(), r)),
@@ -99,7 +102,15 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("POST", e, "UpdateFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.put(c.accountId(), p.get(0), r, true)),
                 bind("GET", e, "GetFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.get(c.accountId(), p.get(0), r)),
                 bind("DELETE", e, "DeleteFunctionEventInvokeConfig", JSON_BODY, (c, p, r, id) -> eic.delete(c.accountId(), p.get(0), r)),
-                bind("GET", e + "/list", "ListFunctionEventInvokeConfigs", JSON_BODY, (c, p, r, id) -> eic.list(c.accountId(), p.get(0))));
+                bind("GET", e + "/list", "ListFunctionEventInvokeConfigs", JSON_BODY, (c, p, r, id) -> eic.list(c.accountId(), p.get(0), r)),
+                bind("GET", fcsc, "GetFunctionCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.getFunctionConfig(c.accountId(), p.get(0))),
+                bind("PUT", fcsc, "PutFunctionCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseForFunction(c.accountId(), p.get(0))),
+                bind("DELETE", fcsc, "DeleteFunctionCodeSigningConfig", JSON_BODY,
+                        (c, p, r, id) -> csc.refuseForFunction(c.accountId(), p.get(0))),
+                bind("POST", "/2020-04-22/code-signing-configs", "CreateCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseCreate()),
+                bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
+                bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
+                bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
     }
 
     private static Binding bind(String method, String template, String name, long maxBody, Operation op) {
