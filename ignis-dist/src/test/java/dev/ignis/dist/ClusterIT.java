@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
@@ -27,6 +29,7 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * (in-memory mode: the stampede), a follower and a worker killed, a replacement node with an empty
  * disk catching up and leading.
  */
+@Timeout(value = 15, unit = TimeUnit.MINUTES) // clusters of seven JVMs, several kill rounds: 1–2 min each here, more on CI
 class ClusterIT {
     /** Tells two invokes inside one sandbox at the same time apart: each sandbox has its own /tmp. */
     static final String FUNCTION = """
