@@ -5,6 +5,7 @@ import dev.ignis.cluster.rpc.OutcomeMsg;
 import dev.ignis.cluster.rpc.RetireMsg;
 import dev.ignis.cluster.rpc.SandboxListMsg;
 import dev.ignis.cluster.rpc.WorkerServiceGrpc;
+import dev.ignis.common.LambdaException;
 import dev.ignis.worker.InvokeOutcome;
 import dev.ignis.worker.InvokeRequest;
 import dev.ignis.worker.SandboxGoneException;
@@ -17,19 +18,27 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A worker on another node, called over gRPC. A worker that cannot be reached is reported as
- * {@link SandboxGoneException}, so the invoke path retires the sandbox and tries another one — the
- * same as a sandbox that died while idle. gRPC reports a connection lost in the middle of a call the
- * same way (UNAVAILABLE), so an invoke whose worker dies while it runs is run again elsewhere: for
- * that case a synchronous invoke is at-least-once, as a client's own retry would make it. A sandbox
+ * A worker on another node, called over gRPC.
+ *
+ * <p>A synchronous invoke runs at most once, as on Lambda. It is sent to another sandbox only when the
+ * platform knows it never reached the runtime: the worker answered that the sandbox was gone before it
+ * took the invoke, or no connection to the worker could be made ({@link Rpc#neverSent}): both are
+ * reported as {@link SandboxGoneException}, so the invoke path retires the sandbox and tries another.
+ * Any other failure of the call (the connection lost while the invoke ran, the worker killed -9 in
+ * the middle: gRPC says UNAVAILABLE for both cases, as for a refused connection) may come after the
+ * runtime took the invoke, so it is answered with {@link #lostMidInvoke} and never run again; until
+ * 2026-12 it was re-run, and a worker killed under load ran some invokes twice. A sandbox
  * creation that finds the worker unreachable is reported as {@link WorkerUnreachableException}, so
  * placement tries another worker (never as a bare gRPC status, which the assignment node would pass
  * back to the frontend as if the assignment node itself were unreachable); one the worker refused for
  * capacity comes back as {@link WorkerAtCapacityException}, so placement tries the other workers.
  */
 public final class RemoteWorker implements Worker {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteWorker.class);
     /** A sandbox's whole life within one call is bounded by Lambda's 900 s timeout plus init. */
     private static final long CALL_SECONDS = 1_000;
     private final String workerId;
@@ -66,15 +75,32 @@ public final class RemoteWorker implements Worker {
         try {
             m = stub.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).invoke(Messages.invoke(sandboxId, request));
         } catch (StatusRuntimeException e) {
-            if (Rpc.unreachable(e)) {
+            if (Rpc.neverSent(e)) {
                 throw new SandboxGoneException(sandboxId, "worker " + workerId + " unreachable: " + e.getStatus());
             }
-            throw Rpc.local(e);
+            RuntimeException local = Rpc.local(e);
+            if (local instanceof StatusRuntimeException) {
+                // the call may have reached the runtime: the invoke may have run, so it is not run again
+                LOG.warn("invoke {} on sandbox {} of worker {} lost: {}", request.requestId(), sandboxId, workerId, e.getStatus());
+                throw lostMidInvoke(request.requestId());
+            }
+            throw local;
         }
         if (m.getSandboxGone()) {
             throw new SandboxGoneException(sandboxId, m.getGoneReason());
         }
         return Messages.outcome(m);
+    }
+
+    /**
+     * What the client gets when the worker running its invoke stopped answering: Lambda's error for a
+     * failure of the service itself (500 ServiceException, Type "Service"), with the request id. Not a
+     * function error: the platform does not know whether the runtime exited or still runs (a partition).
+     * Which worker it was is none of the client's business (it is in the frontend's log).
+     */
+    static LambdaException lostMidInvoke(String requestId) {
+        return LambdaException.service("RequestId: " + requestId + " The execution environment stopped answering while the "
+                + "invoke ran: the function may have run, and the invoke was not run again.");
     }
 
     @Override

@@ -174,6 +174,23 @@ public final class Rpc {
         return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
     }
 
+    /**
+     * True when the call certainly never reached the peer: no connection could be made (refused, or
+     * timed out connecting: a {@link java.net.ConnectException} among the causes). UNAVAILABLE alone
+     * does not say it — gRPC reports a connection lost in the middle of a call the same way.
+     */
+    static boolean neverSent(StatusRuntimeException e) {
+        if (!unreachable(e)) {
+            return false;
+        }
+        for (Throwable t = e.getStatus().getCause(); t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True when a worker refused a sandbox for capacity (nothing was created there). */
     static boolean atCapacity(StatusRuntimeException e) {
         return e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED && e.getTrailers() != null

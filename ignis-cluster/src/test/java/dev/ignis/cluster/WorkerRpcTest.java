@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /** The worker calls across gRPC (in-process transport): every field and every failure comes back as the local call's. */
 class WorkerRpcTest {
     /** A test double: records calls, runs nothing. */
-    static final class RecordingWorker implements Worker {
+    static class RecordingWorker implements Worker {
         final List<String> retired = new CopyOnWriteArrayList<>();
         final List<SandboxHandle> held = new CopyOnWriteArrayList<>();
 
@@ -135,11 +135,71 @@ class WorkerRpcTest {
                 .isInstanceOf(SandboxGoneException.class).hasMessageContaining("exit 0");
     }
 
+    /**
+     * No connection to the worker could be made (a closed port, like a killed node's): the invoke never
+     * reached a runtime, so it is reported as a gone sandbox and the invoke path may place it elsewhere —
+     * at the first call and at the next one, which finds the channel already failing.
+     */
     @Test
-    void anUnreachableWorkerMeansTheSandboxIsGone() {
-        channel = InProcessChannelBuilder.forName("nobody-" + name).directExecutor().build();
-        RemoteWorker w = new RemoteWorker("w9", channel);
-        assertThatThrownBy(() -> w.invoke("sb-1", new InvokeRequest("r", new byte[0], "arn", null, null, false)))
-                .isInstanceOf(SandboxGoneException.class).hasMessageContaining("unreachable");
+    void anUnreachableWorkerMeansTheSandboxIsGone() throws Exception {
+        int closed;
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        try (var channels = new Rpc.Channels()) {
+            RemoteWorker w = new RemoteWorker("w9", channels.to("127.0.0.1:" + closed));
+            for (int i = 0; i < 2; i++) {
+                assertThatThrownBy(() -> w.invoke("sb-1", new InvokeRequest("r", new byte[0], "arn", null, null, false)))
+                        .isInstanceOf(SandboxGoneException.class).hasMessageContaining("unreachable");
+            }
+        }
+    }
+
+    /**
+     * The worker dies while the invoke runs on it (its server torn down mid-call, as a kill -9 closes
+     * its sockets): gRPC says UNAVAILABLE, as for a refused connection, but the runtime may have run the
+     * invoke, so it must not be sent to another sandbox. The client gets a 500 ServiceException naming
+     * its request id; the invoke ran once. (Before: SandboxGoneException, and the invoke ran again.)
+     */
+    @Test
+    void anInvokeLostWhileItRunsIsAnsweredWithAServiceErrorAndNotRunAgain() throws Exception {
+        var entered = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var runs = new java.util.concurrent.atomic.AtomicInteger();
+        Worker blocking = new RecordingWorker() {
+            @Override
+            public InvokeOutcome invoke(String sandboxId, InvokeRequest request) {
+                runs.incrementAndGet();
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.invoke(sandboxId, request);
+            }
+        };
+        Server netty = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+                .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+                .addService(new WorkerEndpoint(blocking)).build().start();
+        try (var channels = new Rpc.Channels()) {
+            RemoteWorker w = new RemoteWorker("w1", channels.to("127.0.0.1:" + netty.getPort()));
+            var call = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> w.invoke("sb-0", new InvokeRequest("req-lost", new byte[0], "arn", null, null, false)));
+            assertThat(entered.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the invoke reached the worker").isTrue();
+            netty.shutdownNow();
+            assertThatThrownBy(() -> call.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .cause().isInstanceOf(LambdaException.class).hasMessageContaining("req-lost")
+                    .satisfies(e -> {
+                        assertThat(((LambdaException) e).type()).isEqualTo("ServiceException");
+                        assertThat(((LambdaException) e).status()).isEqualTo(500);
+                        assertThat(((LambdaException) e).userFault()).isFalse();
+                    })
+                    .hasMessageNotContaining("w1"); // which worker ran it is none of the client's business
+            assertThat(runs).hasValue(1);
+        } finally {
+            release.countDown();
+            netty.shutdownNow();
+        }
     }
 }

@@ -53,6 +53,8 @@ class ControlPlaneApiTest {
     LambdaClient client(String id, String secret) {
         return LambdaClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + server.port()))
                 .region(Region.US_EAST_1).httpClient(UrlConnectionHttpClient.create())
+                // no SDK retries: a 5xx or 429 reaches the test
+                .overrideConfiguration(c -> c.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret))).build();
     }
 

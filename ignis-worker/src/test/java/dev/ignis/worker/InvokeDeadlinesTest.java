@@ -38,13 +38,22 @@ class InvokeDeadlinesTest {
         }
     }
 
+    /** Waits until the watch's thread is parked in its sleep (state, not time). */
+    private static void awaitAsleep(InvokeDeadlines deadlines, String threadName) throws InterruptedException {
+        Thread watch = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(threadName)).findFirst()
+                .orElseThrow(() -> new AssertionError("no thread " + threadName));
+        while (java.util.concurrent.locks.LockSupport.getBlocker(watch) != deadlines) {
+            Thread.sleep(1);
+        }
+    }
+
     @Test
     void anEarlierDeadlineWakesAWatchSleepingTowardsALaterOne() throws Exception {
         // the watch would otherwise sleep a minute: only the wakeup on watch() can end the short one in time
-        try (var deadlines = new InvokeDeadlines("t", TimeUnit.MINUTES.toNanos(1))) {
+        try (var deadlines = new InvokeDeadlines("wake", TimeUnit.MINUTES.toNanos(1))) {
             var longOne = new CompletableFuture<RuntimeEvent>();
             deadlines.watch(longOne, System.nanoTime() + TimeUnit.MINUTES.toNanos(10));
-            Thread.sleep(100); // the watch has looked and is asleep until the long deadline
+            awaitAsleep(deadlines, "ignis-invoke-deadlines-wake"); // the watch has looked and sleeps towards the long deadline
             var shortOne = new CompletableFuture<RuntimeEvent>();
             deadlines.watch(shortOne, System.nanoTime() + 50 * MS);
             assertThat(shortOne.get(30, TimeUnit.SECONDS)).isInstanceOf(RuntimeEvent.TimedOut.class);

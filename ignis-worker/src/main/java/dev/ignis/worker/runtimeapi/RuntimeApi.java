@@ -147,6 +147,16 @@ public final class RuntimeApi {
         }
     }
 
+    /** Connections whose GET /next waits for work now (their serving threads wait for it): tests synchronize on it. */
+    int parkedCount() {
+        lock.lock();
+        try {
+            return parkedCount;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void park(Link l) {
         if (!l.parkedAtNext) {
             l.parkedAtNext = true;

@@ -67,17 +67,18 @@ class LogFilesTest {
         FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2);
         f.append(Instant.EPOCH, "s", "old");
         List<String> seen = new CopyOnWriteArrayList<>();
+        var following = new java.util.concurrent.CountDownLatch(1);
         Thread follower = Thread.ofVirtual().start(() -> {
             try {
-                LogFiles.follow(data, "123456789012", "fn", seen::add, () -> seen.size() >= 2, Duration.ofMillis(5));
+                LogFiles.follow(data, "123456789012", "fn", seen::add, following(following, () -> seen.size() >= 2), Duration.ofMillis(5));
             } catch (InterruptedException ignored) {
                 // done
             }
         });
-        Thread.sleep(50);
+        following.await();
         f.append(Instant.EPOCH, "s", "new1");
         f.append(Instant.EPOCH, "s", "new2");
-        follower.join(5000);
+        assertThat(follower.join(Duration.ofSeconds(30))).as("follow returned once it saw both lines").isTrue();
         f.close();
         assertThat(seen).containsExactly("1970-01-01T00:00:00.000000Z\ts\tnew1", "1970-01-01T00:00:00.000000Z\ts\tnew2");
     }
@@ -90,26 +91,38 @@ class LogFilesTest {
             for (int i = 0; i < 20; i++) {
                 f.append(Instant.EPOCH, "s", "old line " + i + " " + "o".repeat(100));
             }
+            var following = new java.util.concurrent.CountDownLatch(1);
             Thread follower = Thread.ofVirtual().start(() -> {
                 try {
-                    LogFiles.follow(data, "123456789012", "fn", seen::add, () -> seen.contains("1970-01-01T00:00:00.000000Z\ts\tafter the cut"),
-                            Duration.ofMillis(5));
+                    LogFiles.follow(data, "123456789012", "fn", seen::add,
+                            following(following, () -> seen.contains("1970-01-01T00:00:00.000000Z\ts\tafter the cut")), Duration.ofMillis(5));
                 } catch (InterruptedException ignored) {
                     // done
                 }
             });
-            Thread.sleep(200);
+            following.await();
             f.append(Instant.EPOCH, "s", "before the cut");
             waitFor(() -> seen.size() == 1);
             try (var ch = java.nio.channels.FileChannel.open(dir.resolve("current.log"), java.nio.file.StandardOpenOption.WRITE)) {
                 ch.truncate(0); // logrotate copytruncate
             }
-            Thread.sleep(100);
+            // whether the follower polls before or after this append, it finds the file cut under it
             f.append(Instant.EPOCH, "s", "after the cut");
-            follower.join(5000);
-            assertThat(follower.isAlive()).isFalse();
+            assertThat(follower.join(Duration.ofSeconds(30))).as("follow returned once it saw the line after the cut").isTrue();
         }
         assertThat(seen).containsExactly("1970-01-01T00:00:00.000000Z\ts\tbefore the cut", "1970-01-01T00:00:00.000000Z\ts\tafter the cut");
+    }
+
+    /**
+     * The follower's stop condition, counting {@code following} down when first asked: follow asks it only
+     * once it holds its position at the end of the file, so a line appended after the latch opens is new.
+     */
+    private static java.util.function.BooleanSupplier following(java.util.concurrent.CountDownLatch following,
+                                                                java.util.function.BooleanSupplier stop) {
+        return () -> {
+            following.countDown();
+            return stop.getAsBoolean();
+        };
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {

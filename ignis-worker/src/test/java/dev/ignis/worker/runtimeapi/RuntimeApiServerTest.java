@@ -86,7 +86,23 @@ class RuntimeApiServerTest {
     private void sendFirstNext() throws Exception {
         client.getOutputStream().write(NEXT.getBytes(StandardCharsets.ISO_8859_1));
         api.init().get(5, TimeUnit.SECONDS);
-        Thread.sleep(100); // the connection's thread reaches its wait after answering init
+        awaitParked(); // the connection's thread reaches its wait after answering init
+    }
+
+    /** Waits until a connection's /next is parked: its serving thread waits for work (state, not time). */
+    private void awaitParked() throws InterruptedException {
+        while (api.parkedCount() != 1) {
+            Thread.sleep(1);
+        }
+    }
+
+    /** Waits until {@code t} is blocked reading a socket (a virtual thread parked under a socket read). */
+    private static void awaitBlockedOnSocket(Thread t) throws InterruptedException {
+        while (t.isAlive() && !(t.getState() == Thread.State.WAITING && java.util.Arrays.stream(t.getStackTrace())
+                .anyMatch(f -> f.getMethodName().equals("read") && (f.getClassName().startsWith("sun.nio.ch")
+                        || f.getClassName().startsWith("java.net"))))) {
+            Thread.sleep(1);
+        }
     }
 
     @Test
@@ -193,7 +209,7 @@ class RuntimeApiServerTest {
         assertThat(a.result().get(5, TimeUnit.SECONDS)).isInstanceOf(RuntimeEvent.Response.class);
         // the connection went back to its own thread, which reads the rest and parks the /next again
         out.write(NEXT.substring(20).getBytes(StandardCharsets.ISO_8859_1));
-        Thread.sleep(300);
+        awaitParked();
         Invocation b = inv("h2");
         Thread second = drivenOnAThread(b, "parked again by the connection's own thread");
         assertThat(response(in)).startsWith("202 "); // held back while the next request was arriving: it goes out with the event
@@ -210,7 +226,7 @@ class RuntimeApiServerTest {
         Invocation a = inv("t1");
         Thread invoker = drivenOnAThread(a, "the /next was parked");
         assertThat(response(in)).startsWith("200 t1 ");
-        Thread.sleep(100); // the invoking thread now waits for the runtime's answer on the socket
+        awaitBlockedOnSocket(invoker); // the invoking thread now waits for the runtime's answer on the socket
         a.result().complete(new RuntimeEvent.TimedOut()); // what the worker's deadline watch does
         assertThat(invoker.join(java.time.Duration.ofSeconds(10))).isTrue();
         assertThat(in.read()).isEqualTo(-1);

@@ -52,8 +52,14 @@ class CgroupsTest {
                 join.append("echo $$ > ").append(procs).append("; ");
             }
             Process p = new ProcessBuilder("/bin/sh", "-c", join + "exec sleep 60").start();
-            Thread.sleep(200);
-            assertThat(Files.readString(g.procsFiles().get(0)).trim()).isEqualTo(Long.toString(p.pid()));
+            // the shell joins the group itself, one hierarchy after the other (cgroup v1): wait until it is in
+            // every one (or has died trying); killAll reads only the pids controller's list
+            while (p.isAlive() && !inEvery(g.procsFiles(), p.pid())) {
+                Thread.sleep(5);
+            }
+            for (Path procs : g.procsFiles()) {
+                assertThat(Files.readString(procs).trim()).as(procs.toString()).isEqualTo(Long.toString(p.pid()));
+            }
             g.killAll();
             assertThat(p.waitFor()).isEqualTo(137);
         } finally {
@@ -63,5 +69,14 @@ class CgroupsTest {
         for (Path procs : g.procsFiles()) {
             assertThat(Files.exists(procs.getParent())).isFalse();
         }
+    }
+
+    private static boolean inEvery(java.util.List<Path> procsFiles, long pid) throws java.io.IOException {
+        for (Path procs : procsFiles) {
+            if (!Files.readString(procs).trim().equals(Long.toString(pid))) {
+                return false;
+            }
+        }
+        return true;
     }
 }
