@@ -356,6 +356,11 @@ public final class EventQueue implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw LambdaException.service("interrupted while writing the event queue");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof dev.ignis.common.ElsewhereException notHere) {
+                throw notHere; // refused before it was appended (leadership moved): retried at the leader
+            }
+            throw LambdaException.service("the event queue journal refused the write: " + e);
         } catch (Exception e) {
             throw LambdaException.service("the event queue journal refused the write: " + e);
         }

@@ -8,6 +8,7 @@ import dev.ignis.common.LambdaException;
 import dev.ignis.frontend.ApiRequest;
 import dev.ignis.frontend.ApiResponse;
 import dev.ignis.frontend.FrontendServer;
+import dev.ignis.frontend.LambdaApi;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -96,6 +97,12 @@ public final class ClusterFrontend implements FrontendServer.Handler {
                     continue;
                 }
                 throw LambdaException.service("forwarding to " + group + " leader failed: " + e.getStatus());
+            }
+            if (out.getHeadersMap().containsKey(LambdaApi.RETRY_ELSEWHERE)) {
+                // the member stopped leading between its check and its append: nothing changed, ask the leader
+                leaders.forget(group, node.id());
+                sleep(Math.min(200, 20L * (attempt + 1)));
+                continue;
             }
             if (out.getConfigIndex() > 0) {
                 replica.awaitIndex(out.getConfigIndex(), READ_YOUR_WRITES);

@@ -1,5 +1,6 @@
 package dev.ignis.config;
 
+import dev.ignis.common.ElsewhereException;
 import dev.ignis.common.Json;
 import dev.ignis.common.LambdaException;
 import dev.ignis.journal.Journal;
@@ -547,6 +548,9 @@ public final class ConfigStore implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw LambdaException.service("Interrupted while writing the configuration");
         } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+            if (e.getCause() instanceof ElsewhereException notHere) {
+                throw notHere; // refused before it was appended (leadership moved): retried at the leader
+            }
             throw LambdaException.service("The configuration journal refused the write: " + e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             throw LambdaException.service("The configuration journal did not commit within 30 s");

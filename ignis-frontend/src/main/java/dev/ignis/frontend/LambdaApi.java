@@ -1,5 +1,6 @@
 package dev.ignis.frontend;
 
+import dev.ignis.common.ElsewhereException;
 import dev.ignis.common.LambdaException;
 import dev.ignis.config.ConfigStore;
 import java.io.IOException;
@@ -14,6 +15,9 @@ import org.slf4j.LoggerFactory;
  * shapes. Every failure becomes an AWS-shaped error; internal ones are logged once, here.
  */
 public final class LambdaApi implements FrontendServer.Handler {
+    /** Header of a 503 whose request changed nothing and may be sent again to another member. */
+    public static final String RETRY_ELSEWHERE = "x-ignis-retry-elsewhere";
+
     private static final Logger LOG = LoggerFactory.getLogger(LambdaApi.class);
 
     /** The data path: a synchronous or asynchronous invoke of a function. */
@@ -172,6 +176,11 @@ public final class LambdaApi implements FrontendServer.Handler {
             throw unknownOperation(r);
         } catch (LambdaException e) {
             return ApiResponse.error(e, requestId);
+        } catch (ElsewhereException e) {
+            // nothing changed here (e.g. a config write refused by a member that stopped leading): retryable,
+            // and a cluster frontend retries it at the leader itself (RETRY_ELSEWHERE)
+            return ApiResponse.error(new LambdaException(503, "ServiceException",
+                    "The service is changing leaders; retry the request"), requestId).withHeader(RETRY_ELSEWHERE, "true");
         } catch (RuntimeException e) {
             LOG.error("request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
             return ApiResponse.error(LambdaException.service("Internal failure; request id " + requestId), requestId);

@@ -31,12 +31,13 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
 class ControlPlaneApiTest {
     @TempDir Path dir;
     ConfigStore config;
+    DirectJournal journal;
     FrontendServer server;
     ConfigStore.IssuedKey key;
 
     @BeforeEach
     void start() {
-        config = new ConfigStore(DirectJournal::new, new CodeStore(dir), SecretSealer.open(dir), Set.of("python3.11", "provided.al2023"), Clock.systemUTC());
+        config = new ConfigStore(sm -> journal = new DirectJournal(sm), new CodeStore(dir), SecretSealer.open(dir), Set.of("python3.11", "provided.al2023"), Clock.systemUTC());
         key = config.createAccount("test");
         var verifier = new SigV4Verifier(id -> config.image().key(id)
                 .map(k -> new SigV4Verifier.Caller(k.accountId(), k.accessKeyId(), config.secret(k).orElseThrow())), Clock.systemUTC());
@@ -69,6 +70,26 @@ class ControlPlaneApiTest {
             throw new java.io.UncheckedIOException(e);
         }
         return bytes.toByteArray();
+    }
+
+    /**
+     * A write refused because this member stopped leading changed nothing: it is a retryable 503 marked
+     * for a cluster frontend to send again to the leader, not a 500 "internal failure" (ClusterIT once
+     * failed its setup so, on an account created during the first election).
+     */
+    @Test
+    void aWriteRefusedByAMemberThatStoppedLeadingIsRetryableAndChangesNothing() throws Exception {
+        journal.notLeader = true;
+        try (var lambda = client(key.accessKeyId(), key.secretAccessKey())) {
+            assertThatThrownBy(() -> lambda.createFunction(b -> b.functionName("f1").runtime(Runtime.PYTHON3_11).handler("app.handler")
+                    .role("arn:aws:iam::123456789012:role/x").code(c -> c.zipFile(SdkBytes.fromByteArray(zip("app.py", "x"))))))
+                    .isInstanceOfSatisfying(software.amazon.awssdk.services.lambda.model.ServiceException.class, e -> {
+                        assertThat(e.statusCode()).isEqualTo(503);
+                        assertThat(e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader(LambdaApi.RETRY_ELSEWHERE)).hasValue("true");
+                    });
+            journal.notLeader = false;
+            assertThat(lambda.listFunctions().functions()).isEmpty();
+        }
     }
 
     @Test

@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DirectJournal implements Journal {
     private final JournalStateMachine sm;
     private final AtomicLong index = new AtomicLong();
+    /** While set, appends are refused as by a member that is not (or no longer) the leader. */
+    volatile boolean notLeader;
 
     DirectJournal(JournalStateMachine sm) {
         this.sm = sm;
@@ -19,6 +21,9 @@ final class DirectJournal implements Journal {
 
     @Override
     public synchronized CompletableFuture<Long> append(byte[] record) {
+        if (notLeader) {
+            return CompletableFuture.failedFuture(new dev.ignis.journal.NotLeaderException(null));
+        }
         long i = index.incrementAndGet();
         sm.apply(i, record);
         return CompletableFuture.completedFuture(i);
