@@ -19,19 +19,25 @@ class WorkerRestartTest {
     void aWorkerSweepsWhatACrashedWorkerWithAnotherIdLeft() throws Exception {
         String ghost = "g" + UUID.randomUUID().toString().substring(0, 6);
         String id = "r" + UUID.randomUUID().toString().substring(0, 6);
-        // a worker that died by SIGKILL: its claim (nobody holds the lock any more), a namespace, a cgroup
+        // a worker that died by SIGKILL: its claim (nobody holds the lock any more), a namespace, a cgroup.
+        // It holds its claim while they are made and dies only then: a worker of another test JVM on this
+        // host starting meanwhile would sweep a dead claim's leftovers while this test still makes them.
         Process dead = new ProcessBuilder("/usr/bin/python3", "-c", """
                 import fcntl, os, sys
                 os.makedirs("/run/ignis/claims", exist_ok=True)
                 f = open("/run/ignis/claims/%s.lock" % sys.argv[1], "w"); fcntl.lockf(f, fcntl.LOCK_EX)
+                print("held", flush=True); sys.stdin.readline()
                 os.kill(os.getpid(), 9)
                 """, ghost).start();
-        assertThat(dead.waitFor()).isEqualTo(137);
+        assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(dead.getInputStream())).readLine()).isEqualTo("held");
         new ProcessBuilder("ip", "netns", "add", "ignis-" + ghost + "-0").start().waitFor();
         Path group = ownGroup("cpu").resolve("ignis-" + ghost).resolve("sb-left");
         Files.createDirectories(group);
         assertThat(Path.of("/run/netns/ignis-" + ghost + "-0")).exists();
         Path slot = leaveSlot(ghost);
+        dead.getOutputStream().write('\n');
+        dead.getOutputStream().flush();
+        assertThat(dead.waitFor()).isEqualTo(137);
 
         Path data = Files.createTempDirectory("ignis-sweep");
         try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
