@@ -137,9 +137,10 @@ public final class ClusterNode implements AutoCloseable {
             }, event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws()));
             LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
             RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
-            invokePath.set(new InvokePath(config, assignment, events));
+            var metrics = new Metrics(events, assignment);
+            invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(Platform.verifier(config, clock), config, Secrets.codeLinkKey(shared), clock, invokePath.get(),
-                    events, new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(shared)));
+                    events, new Admin.Endpoint(config, events, metrics, Secrets.adminToken(shared)));
             services.add(new ControlEndpoint(config, Map.of(Topology.CONFIG_GROUP, configJournal.get(),
                     Topology.EVENTS_GROUP, eventsJournal.get()), api));
             leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);

@@ -10,13 +10,38 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The platform's meters in Prometheus form, served at {@code GET /ignis-admin/metrics} (bearer:
- * the data directory's admin token): the async queue (depth, age of the oldest event, retries,
- * dead letters) and the sandbox table (idle, busy, cold and warm starts).
+ * the data directory's admin token): Lambda's invoke metrics ({@code InvokeMetrics}, recorded by the
+ * invoke path into {@link #registry()}), the async queue (depth, age of the oldest event, retries,
+ * dead letters, {@code AsyncEventsDropped}) and the sandbox table (idle, busy, cold and warm starts).
+ * Meters are read when scraped, never on the invoke path.
  */
 final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
+    /** A registry with no platform meters yet (a cluster frontend's: only its invoke path records). */
+    Metrics() {}
+
     Metrics(EventQueue events, Assignment assignment) {
+        watch(events, assignment);
+    }
+
+    /** Where the invoke path's meters go. */
+    io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Adds the async queue's and the sandbox table's meters (either may be null). */
+    Metrics watch(EventQueue events, Assignment assignment) {
+        if (events != null) {
+            watchEvents(events);
+        }
+        if (assignment != null) {
+            watchSandboxes(assignment);
+        }
+        return this;
+    }
+
+    private void watchEvents(EventQueue events) {
         queueGauge(events, "ignis.async.queue.depth", "events waiting or running", "depth");
         Gauge.builder("ignis.async.oldest.event.age", events, e -> number(e, "oldestEventAgeMillis") / 1000.0)
                 .baseUnit("seconds").description("age of the oldest queued event").register(registry);
@@ -25,6 +50,12 @@ final class Metrics {
         queueCounter(events, "ignis.async.succeeded", "succeeded");
         queueCounter(events, "ignis.async.dead.lettered", "deadLettered");
         queueCounter(events, "ignis.async.failed.to.destination", "failedToDestination");
+        // Lambda's AsyncEventsDropped: events that ended without a successful invoke (to the OnFailure destination or the dead letters)
+        FunctionCounter.builder("lambda.async.events.dropped", events, e -> number(e, "deadLettered") + number(e, "failedToDestination"))
+                .description("async events that ended without a successful invoke").register(registry);
+    }
+
+    private void watchSandboxes(Assignment assignment) {
         sandboxGauge(assignment, "ignis.sandboxes.idle", s -> s.idle());
         sandboxGauge(assignment, "ignis.sandboxes.busy", s -> s.busy());
         FunctionCounter.builder("ignis.sandboxes.cold.starts", assignment, a -> a.stats().coldStarts()).register(registry);

@@ -114,9 +114,10 @@ public final class Platform implements AutoCloseable {
             var invokePath = new java.util.concurrent.atomic.AtomicReference<InvokePath>();
             events = new EventQueue(sm -> RatisJournal.single("events", data.resolve("journal/events"), sm),
                     event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws());
-            invokePath.set(new InvokePath(config, assignment, events));
+            var metrics = new Metrics(events, assignment);
+            invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
-                    new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(data)));
+                    new Admin.Endpoint(config, events, metrics, Secrets.adminToken(data)));
             var frontend = new FrontendServer(cfg.host(), cfg.port(), api);
             events.start();
             return new Platform(config, worker, assignment, partition, frontend, runtimes, events);

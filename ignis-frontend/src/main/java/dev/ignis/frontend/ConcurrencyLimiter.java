@@ -19,6 +19,27 @@ final class ConcurrencyLimiter {
         this.accountLimit = accountLimit;
     }
 
+    /** Invokes of the function running now (ConcurrentExecutions). */
+    synchronized int running(FunctionKey fn) {
+        return running.getOrDefault(fn, 0);
+    }
+
+    /** Invokes of the account running now. */
+    synchronized int accountRunning(String accountId) {
+        int n = 0;
+        for (var e : running.entrySet()) {
+            if (e.getKey().accountId().equals(accountId)) {
+                n += e.getValue();
+            }
+        }
+        return n;
+    }
+
+    /** Invokes of the account running now in functions without reserved concurrency (UnreservedConcurrentExecutions). */
+    synchronized int unreservedRunning(String accountId) {
+        return unreservedRunning.getOrDefault(accountId, 0);
+    }
+
     /** A slot to release exactly once. */
     interface Slot extends AutoCloseable {
         @Override
