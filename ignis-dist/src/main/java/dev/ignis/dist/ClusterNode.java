@@ -221,10 +221,12 @@ public final class ClusterNode implements AutoCloseable {
             }
             LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
             RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
-            var invokePath = new InvokePath(view, assignment, null);
-            var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null, null);
+            var metrics = new Metrics();
+            var invokePath = new InvokePath(view, assignment, null, metrics.registry());
+            var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null,
+                    new Admin.MetricsEndpoint(metrics, Secrets.adminToken(shared)));
             frontend = closeLater(new FrontendServer(me.host(), me.httpPort(),
-                    new ClusterFrontend(api, replica.get(), leaders, channels, topology)));
+                    new ClusterFrontend(api, replica.get(), leaders, channels, topology), Probes.clusterFrontend(topology, leaders)));
         }
     }
 

@@ -118,7 +118,8 @@ public final class Platform implements AutoCloseable {
             invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
                     new Admin.Endpoint(config, events, metrics, Secrets.adminToken(data)));
-            var frontend = new FrontendServer(cfg.host(), cfg.port(), api);
+            var frontend = new FrontendServer(cfg.host(), cfg.port(), api,
+                    Probes.singleNode(config, partition == null ? null : partition.assignment(), runtimes, data, cfg.runtimeHome()));
             events.start();
             return new Platform(config, worker, assignment, partition, frontend, runtimes, events);
         } catch (RuntimeException e) {
