@@ -47,6 +47,10 @@ final class ServeCommand implements Callable<Integer> {
             + "(default: half of the smaller of kernel.pid_max and kernel.threads-max)")
     Long sandboxPids;
 
+    @Option(names = "--metrics-port", description = "Serve GET /metrics (no token), /healthz and /readyz on 127.0.0.1 at this "
+            + "port (env IGNIS_METRICS_PORT; default none: metrics at /ignis-admin/metrics with the admin token)")
+    Integer metricsPort;
+
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
 
@@ -79,7 +83,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity);
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort());
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {
@@ -96,6 +100,9 @@ final class ServeCommand implements Callable<Integer> {
             firstStart(platform.config(), data, endpoint);
         }
         System.out.println("Ignis is serving the Lambda API on " + endpoint + " (data: " + data + ")");
+        if (platform.metricsPort() >= 0) {
+            System.out.println("Metrics and probes on http://" + OpsListener.HOST + ":" + platform.metricsPort() + "/metrics");
+        }
         System.out.println("Runtimes: " + String.join(", ", platform.runtimes().all().stream().map(r -> r.id()).sorted().toList()));
         System.out.flush();
         stopped.await();
@@ -131,7 +138,7 @@ final class ServeCommand implements Callable<Integer> {
         ClusterNode cn;
         try {
             cn = ClusterNode.start(topology, node, data, runtimeHome != null ? runtimeHome.toAbsolutePath() : data,
-                    Duration.ofSeconds(keepAliveSeconds));
+                    Duration.ofSeconds(keepAliveSeconds), metricsPort());
         } catch (RuntimeException e) {
             lock.close();
             System.err.println("ignis: cannot start node " + node + ": " + e);
@@ -182,6 +189,11 @@ final class ServeCommand implements Callable<Integer> {
     static void writeServerFile(Path data, String host, int port) throws IOException {
         Secrets.writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
                 Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid())));
+    }
+
+    /** --metrics-port, else IGNIS_METRICS_PORT, else -1 (none). */
+    private int metricsPort() {
+        return metricsPort != null ? metricsPort : Integer.parseInt(env("IGNIS_METRICS_PORT", "-1"));
     }
 
     private static String env(String name, String fallback) {

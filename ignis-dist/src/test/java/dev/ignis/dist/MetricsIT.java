@@ -41,8 +41,17 @@ class MetricsIT extends PlatformTestBase {
     private LambdaClient noRetries;
     private final HttpClient http = HttpClient.newHttpClient();
 
+    /** This class's platform also has the operator's port (--metrics-port 0: a free one). */
+    @Override
     @BeforeAll
-    void functions() {
+    void startPlatform() {
+        platform = Platform.start(TestPlatform.config(dir, Duration.ofMinutes(5)).withMetricsPort(0));
+        key = platform.config().createAccount("alice");
+        lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
+        functions();
+    }
+
+    private void functions() {
         // a client that does not retry a 429: every throttle the platform counts is one the test saw
         noRetries = LambdaClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + platform.port()))
                 .region(software.amazon.awssdk.regions.Region.US_EAST_1)
@@ -53,7 +62,7 @@ class MetricsIT extends PlatformTestBase {
                         software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key.accessKeyId(), key.secretAccessKey())))
                 .build();
         for (String[] f : new String[][] {{"ok", "echo.handler"}, {"bad", "errors.handler"}, {"closed", "echo.handler"},
-                {"one", "sleep.handler"}, {"queued", "echo.handler"}, {"lambda_invocations_total", "echo.handler"}}) {
+                {"one", "sleep.handler"}, {"queued", "echo.handler"}, {"lambda_invocations_total", "echo.handler"}, {"scraped", "echo.handler"}}) {
             lambda.createFunction(b -> b.functionName(f[0]).runtime("python3.11").handler(f[1]).role(TestPlatform.ROLE).timeout(30)
                     .code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("python-handlers")))));
         }
@@ -180,6 +189,22 @@ class MetricsIT extends PlatformTestBase {
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(403);
         assertThat(get("/ignis-admin/metrics", null).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void theOperatorsPortServesMetricsWithoutATokenAndNothingElse() throws Exception {
+        noRetries.invoke(b -> b.functionName("scraped"));
+        String base = "http://" + OpsListener.HOST + ":" + platform.metricsPort();
+        var metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(value(metrics.body(), "lambda_invocations_total", Map.of("function", "scraped"))).isEqualTo(1);
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode()).isEqualTo(200);
+        for (var r : List.of(HttpRequest.newBuilder(URI.create(base + "/ignis-admin/metrics")).build(),
+                HttpRequest.newBuilder(URI.create(base + "/2015-03-31/functions")).build(),
+                HttpRequest.newBuilder(URI.create(base + "/metrics")).POST(HttpRequest.BodyPublishers.ofString("{}")).build())) {
+            assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).as(r.toString()).isEqualTo(404);
+        }
     }
 
     private static int cold(InvokeResponse r) {
