@@ -94,7 +94,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         CountDownLatch stopped = stopOnShutdown(platform, lock);
-        writeServerFile(data, h, platform.port());
+        writeServerFile(data, h, platform.port(), platform.metricsPort());
         String endpoint = "http://" + h + ":" + platform.port();
         if (platform.config().image().allAccounts().isEmpty()) {
             firstStart(platform.config(), data, endpoint);
@@ -145,7 +145,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         CountDownLatch stopped = stopOnShutdown(cn, lock);
-        writeServerFile(data, cn.node().host(), cn.httpPort());
+        writeServerFile(data, cn.node().host(), cn.httpPort(), cn.metricsPort());
         System.out.println("Ignis node " + node + " (" + cn.node().roles() + ") is up"
                 + (cn.httpPort() > 0 ? "; Lambda API on http://" + cn.node().host() + ":" + cn.httpPort() : ""));
         System.out.flush();
@@ -187,8 +187,13 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Lets local commands find the running server. */
     static void writeServerFile(Path data, String host, int port) throws IOException {
+        writeServerFile(data, host, port, -1);
+    }
+
+    /** @param metricsPort the operator's port on 127.0.0.1, or -1 */
+    static void writeServerFile(Path data, String host, int port, int metricsPort) throws IOException {
         Secrets.writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
-                Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid())));
+                Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid(), "metricsPort", metricsPort)));
     }
 
     /** --metrics-port, else IGNIS_METRICS_PORT, else -1 (none). */
