@@ -4,6 +4,11 @@ import dev.ignis.assignment.Assignment;
 import dev.ignis.async.EventQueue;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.ToDoubleFunction;
@@ -17,6 +22,10 @@ import java.util.function.ToDoubleFunction;
  */
 final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile Assignment sandboxes;
+    private volatile MultiGauge byWorker;
+    /** Read once per scrape (the journal's table is walked once), then by each cause's counter. */
+    private volatile Map<Assignment.RetireCause, Long> retirements = Map.of();
 
     /** A registry with no platform meters yet (a cluster frontend's: only its invoke path records). */
     Metrics() {}
@@ -56,6 +65,12 @@ final class Metrics {
     }
 
     private void watchSandboxes(Assignment assignment) {
+        sandboxes = assignment;
+        byWorker = MultiGauge.builder("ignis.sandboxes").description("live sandboxes per worker and state").register(registry);
+        for (Assignment.RetireCause cause : Assignment.RetireCause.values()) {
+            FunctionCounter.builder("ignis.sandboxes.retirements", this, m -> m.retirements.getOrDefault(cause, 0L))
+                    .description("sandboxes retired, by cause").tag("cause", cause.label()).register(registry);
+        }
         sandboxGauge(assignment, "ignis.sandboxes.idle", s -> s.idle());
         sandboxGauge(assignment, "ignis.sandboxes.busy", s -> s.busy());
         FunctionCounter.builder("ignis.sandboxes.cold.starts", assignment, a -> a.stats().coldStarts()).register(registry);
@@ -64,6 +79,15 @@ final class Metrics {
     }
 
     String scrape() {
+        Assignment a = sandboxes;
+        if (a != null) {
+            // per worker and state: the rows are the workers and states there are now (workers are the operator's, few)
+            List<MultiGauge.Row<?>> rows = new ArrayList<>();
+            a.sandboxesByWorker().forEach((worker, states) -> states.forEach((state, n) ->
+                    rows.add(MultiGauge.Row.of(Tags.of("worker", worker, "state", state), n))));
+            byWorker.register(rows, true);
+            retirements = a.retirementsByCause();
+        }
         return registry.scrape();
     }
 

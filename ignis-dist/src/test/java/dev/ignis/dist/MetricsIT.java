@@ -62,10 +62,12 @@ class MetricsIT extends PlatformTestBase {
                         software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key.accessKeyId(), key.secretAccessKey())))
                 .build();
         for (String[] f : new String[][] {{"ok", "echo.handler"}, {"bad", "errors.handler"}, {"closed", "echo.handler"},
-                {"one", "sleep.handler"}, {"queued", "echo.handler"}, {"lambda_invocations_total", "echo.handler"}, {"scraped", "echo.handler"}}) {
+                {"one", "sleep.handler"}, {"queued", "echo.handler"}, {"lambda_invocations_total", "echo.handler"}, {"scraped", "echo.handler"},
+                {"retiring", "echo.handler"}, {"overtime", "sleep.handler"}}) {
             lambda.createFunction(b -> b.functionName(f[0]).runtime("python3.11").handler(f[1]).role(TestPlatform.ROLE).timeout(30)
                     .code(c -> c.zipFile(SdkBytes.fromByteArray(TestFunctions.zip("python-handlers")))));
         }
+        lambda.updateFunctionConfiguration(b -> b.functionName("overtime").timeout(1));
         lambda.putFunctionConcurrency(b -> b.functionName("closed").reservedConcurrentExecutions(0));
         lambda.putFunctionConcurrency(b -> b.functionName("one").reservedConcurrentExecutions(1));
     }
@@ -205,6 +207,33 @@ class MetricsIT extends PlatformTestBase {
                 HttpRequest.newBuilder(URI.create(base + "/metrics")).POST(HttpRequest.BodyPublishers.ofString("{}")).build())) {
             assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).as(r.toString()).isEqualTo(404);
         }
+    }
+
+    @Test
+    void sandboxesPerWorkerAndStateAndRetirementsByCause() throws Exception {
+        String before = scrape();
+        noRetries.invoke(b -> b.functionName("retiring"));
+        String worker = PlatformConfig.workerIdFor(dir);
+        String text = scrape();
+        assertThat(value(text, "ignis_sandboxes", Map.of("worker", worker, "state", "idle"))).isPositive();
+        assertThat(value(text, "ignis_sandboxes", Map.of("state", "busy"))).isZero();
+        // a new revision retires the old one's idle sandbox; a timeout retires its sandbox as not reusable
+        lambda.updateFunctionConfiguration(b -> b.functionName("retiring").description("new revision"));
+        Instant deadline = Instant.now().plusSeconds(30);
+        while (retired(text, "stale-revision") == retired(before, "stale-revision") && Instant.now().isBefore(deadline)) {
+            Thread.sleep(50);
+            text = scrape();
+        }
+        assertThat(retired(text, "stale-revision")).isEqualTo(retired(before, "stale-revision") + 1);
+        var timedOut = noRetries.invoke(b -> b.functionName("overtime").payload(SdkBytes.fromUtf8String("{\"ms\": 3000}")));
+        assertThat(timedOut.functionError()).isEqualTo("Unhandled");
+        text = scrape();
+        assertThat(retired(text, "not-reusable")).isEqualTo(retired(before, "not-reusable") + 1);
+        assertThat(retired(text, "keep-alive")).isZero();
+    }
+
+    private static double retired(String text, String cause) {
+        return value(text, "ignis_sandboxes_retirements_total", Map.of("cause", cause));
     }
 
     private static int cold(InvokeResponse r) {
