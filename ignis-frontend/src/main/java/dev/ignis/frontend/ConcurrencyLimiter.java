@@ -14,6 +14,7 @@ final class ConcurrencyLimiter {
     private final int accountLimit;
     private final Map<FunctionKey, Integer> running = new HashMap<>();
     private final Map<String, Integer> unreservedRunning = new HashMap<>();
+    private final Map<String, Integer> accountRunning = new HashMap<>();
 
     ConcurrencyLimiter(int accountLimit) {
         this.accountLimit = accountLimit;
@@ -26,13 +27,7 @@ final class ConcurrencyLimiter {
 
     /** Invokes of the account running now. */
     synchronized int accountRunning(String accountId) {
-        int n = 0;
-        for (var e : running.entrySet()) {
-            if (e.getKey().accountId().equals(accountId)) {
-                n += e.getValue();
-            }
-        }
-        return n;
+        return accountRunning.getOrDefault(accountId, 0);
     }
 
     /** Invokes of the account running now in functions without reserved concurrency (UnreservedConcurrentExecutions). */
@@ -64,6 +59,7 @@ final class ConcurrencyLimiter {
             unreservedRunning.merge(fn.accountId(), 1, Integer::sum);
         }
         running.merge(fn, 1, Integer::sum);
+        accountRunning.merge(fn.accountId(), 1, Integer::sum);
         boolean shared = reserved == null;
         return new Slot() {
             private boolean closed;
@@ -76,6 +72,7 @@ final class ConcurrencyLimiter {
                     }
                     closed = true;
                     running.merge(fn, -1, (a, b) -> a + b == 0 ? null : a + b);
+                    accountRunning.merge(fn.accountId(), -1, (a, b) -> a + b == 0 ? null : a + b);
                     if (shared) {
                         unreservedRunning.merge(fn.accountId(), -1, (a, b) -> a + b == 0 ? null : a + b);
                     }
