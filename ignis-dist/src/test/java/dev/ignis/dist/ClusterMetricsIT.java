@@ -36,6 +36,41 @@ class ClusterMetricsIT {
     @TempDir Path dir;
 
     @Test
+    void aControlNodeIsNotReadyUntilItsGroupsHaveALeader() throws Exception {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        Topology topology = ClusterCommand.plan(dir, 1, 3, 1, 1, Topology.Mode.JOURNAL, 0);
+        List<Topology.Node> control = topology.withRole(Role.CONFIG);
+        List<Process> processes = new ArrayList<>();
+        try (var http = HttpClient.newHttpClient()) {
+            // one of three members alone: it serves, but no group it belongs to can elect a leader
+            Topology.Node first = control.getFirst();
+            processes.add(ClusterCommand.startNode(dir, first, TestPlatform.RUNTIME_HOME, List.of("--metrics-port", "0")));
+            ClusterCommand.awaitNode(dir, first, processes.getFirst(), Duration.ofMinutes(3));
+            int port = Json.mapper().readTree(dir.resolve("nodes").resolve(first.id()).resolve("server.json").toFile())
+                    .get("metricsPort").asInt();
+            URI readyz = URI.create("http://127.0.0.1:" + port + "/readyz");
+            var alone = http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(alone.statusCode()).isEqualTo(503);
+            assertThat(alone.body()).contains("\"status\":\"not ready\"", "\"config journal leader known\":\"failing\"");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            // the other two members come: leaders are elected and the node turns ready
+            for (Topology.Node n : control.subList(1, control.size())) {
+                processes.add(ClusterCommand.startNode(dir, n, TestPlatform.RUNTIME_HOME, List.of()));
+            }
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(120);
+            HttpResponse<String> now = alone;
+            while (now.statusCode() != 200 && java.time.Instant.now().isBefore(deadline)) {
+                Thread.sleep(200);
+                now = http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+            }
+            assertThat(now.statusCode()).as(now.body()).isEqualTo(200);
+        } finally {
+            ClusterCommand.stopAll(processes);
+        }
+    }
+
+    @Test
     void everyNodeAnswersTheProbesAndTheFrontendCountsItsInvokes() throws Exception {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         Topology topology = ClusterCommand.plan(dir, 1, 1, 1, 1, Topology.Mode.JOURNAL, 0);
