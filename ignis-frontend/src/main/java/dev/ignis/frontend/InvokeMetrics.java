@@ -98,7 +98,8 @@ public final class InvokeMetrics {
         Series s = new Series(key.accountId(), key.functionName(), key.version());
         m = bySeries.get(s);
         if (m == null) {
-            boolean own = admitted.incrementAndGet() <= maxSeries;
+            // read first: once the cap is reached the counter stops moving however many versions come
+            boolean own = admitted.get() < maxSeries && admitted.incrementAndGet() <= maxSeries;
             m = own ? bySeries.computeIfAbsent(s, this::meters) : other(key.accountId());
             if (own) {
                 concurrencyGauge(new FunctionKey(key.accountId(), key.functionName()));
@@ -194,7 +195,7 @@ public final class InvokeMetrics {
     }
 
     private void concurrencyGauge(FunctionKey fn) {
-        if (concurrencyGauges.containsKey(fn) || admittedFunctions.incrementAndGet() > maxSeries) {
+        if (concurrencyGauges.containsKey(fn) || admittedFunctions.get() >= maxSeries || admittedFunctions.incrementAndGet() > maxSeries) {
             return;
         }
         if (concurrencyGauges.putIfAbsent(fn, Boolean.TRUE) == null) {
