@@ -38,6 +38,34 @@ public interface Assignment extends AutoCloseable {
 
     record Stats(int idle, int busy, long coldStarts, long warmStarts, long retired) {}
 
+    /** Why sandboxes are retired, as metrics name it: a closed set, so the series stay bounded. */
+    enum RetireCause {
+        KEEP_ALIVE("keep-alive"), STALE_REVISION("stale-revision"), NOT_REUSABLE("not-reusable"), WORKER_LOST("worker-lost"),
+        LEASE_EXPIRED("lease-expired"), CREATE_FAILED("create-failed"), SHUTDOWN("shutdown"),
+        /** Idle, retired to make room on a worker that refused a new sandbox for capacity. */
+        EVICTED("evicted"), OTHER("other");
+
+        private final String label;
+
+        RetireCause(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** Live sandboxes (creating, idle, busy) per worker id and state, for metrics; read when scraped, not per invoke. */
+    default java.util.Map<String, java.util.Map<String, Integer>> sandboxesByWorker() {
+        return java.util.Map.of();
+    }
+
+    /** Sandboxes retired so far, by cause, for metrics. */
+    default java.util.Map<RetireCause, Long> retirementsByCause() {
+        return java.util.Map.of();
+    }
+
     @Override
     void close();
 }

@@ -50,7 +50,7 @@ public final class InMemoryAssignment implements Assignment {
     private final AtomicLong cold = new AtomicLong();
     private final AtomicLong warm = new AtomicLong();
     private final AtomicLong retired = new AtomicLong();
-    private final AtomicLong evicted = new AtomicLong();
+    private final Map<RetireCause, AtomicLong> retiredBy = new java.util.EnumMap<>(RetireCause.class);
     private final ScheduledExecutorService sweeper;
     private final java.util.concurrent.Semaphore creations;
 
@@ -62,6 +62,9 @@ public final class InMemoryAssignment implements Assignment {
     /** @param maxConcurrentCreates how many sandboxes may be starting at once */
     public InMemoryAssignment(Placement placement, Clock clock, Duration keepAlive, int maxConcurrentCreates) {
         this.creations = new java.util.concurrent.Semaphore(maxConcurrentCreates, true);
+        for (RetireCause c : RetireCause.values()) {
+            retiredBy.put(c, new AtomicLong());
+        }
         this.placement = placement;
         this.clock = clock;
         this.keepAlive = keepAlive;
@@ -159,19 +162,13 @@ public final class InMemoryAssignment implements Assignment {
                 from.remove(oldest);
                 idle.values().removeIf(ArrayDeque::isEmpty);
                 victim = oldest.sandbox();
-                evicted.incrementAndGet();
             }
         }
         if (victim == null) {
             return false;
         }
-        retire(victim);
+        retire(victim, RetireCause.EVICTED);
         return true;
-    }
-
-    /** Idle sandboxes retired to make room for a new one on a full worker. */
-    public long evictions() {
-        return evicted.get();
     }
 
     private Worker worker(SandboxHandle h) {
@@ -193,11 +190,16 @@ public final class InMemoryAssignment implements Assignment {
             }
             live.remove(lease.sandboxId());
         }
-        retire(lease.worker(), lease.sandboxId());
+        retire(lease.worker(), lease.sandboxId(), !reusable ? RetireCause.NOT_REUSABLE
+                : stale.test(lease.key()) ? RetireCause.STALE_REVISION : RetireCause.OTHER);
     }
 
     @Override
     public void retireWhere(Predicate<SandboxKey> staleKeys) {
+        retireWhere(staleKeys, RetireCause.STALE_REVISION);
+    }
+
+    private void retireWhere(Predicate<SandboxKey> staleKeys, RetireCause cause) {
         this.stale = staleKeys;
         List<SandboxHandle> victims = new ArrayList<>();
         synchronized (this) {
@@ -209,7 +211,7 @@ public final class InMemoryAssignment implements Assignment {
                 return false;
             });
         }
-        victims.forEach(this::retire);
+        victims.forEach(h -> retire(h, cause));
     }
 
     private void sweep() {
@@ -223,21 +225,22 @@ public final class InMemoryAssignment implements Assignment {
             }
             idle.values().removeIf(ArrayDeque::isEmpty);
         }
-        victims.forEach(this::retire);
+        victims.forEach(h -> retire(h, RetireCause.KEEP_ALIVE));
     }
 
-    private void retire(SandboxHandle h) {
+    private void retire(SandboxHandle h, RetireCause cause) {
         Live l;
         synchronized (this) {
             l = live.remove(h.sandboxId());
         }
         if (l != null) {
-            retire(l.worker(), h.sandboxId());
+            retire(l.worker(), h.sandboxId(), cause);
         }
     }
 
-    private void retire(Worker w, String sandboxId) {
+    private void retire(Worker w, String sandboxId, RetireCause cause) {
         retired.incrementAndGet();
+        retiredBy.get(cause).incrementAndGet();
         try {
             w.retire(sandboxId);
         } catch (RuntimeException e) {
@@ -252,8 +255,25 @@ public final class InMemoryAssignment implements Assignment {
     }
 
     @Override
+    public synchronized Map<String, Map<String, Integer>> sandboxesByWorker() {
+        Set<String> idleIds = new HashSet<>();
+        idle.values().forEach(q -> q.forEach(i -> idleIds.add(i.sandbox().sandboxId())));
+        Map<String, Map<String, Integer>> out = new HashMap<>();
+        live.forEach((id, l) -> out.computeIfAbsent(l.worker().workerId(), w -> new HashMap<>())
+                .merge(idleIds.contains(id) ? "idle" : "busy", 1, Integer::sum));
+        return out;
+    }
+
+    @Override
+    public Map<RetireCause, Long> retirementsByCause() {
+        Map<RetireCause, Long> out = new java.util.EnumMap<>(RetireCause.class);
+        retiredBy.forEach((c, n) -> out.put(c, n.get()));
+        return out;
+    }
+
+    @Override
     public void close() {
         sweeper.shutdownNow();
-        retireWhere(k -> true);
+        retireWhere(k -> true, RetireCause.SHUTDOWN);
     }
 }

@@ -67,6 +67,9 @@ public final class ClusterFrontend implements FrontendServer.Handler {
 
     /** Which group's leader must take the request; null when this frontend serves it itself. */
     static String groupFor(ApiRequest r) {
+        if ("GET".equals(r.method()) && "/ignis-admin/metrics".equals(r.rawPath())) {
+            return null; // each frontend's invokes are its own: its metrics are scraped from it
+        }
         if ("POST".equals(r.method()) && INVOKE.matcher(r.rawPath()).matches()) {
             return "Event".equals(r.header("x-amz-invocation-type")) ? Topology.EVENTS_GROUP : null;
         }

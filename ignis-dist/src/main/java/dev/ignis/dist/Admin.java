@@ -78,11 +78,7 @@ final class Admin {
     record Endpoint(ConfigStore config, EventQueue events, Metrics metrics, String token) implements LambdaApi.AdminHandler {
         @Override
         public void authorize(ApiRequest head) {
-            String auth = head.header("authorization");
-            if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
-                    ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
-                throw LambdaException.accessDenied("admin token required");
-            }
+            requireToken(head, token);
         }
 
         @Override
@@ -90,8 +86,7 @@ final class Admin {
             authorize(r);
             String op = r.rawPath().substring("/ignis-admin/".length());
             if ("metrics".equals(op) && "GET".equals(r.method())) {
-                return new ApiResponse(200, Map.of("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
+                return scrape(metrics);
             }
             if (!"POST".equals(r.method()) || !OPERATIONS.contains(op)) {
                 throw LambdaException.notFound("unknown admin operation " + op);
@@ -104,6 +99,42 @@ final class Admin {
                 throw LambdaException.invalidRequestContent("admin request body must be JSON");
             }
             return ApiResponse.json(200, run(config, events, op, arg));
+        }
+    }
+
+    /**
+     * A cluster frontend's admin endpoint: it answers only {@code GET /ignis-admin/metrics} (its own
+     * invokes' meters) itself; every other admin request is forwarded to the config leader, after this
+     * check of the token here too.
+     */
+    record MetricsEndpoint(Metrics metrics, String token) implements LambdaApi.AdminHandler {
+        @Override
+        public void authorize(ApiRequest head) {
+            requireToken(head, token);
+        }
+
+        @Override
+        public ApiResponse handle(ApiRequest r) {
+            authorize(r);
+            if ("GET".equals(r.method()) && METRICS_PATH.equals(r.rawPath())) {
+                return scrape(metrics);
+            }
+            throw LambdaException.notFound("unknown admin operation " + r.rawPath());
+        }
+    }
+
+    static final String METRICS_PATH = "/ignis-admin/metrics";
+
+    static ApiResponse scrape(Metrics metrics) {
+        return new ApiResponse(200, Map.of("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
+                metrics.scrape().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void requireToken(ApiRequest head, String token) {
+        String auth = head.header("authorization");
+        if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
+                ("Bearer " + token).getBytes(StandardCharsets.UTF_8))) {
+            throw LambdaException.accessDenied("admin token required");
         }
     }
 }

@@ -10,6 +10,8 @@ final class AsyncInvocations {
     private AsyncInvocations() {}
 
     static EventQueue.Result run(InvokePath path, Event event) {
+        path.metrics().asyncAttempt(event.accountId(), event.functionName(),
+                java.time.Duration.ofMillis(java.time.Clock.systemUTC().millis() - event.enqueuedAt()));
         try {
             var e = path.execute(event.accountId(), event.functionName(), event.qualifier(), event.payload(), event.requestId());
             var kind = e.outcome().isFunctionError() ? EventQueue.Kind.FUNCTION_ERROR : EventQueue.Kind.SUCCESS;

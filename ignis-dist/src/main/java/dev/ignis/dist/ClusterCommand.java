@@ -181,6 +181,11 @@ final class ClusterCommand {
 
     /** Starts one node as a child process ({@code ignis serve --peers ... --node ...}), logging to its data directory. */
     static Process startNode(Path dir, Node n, Path runtimeHome) throws IOException {
+        return startNode(dir, n, runtimeHome, List.of());
+    }
+
+    /** As {@link #startNode(Path, Node, Path)}, with more {@code serve} options (e.g. {@code --metrics-port 0}). */
+    static Process startNode(Path dir, Node n, Path runtimeHome, List<String> options) throws IOException {
         Path data = dir.resolve("nodes").resolve(n.id());
         Platform.createPrivateDir(data);
         Files.deleteIfExists(data.resolve("server.json"));
@@ -189,6 +194,7 @@ final class ClusterCommand {
                 "-cp", System.getProperty("java.class.path"), "dev.ignis.dist.Main", "serve",
                 "--peers", dir.resolve("cluster.json").toString(), "--node", n.id(), "--data-dir", data.toString(),
                 "--runtime-home", runtimeHome.toString()));
+        cmd.addAll(options);
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("node.log").toFile())).start();
     }

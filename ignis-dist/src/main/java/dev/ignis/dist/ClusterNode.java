@@ -20,6 +20,7 @@ import dev.ignis.cluster.WorkerPool;
 import dev.ignis.config.ConfigStore;
 import dev.ignis.config.SecretSealer;
 import dev.ignis.frontend.FrontendServer;
+import dev.ignis.frontend.Health;
 import dev.ignis.frontend.InvokePath;
 import dev.ignis.frontend.LambdaApi;
 import dev.ignis.journal.JournalConfig;
@@ -63,6 +64,7 @@ public final class ClusterNode implements AutoCloseable {
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private final Topology.Node me;
     private volatile FrontendServer frontend;
+    private volatile FrontendServer ops;
 
     private ClusterNode(Topology.Node me) {
         this.me = me;
@@ -73,14 +75,24 @@ public final class ClusterNode implements AutoCloseable {
         return frontend == null ? 0 : frontend.port();
     }
 
+    /** This node's operator port on 127.0.0.1, or -1 when it has none. */
+    public int metricsPort() {
+        return ops == null ? -1 : ops.port();
+    }
+
     public Topology.Node node() {
         return me;
     }
 
     public static ClusterNode start(Topology topology, String nodeId, Path dataDir, Path runtimeHome, Duration keepAlive) {
+        return start(topology, nodeId, dataDir, runtimeHome, keepAlive, -1);
+    }
+
+    /** @param metricsPort this node's operator port on 127.0.0.1 (metrics without a token, probes); -1: none, 0: a free one */
+    public static ClusterNode start(Topology topology, String nodeId, Path dataDir, Path runtimeHome, Duration keepAlive, int metricsPort) {
         ClusterNode node = new ClusterNode(topology.require(nodeId));
         try {
-            node.startRoles(topology, dataDir.toAbsolutePath(), runtimeHome.toAbsolutePath(), keepAlive);
+            node.startRoles(topology, dataDir.toAbsolutePath(), runtimeHome.toAbsolutePath(), keepAlive, metricsPort);
             return node;
         } catch (RuntimeException e) {
             node.close();
@@ -93,8 +105,11 @@ public final class ClusterNode implements AutoCloseable {
         return c;
     }
 
-    private void startRoles(Topology topology, Path data, Path runtimeHome, Duration keepAlive) {
+    private void startRoles(Topology topology, Path data, Path runtimeHome, Duration keepAlive, int metricsPort) {
         Clock clock = Clock.systemUTC();
+        // one registry and one set of readiness checks per node, whatever roles it runs
+        Metrics metrics = new Metrics();
+        List<Health.Check> checks = new ArrayList<>();
         Platform.createPrivateDir(data);
         Path shared = topology.shared();
         Platform.createPrivateDir(shared);
@@ -115,6 +130,8 @@ public final class ClusterNode implements AutoCloseable {
             ProcessWorker worker = closeLater(new ProcessWorker(WorkerConfig.defaults(PlatformConfig.workerIdFor(data),
                     data.resolve("worker"), runtimes::find).withCapacity(WorkerCapacity.ofHost(onThisHost))));
             services.add(new WorkerEndpoint(worker));
+            checks.add(Probes.worker(data, shared, runtimeHome));
+            checks.add(Probes.runtimes(runtimes));
         }
 
         Map<String, Supplier<Optional<String>>> leaderViews = new LinkedHashMap<>();
@@ -137,9 +154,10 @@ public final class ClusterNode implements AutoCloseable {
             }, event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws()));
             LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
             RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
-            invokePath.set(new InvokePath(config, assignment, events));
+            metrics.watch(events, assignment);
+            invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(Platform.verifier(config, clock), config, Secrets.codeLinkKey(shared), clock, invokePath.get(),
-                    events, new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(shared)));
+                    events, new Admin.Endpoint(config, events, metrics, Secrets.adminToken(shared)));
             services.add(new ControlEndpoint(config, Map.of(Topology.CONFIG_GROUP, configJournal.get(),
                     Topology.EVENTS_GROUP, eventsJournal.get()), api));
             leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);
@@ -148,6 +166,10 @@ public final class ClusterNode implements AutoCloseable {
             appliedViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::lastAppliedIndex);
             groups.put(Topology.CONFIG_GROUP, configJournal.get());
             groups.put(Topology.EVENTS_GROUP, eventsJournal.get());
+            RatisJournal cj = configJournal.get();
+            RatisJournal ej = eventsJournal.get();
+            checks.add(Probes.journalLeader(Topology.CONFIG_GROUP, () -> cj.leaderId().isPresent()));
+            checks.add(Probes.journalLeader(Topology.EVENTS_GROUP, () -> ej.leaderId().isPresent()));
             events.start();
         }
 
@@ -164,6 +186,7 @@ public final class ClusterNode implements AutoCloseable {
                     leaderViews.put(group, member.journal()::leaderId);
                     appliedViews.put(group, member.journal()::lastAppliedIndex);
                     groups.put(group, member.journal());
+                    checks.add(Probes.journalLeader(group, () -> member.journal().leaderId().isPresent()));
                 }
                 if (config != null) {
                     // Only a configuration that has caught up with its group can call a sandbox stale: a member
@@ -220,11 +243,21 @@ public final class ClusterNode implements AutoCloseable {
             }
             LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
             RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
-            var invokePath = new InvokePath(view, assignment, null);
-            var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null, null);
+            var invokePath = new InvokePath(view, assignment, null, metrics.registry());
+            var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null,
+                    new Admin.MetricsEndpoint(metrics, Secrets.adminToken(shared)));
             frontend = closeLater(new FrontendServer(me.host(), me.httpPort(),
-                    new ClusterFrontend(api, replica.get(), leaders, channels, topology)));
+                    new ClusterFrontend(api, replica.get(), leaders, channels, topology), health(checks, topology, leaders)));
         }
+        if (metricsPort >= 0) {
+            ops = closeLater(OpsListener.start(metricsPort, metrics, new Health(checks)));
+        }
+    }
+
+    /** The node's checks, with a frontend's own (the leaders it writes and leases through) added. */
+    private static Health health(List<Health.Check> checks, Topology topology, LeaderWatch leaders) {
+        checks.addAll(Probes.clusterFrontend(topology, leaders).checks());
+        return new Health(checks);
     }
 
     /** Journal config of one group on this node: its Raft port, its directory under the node's data. */

@@ -4,19 +4,53 @@ import dev.ignis.assignment.Assignment;
 import dev.ignis.async.EventQueue;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.ToDoubleFunction;
 
 /**
  * The platform's meters in Prometheus form, served at {@code GET /ignis-admin/metrics} (bearer:
- * the data directory's admin token): the async queue (depth, age of the oldest event, retries,
- * dead letters) and the sandbox table (idle, busy, cold and warm starts).
+ * the data directory's admin token): Lambda's invoke metrics ({@code InvokeMetrics}, recorded by the
+ * invoke path into {@link #registry()}), the async queue (depth, age of the oldest event, retries,
+ * dead letters, {@code AsyncEventsDropped}) and the sandbox table (idle, busy, cold and warm starts).
+ * Meters are read when scraped, never on the invoke path.
  */
 final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile Assignment sandboxes;
+    private volatile MultiGauge byWorker;
+    /** Read once per scrape (the journal's table is walked once), then by each cause's counter. */
+    private volatile Map<Assignment.RetireCause, Long> retirements = Map.of();
+
+    /** A registry with no platform meters yet (a cluster frontend's: only its invoke path records). */
+    Metrics() {}
 
     Metrics(EventQueue events, Assignment assignment) {
+        watch(events, assignment);
+    }
+
+    /** Where the invoke path's meters go. */
+    io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Adds the async queue's and the sandbox table's meters (either may be null). */
+    Metrics watch(EventQueue events, Assignment assignment) {
+        if (events != null) {
+            watchEvents(events);
+        }
+        if (assignment != null) {
+            watchSandboxes(assignment);
+        }
+        return this;
+    }
+
+    private void watchEvents(EventQueue events) {
         queueGauge(events, "ignis.async.queue.depth", "events waiting or running", "depth");
         Gauge.builder("ignis.async.oldest.event.age", events, e -> number(e, "oldestEventAgeMillis") / 1000.0)
                 .baseUnit("seconds").description("age of the oldest queued event").register(registry);
@@ -25,6 +59,18 @@ final class Metrics {
         queueCounter(events, "ignis.async.succeeded", "succeeded");
         queueCounter(events, "ignis.async.dead.lettered", "deadLettered");
         queueCounter(events, "ignis.async.failed.to.destination", "failedToDestination");
+        // Lambda's AsyncEventsDropped: events that ended without a successful invoke (to the OnFailure destination or the dead letters)
+        FunctionCounter.builder("lambda.async.events.dropped", events, e -> number(e, "deadLettered") + number(e, "failedToDestination"))
+                .description("async events that ended without a successful invoke").register(registry);
+    }
+
+    private void watchSandboxes(Assignment assignment) {
+        sandboxes = assignment;
+        byWorker = MultiGauge.builder("ignis.sandboxes").description("live sandboxes per worker and state").register(registry);
+        for (Assignment.RetireCause cause : Assignment.RetireCause.values()) {
+            FunctionCounter.builder("ignis.sandboxes.retirements", this, m -> m.retirements.getOrDefault(cause, 0L))
+                    .description("sandboxes retired, by cause").tag("cause", cause.label()).register(registry);
+        }
         sandboxGauge(assignment, "ignis.sandboxes.idle", s -> s.idle());
         sandboxGauge(assignment, "ignis.sandboxes.busy", s -> s.busy());
         FunctionCounter.builder("ignis.sandboxes.cold.starts", assignment, a -> a.stats().coldStarts()).register(registry);
@@ -33,6 +79,15 @@ final class Metrics {
     }
 
     String scrape() {
+        Assignment a = sandboxes;
+        if (a != null) {
+            // per worker and state: the rows are the workers and states there are now (workers are the operator's, few)
+            List<MultiGauge.Row<?>> rows = new ArrayList<>();
+            a.sandboxesByWorker().forEach((worker, states) -> states.forEach((state, n) ->
+                    rows.add(MultiGauge.Row.of(Tags.of("worker", worker, "state", state), n))));
+            byWorker.register(rows, true);
+            retirements = a.retirementsByCause();
+        }
         return registry.scrape();
     }
 

@@ -43,9 +43,11 @@ public final class Platform implements AutoCloseable {
     private final FrontendServer frontend;
     private final RuntimeCatalog runtimes;
     private final EventQueue events;
+    private final FrontendServer ops;
 
     private Platform(ConfigStore config, ProcessWorker worker, Assignment assignment, AutoCloseable assignmentJournal,
-                     FrontendServer frontend, RuntimeCatalog runtimes, EventQueue events) {
+                     FrontendServer frontend, RuntimeCatalog runtimes, EventQueue events, FrontendServer ops) {
+        this.ops = ops;
         this.assignmentJournal = assignmentJournal;
         this.events = events;
         this.config = config;
@@ -96,6 +98,7 @@ public final class Platform implements AutoCloseable {
         Assignment assignment = null;
         ReplicatedPartition partition = null;
         EventQueue events = null;
+        FrontendServer ops = null;
         try {
             worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
                     .withCapacity(cfg.workerCapacity()));
@@ -114,13 +117,19 @@ public final class Platform implements AutoCloseable {
             var invokePath = new java.util.concurrent.atomic.AtomicReference<InvokePath>();
             events = new EventQueue(sm -> RatisJournal.single("events", data.resolve("journal/events"), sm),
                     event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws());
-            invokePath.set(new InvokePath(config, assignment, events));
+            var metrics = new Metrics(events, assignment);
+            invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
-                    new Admin.Endpoint(config, events, new Metrics(events, assignment), Secrets.adminToken(data)));
-            var frontend = new FrontendServer(cfg.host(), cfg.port(), api);
+                    new Admin.Endpoint(config, events, metrics, Secrets.adminToken(data)));
+            var health = Probes.singleNode(config, partition == null ? null : partition.assignment(), runtimes, data, cfg.runtimeHome());
+            ops = cfg.metricsPort() >= 0 ? OpsListener.start(cfg.metricsPort(), metrics, health) : null;
+            var frontend = new FrontendServer(cfg.host(), cfg.port(), api, health);
             events.start();
-            return new Platform(config, worker, assignment, partition, frontend, runtimes, events);
+            return new Platform(config, worker, assignment, partition, frontend, runtimes, events, ops);
         } catch (RuntimeException e) {
+            if (ops != null) {
+                ops.close();
+            }
             if (events != null) {
                 events.close();
             }
@@ -161,6 +170,11 @@ public final class Platform implements AutoCloseable {
         return config;
     }
 
+    /** The operator's port on 127.0.0.1 ({@code --metrics-port}), or -1 when there is none. */
+    public int metricsPort() {
+        return ops == null ? -1 : ops.port();
+    }
+
     /**
      * A single node's sandboxes die with it: after a restart, the journal's table names sandboxes
      * that no longer exist. Once this member leads, they are retired before the first invoke.
@@ -197,6 +211,9 @@ public final class Platform implements AutoCloseable {
 
     @Override
     public void close() {
+        if (ops != null) {
+            ops.close();
+        }
         frontend.close();
         events.close();
         assignment.close();

@@ -14,12 +14,17 @@ import java.time.Duration;
  * @param journalAssignment the sandbox table on a (one-peer) journal instead of in memory; on a single
  *                  node the sandboxes die with the process either way, so memory is the default
  * @param workerCapacity what the worker's sandboxes may hold together (default: the host's, {@link WorkerCapacity#ofHost()})
+ * @param metricsPort the operator's port on 127.0.0.1 ({@code /metrics} without a token, the probes); -1: none, 0: a free one
  */
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
-                             boolean journalAssignment, WorkerCapacity workerCapacity) {
+                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort) {
 
     public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
-        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost());
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost(), -1);
+    }
+
+    public PlatformConfig withMetricsPort(int metricsPort) {
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort);
     }
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
@@ -27,11 +32,11 @@ public record PlatformConfig(Path dataDir, String host, int port, Duration keepA
     }
 
     public PlatformConfig withJournalAssignment(boolean journal) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort);
     }
 
     public PlatformConfig withWorkerCapacity(WorkerCapacity capacity) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort);
     }
 
     /**

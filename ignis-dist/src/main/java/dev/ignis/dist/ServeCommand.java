@@ -47,6 +47,10 @@ final class ServeCommand implements Callable<Integer> {
             + "(default: half of the smaller of kernel.pid_max and kernel.threads-max)")
     Long sandboxPids;
 
+    @Option(names = "--metrics-port", description = "Serve GET /metrics (no token), /healthz and /readyz on 127.0.0.1 at this "
+            + "port (env IGNIS_METRICS_PORT; default none: metrics at /ignis-admin/metrics with the admin token)")
+    Integer metricsPort;
+
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
 
@@ -79,7 +83,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity);
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort());
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {
@@ -90,12 +94,15 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         CountDownLatch stopped = stopOnShutdown(platform, lock);
-        writeServerFile(data, h, platform.port());
+        writeServerFile(data, h, platform.port(), platform.metricsPort());
         String endpoint = "http://" + h + ":" + platform.port();
         if (platform.config().image().allAccounts().isEmpty()) {
             firstStart(platform.config(), data, endpoint);
         }
         System.out.println("Ignis is serving the Lambda API on " + endpoint + " (data: " + data + ")");
+        if (platform.metricsPort() >= 0) {
+            System.out.println("Metrics and probes on http://" + OpsListener.HOST + ":" + platform.metricsPort() + "/metrics");
+        }
         System.out.println("Runtimes: " + String.join(", ", platform.runtimes().all().stream().map(r -> r.id()).sorted().toList()));
         System.out.flush();
         stopped.await();
@@ -131,14 +138,14 @@ final class ServeCommand implements Callable<Integer> {
         ClusterNode cn;
         try {
             cn = ClusterNode.start(topology, node, data, runtimeHome != null ? runtimeHome.toAbsolutePath() : data,
-                    Duration.ofSeconds(keepAliveSeconds));
+                    Duration.ofSeconds(keepAliveSeconds), metricsPort());
         } catch (RuntimeException e) {
             lock.close();
             System.err.println("ignis: cannot start node " + node + ": " + e);
             return 1;
         }
         CountDownLatch stopped = stopOnShutdown(cn, lock);
-        writeServerFile(data, cn.node().host(), cn.httpPort());
+        writeServerFile(data, cn.node().host(), cn.httpPort(), cn.metricsPort());
         System.out.println("Ignis node " + node + " (" + cn.node().roles() + ") is up"
                 + (cn.httpPort() > 0 ? "; Lambda API on http://" + cn.node().host() + ":" + cn.httpPort() : ""));
         System.out.flush();
@@ -180,8 +187,18 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Lets local commands find the running server. */
     static void writeServerFile(Path data, String host, int port) throws IOException {
+        writeServerFile(data, host, port, -1);
+    }
+
+    /** @param metricsPort the operator's port on 127.0.0.1, or -1 */
+    static void writeServerFile(Path data, String host, int port, int metricsPort) throws IOException {
         Secrets.writePrivate(data.resolve("server.json"), Json.mapper().writeValueAsString(
-                Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid())));
+                Map.of("host", host, "port", port, "pid", ProcessHandle.current().pid(), "metricsPort", metricsPort)));
+    }
+
+    /** --metrics-port, else IGNIS_METRICS_PORT, else -1 (none). */
+    private int metricsPort() {
+        return metricsPort != null ? metricsPort : Integer.parseInt(env("IGNIS_METRICS_PORT", "-1"));
     }
 
     private static String env(String name, String fallback) {

@@ -14,9 +14,25 @@ final class ConcurrencyLimiter {
     private final int accountLimit;
     private final Map<FunctionKey, Integer> running = new HashMap<>();
     private final Map<String, Integer> unreservedRunning = new HashMap<>();
+    private final Map<String, Integer> accountRunning = new HashMap<>();
 
     ConcurrencyLimiter(int accountLimit) {
         this.accountLimit = accountLimit;
+    }
+
+    /** Invokes of the function running now (ConcurrentExecutions). */
+    synchronized int running(FunctionKey fn) {
+        return running.getOrDefault(fn, 0);
+    }
+
+    /** Invokes of the account running now. */
+    synchronized int accountRunning(String accountId) {
+        return accountRunning.getOrDefault(accountId, 0);
+    }
+
+    /** Invokes of the account running now in functions without reserved concurrency (UnreservedConcurrentExecutions). */
+    synchronized int unreservedRunning(String accountId) {
+        return unreservedRunning.getOrDefault(accountId, 0);
     }
 
     /** A slot to release exactly once. */
@@ -43,6 +59,7 @@ final class ConcurrencyLimiter {
             unreservedRunning.merge(fn.accountId(), 1, Integer::sum);
         }
         running.merge(fn, 1, Integer::sum);
+        accountRunning.merge(fn.accountId(), 1, Integer::sum);
         boolean shared = reserved == null;
         return new Slot() {
             private boolean closed;
@@ -55,6 +72,7 @@ final class ConcurrencyLimiter {
                     }
                     closed = true;
                     running.merge(fn, -1, (a, b) -> a + b == 0 ? null : a + b);
+                    accountRunning.merge(fn.accountId(), -1, (a, b) -> a + b == 0 ? null : a + b);
                     if (shared) {
                         unreservedRunning.merge(fn.accountId(), -1, (a, b) -> a + b == 0 ? null : a + b);
                     }

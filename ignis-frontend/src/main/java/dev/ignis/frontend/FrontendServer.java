@@ -32,6 +32,8 @@ import java.util.UUID;
  * (a chunked one is cut as it streams). What a connection may hold is bounded too: a number of
  * connections (more wait in the kernel's accept queue), an idle timeout (which also bounds a
  * request line trickled in), and deadlines for the headers and the body ({@link ReadDeadlines}).
+ * The health probes ({@link Health}: {@code GET /healthz}, {@code /readyz}) are answered from the
+ * head too, unauthenticated, ahead of the handler.
  */
 public final class FrontendServer implements AutoCloseable {
     /** CreateFunction carries up to 50 MB of zip as base64 in JSON: AWS's own bound for the request. */
@@ -44,6 +46,7 @@ public final class FrontendServer implements AutoCloseable {
     private final WebServer server;
     private final ReadDeadlines deadlines;
     private final Limits limits;
+    private final Health health;
 
     /** What answers a request: {@link LambdaApi} itself, or (in cluster mode) a router in front of it. */
     public interface Handler {
@@ -117,7 +120,17 @@ public final class FrontendServer implements AutoCloseable {
     }
 
     public FrontendServer(String host, int port, Handler api, Limits limits) {
+        this(host, port, api, limits, null);
+    }
+
+    /** @param health answers {@code /healthz} and {@code /readyz} ahead of {@code api}; null: no probes */
+    public FrontendServer(String host, int port, Handler api, Health health) {
+        this(host, port, api, Limits.defaults(), health);
+    }
+
+    public FrontendServer(String host, int port, Handler api, Limits limits, Health health) {
         this.limits = limits;
+        this.health = health;
         Duration tick = tick(limits);
         this.deadlines = new ReadDeadlines(tick);
         long headerNanos = limits.headerTimeout().toNanos();
@@ -166,6 +179,12 @@ public final class FrontendServer implements AutoCloseable {
         String method = req.prologue().method().text();
         String path = req.path().rawPath();
         String query = req.query().rawValue();
+        if (health != null && Health.isProbe(method, path)) {
+            // probes are answered from the head alone, before any admission; a body is never read
+            lingerOrClose(req, res, DRAIN_UNAUTHENTICATED);
+            send(res, health.answer(path));
+            return;
+        }
         byte[] body;
         Admission admission;
         try {

@@ -38,11 +38,24 @@ public final class InvokePath implements LambdaApi.Invoker {
     private final Assignment assignment;
     private final EventQueue events;
     private final ConcurrencyLimiter limiter = new ConcurrencyLimiter(ControlPlane.ACCOUNT_CONCURRENCY_LIMIT);
+    private final InvokeMetrics metrics;
 
     public InvokePath(ConfigStore config, Assignment assignment, EventQueue events) {
+        this(config, assignment, events, null);
+    }
+
+    /** @param registry where Lambda's invoke metrics go ({@link InvokeMetrics}); null for none */
+    public InvokePath(ConfigStore config, Assignment assignment, EventQueue events, io.micrometer.core.instrument.MeterRegistry registry) {
         this.config = config;
         this.assignment = assignment;
         this.events = events;
+        this.metrics = registry == null ? InvokeMetrics.NONE : new InvokeMetrics(registry, InvokeMetrics.maxFunctionSeriesFromSystem(),
+                limiter::running, limiter::accountRunning, limiter::unreservedRunning);
+    }
+
+    /** Lambda's invoke metrics of this path (the async pollers record AsyncEventAge here). */
+    public InvokeMetrics metrics() {
+        return metrics;
     }
 
     /** What one synchronous execution produced, and which version ran. */
@@ -63,6 +76,7 @@ public final class InvokePath implements LambdaApi.Invoker {
             case "Event" -> {
                 // durably queued before the 202; throttling never rejects an enqueue (the event waits)
                 events.enqueue(requestId, fn.accountId(), fn.name(), qualifier, payload);
+                metrics.asyncReceived(fn.key());
                 return new ApiResponse(202, Map.of(), new byte[0]);
             }
             case "RequestResponse" -> { }
@@ -88,10 +102,25 @@ public final class InvokePath implements LambdaApi.Invoker {
         int reservedTotal = reservedTotal(fn.accountId());
         String invokedArn = ConfigStore.functionArn(fn.accountId(), fn.name()) + (qualifier == null ? "" : ":" + qualifier);
         var key = new SandboxKey(fn.accountId(), fn.name(), version.version(), version.revisionId());
-
-        try (var slot = limiter.acquire(fn.key(), entry.reservedConcurrency(), reservedTotal)) {
+        var meters = metrics.of(key);
+        ConcurrencyLimiter.Slot slot;
+        try {
+            slot = limiter.acquire(fn.key(), entry.reservedConcurrency(), reservedTotal);
+        } catch (LambdaException throttled) {
+            metrics.throttled(meters);
+            throw throttled;
+        }
+        try (slot) {
             for (int attempt = 1; ; attempt++) {
-                Lease lease = assignment.acquire(key, () -> spec(version), attempt == 1 ? requestId : requestId + "#" + attempt);
+                Lease lease;
+                try {
+                    lease = assignment.acquire(key, () -> spec(version), attempt == 1 ? requestId : requestId + "#" + attempt);
+                } catch (LambdaException e) {
+                    if (e.status() == 429) {
+                        metrics.throttled(meters); // no worker had room for a new sandbox: Lambda counts it a throttle
+                    }
+                    throw e;
+                }
                 InvokeOutcome outcome;
                 try {
                     outcome = lease.worker().invoke(lease.sandboxId(),
@@ -107,6 +136,8 @@ public final class InvokePath implements LambdaApi.Invoker {
                     assignment.release(lease, false);
                     throw e;
                 }
+                metrics.ran(meters, outcome.duration(), outcome.initDuration() != null ? outcome.initDuration() : lease.initDuration(),
+                        outcome.isFunctionError());
                 assignment.release(lease, outcome.sandboxReusable());
                 return new Execution(outcome, version.version());
             }

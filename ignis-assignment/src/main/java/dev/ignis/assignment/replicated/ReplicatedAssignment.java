@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -305,6 +306,59 @@ public final class ReplicatedAssignment implements Assignment {
             }, "gone from worker " + workerId, false);
             return done.thenApply(v -> count[0]);
         }));
+    }
+
+    /** From this member's replica of the table (followers answer too): live sandboxes per worker and state. */
+    @Override
+    public Map<String, Map<String, Integer>> sandboxesByWorker() {
+        Map<String, Map<String, Integer>> out = new java.util.HashMap<>();
+        for (Sandbox s : sm.table().sandboxes()) {
+            if (s.state() != SandboxTable.State.RETIRED) {
+                out.computeIfAbsent(s.workerId(), w -> new java.util.HashMap<>())
+                        .merge(s.state().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    /** The table keeps each retired sandbox with its reason: counted by cause from the replica. */
+    @Override
+    public Map<RetireCause, Long> retirementsByCause() {
+        Map<RetireCause, Long> out = new java.util.EnumMap<>(RetireCause.class);
+        for (Sandbox s : sm.table().sandboxes()) {
+            if (s.state() == SandboxTable.State.RETIRED) {
+                out.merge(cause(s.retiredReason()), 1L, Long::sum);
+            }
+        }
+        return out;
+    }
+
+    static RetireCause cause(String reason) {
+        if (reason == null) {
+            return RetireCause.OTHER;
+        }
+        if (reason.startsWith("keep-alive")) {
+            return RetireCause.KEEP_ALIVE;
+        }
+        if (reason.startsWith("stale revision")) {
+            return RetireCause.STALE_REVISION;
+        }
+        if (reason.startsWith("not reusable")) {
+            return RetireCause.NOT_REUSABLE;
+        }
+        if (reason.startsWith("gone from worker")) {
+            return RetireCause.WORKER_LOST;
+        }
+        if (reason.startsWith("lease ")) {
+            return RetireCause.LEASE_EXPIRED;
+        }
+        if (reason.startsWith("create failed")) {
+            return RetireCause.CREATE_FAILED;
+        }
+        if (reason.startsWith("evicted")) {
+            return RetireCause.EVICTED;
+        }
+        return RetireCause.OTHER;
     }
 
     @Override

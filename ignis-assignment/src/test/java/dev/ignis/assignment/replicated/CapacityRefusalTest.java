@@ -133,6 +133,7 @@ class CapacityRefusalTest {
         assertThatThrownBy(() -> a.acquire(B, SPEC_B, "req-b2")).isInstanceOfSatisfying(LambdaException.class,
                 e -> assertThat(e.status()).isEqualTo(429));
         assertThat(roomy.retires.get()).as("busy sandboxes are never evicted").isEqualTo(1);
+        assertThat(a.retirementsByCause()).containsEntry(Assignment.RetireCause.EVICTED, 1L);
     }
 
     private void expectElsewhereThenThrottled(Assignment a) {

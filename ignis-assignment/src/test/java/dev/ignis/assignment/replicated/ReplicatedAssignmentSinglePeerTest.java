@@ -82,6 +82,12 @@ class ReplicatedAssignmentSinglePeerTest {
             assertThat(a.table().count(State.IDLE)).isZero();
             await(Duration.ofSeconds(5), () -> worker.retires.get() == 3, "all three retired on the worker");
             assertThat(worker.creates.get()).isEqualTo(3);
+            // what metrics read: the orphan's lease expired, the idle one went stale, the busy one was not reusable on release
+            assertThat(a.retirementsByCause()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                    dev.ignis.assignment.Assignment.RetireCause.LEASE_EXPIRED, 1L,
+                    dev.ignis.assignment.Assignment.RetireCause.STALE_REVISION, 1L,
+                    dev.ignis.assignment.Assignment.RetireCause.NOT_REUSABLE, 1L));
+            assertThat(a.sandboxesByWorker()).isEmpty();
 
             // Nothing is forgotten across a restart: close and reopen from the same directory.
             SandboxTable before = a.table();
