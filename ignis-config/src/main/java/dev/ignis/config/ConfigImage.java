@@ -78,35 +78,51 @@ public record ConfigImage(long appliedIndex,
                 case ConfigRecord.KeyRemoved k -> keys.remove(k.accessKeyId());
                 case ConfigRecord.LatestPut l -> functions.compute(l.config().key(), (key, old) -> old == null
                         ? FunctionEntry.of(l.config())
-                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags()));
+                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(), old.policies()));
                 case ConfigRecord.VersionPut v -> functions.computeIfPresent(v.config().key(), (key, old) -> {
                     var versions = new TreeMap<>(old.versions());
                     long n = Long.parseLong(v.config().version());
                     versions.put(n, v.config());
                     return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(),
-                            Math.max(n, old.lastPublished()), old.tags());
+                            Math.max(n, old.lastPublished()), old.tags(), old.policies());
                 });
                 case ConfigRecord.VersionRemoved v -> functions.computeIfPresent(v.function(), (key, old) -> {
                     var versions = new TreeMap<>(old.versions());
                     versions.remove(v.version());
-                    return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags());
+                    return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(),
+                            withPolicy(old.policies(), Long.toString(v.version()), null)); // a deleted version's policy goes with it
                 });
                 case ConfigRecord.FunctionRemoved f -> functions.remove(f.function());
                 case ConfigRecord.AliasPut a -> functions.computeIfPresent(a.function(), (key, old) -> {
                     var aliases = new HashMap<>(old.aliases());
                     aliases.put(a.alias().name(), a.alias());
-                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags(), old.policies());
                 });
                 case ConfigRecord.AliasRemoved a -> functions.computeIfPresent(a.function(), (key, old) -> {
                     var aliases = new HashMap<>(old.aliases());
                     aliases.remove(a.name());
-                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags(),
+                            withPolicy(old.policies(), a.name(), null));
                 });
                 case ConfigRecord.ConcurrencyPut c -> functions.computeIfPresent(c.function(), (key, old) ->
-                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished(), old.tags()));
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished(), old.tags(), old.policies()));
                 case ConfigRecord.TagsPut t -> functions.computeIfPresent(t.function(), (key, old) ->
-                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), t.tags()));
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), t.tags(), old.policies()));
+                case ConfigRecord.PolicyPut p -> functions.computeIfPresent(p.function(), (key, old) ->
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(),
+                                withPolicy(old.policies(), p.qualifier() == null ? FunctionEntry.UNQUALIFIED : p.qualifier(),
+                                        p.policy() == null || p.policy().statements().isEmpty() ? null : p.policy())));
             }
+        }
+
+        private static Map<String, FunctionPolicy> withPolicy(Map<String, FunctionPolicy> policies, String qualifier, FunctionPolicy policy) {
+            var next = new HashMap<>(policies);
+            if (policy == null) {
+                next.remove(qualifier);
+            } else {
+                next.put(qualifier, policy);
+            }
+            return next;
         }
 
         ConfigImage build(long index) {

@@ -24,6 +24,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = ConfigRecord.AliasRemoved.class, name = "alias-"),
         @JsonSubTypes.Type(value = ConfigRecord.ConcurrencyPut.class, name = "concurrency"),
         @JsonSubTypes.Type(value = ConfigRecord.TagsPut.class, name = "tags"),
+        @JsonSubTypes.Type(value = ConfigRecord.PolicyPut.class, name = "policy"),
 })
 public sealed interface ConfigRecord {
 
@@ -57,4 +58,10 @@ public sealed interface ConfigRecord {
 
     /** Replaces the function's whole tag map (TagResource and UntagResource compute it before the append). */
     record TagsPut(FunctionKey function, java.util.Map<String, String> tags) implements ConfigRecord {}
+
+    /**
+     * Replaces the resource policy of the function (qualifier null) or of one version or alias;
+     * a policy without statements removes it (AddPermission / RemovePermission compute it first).
+     */
+    record PolicyPut(FunctionKey function, String qualifier, FunctionPolicy policy) implements ConfigRecord {}
 }

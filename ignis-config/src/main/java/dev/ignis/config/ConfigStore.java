@@ -491,6 +491,72 @@ public final class ConfigStore implements AutoCloseable {
         return function(function).tags();
     }
 
+    // ---- resource policies --------------------------------------------------------------------
+
+    /**
+     * AddPermission on the function (qualifier null) or one of its versions or aliases: the
+     * statement id must be new in that policy (409), RevisionId must match the policy's (412; a
+     * function without a policy has no revision to match).
+     */
+    public synchronized PolicyStatement addPermission(FunctionKey function, String qualifier, FunctionRequests.AddPermission r) {
+        FunctionEntry entry = policyTarget(function, qualifier);
+        String resource = functionArn(function.accountId(), function.functionName()) + (qualifier == null ? "" : ":" + qualifier);
+        PolicyStatement statement = Permissions.statement(r, resource);
+        FunctionPolicy old = entry.policy(qualifier);
+        policyRevision(old, r.revisionId());
+        if (old != null && old.statement(statement.sid()) != null) {
+            throw LambdaException.conflict("The statement id (" + statement.sid() + ") provided already exists. Please provide a new "
+                    + "statement id, or remove the existing statement.");
+        }
+        var statements = new ArrayList<PolicyStatement>(old == null ? List.of() : old.statements());
+        statements.add(statement);
+        var next = new FunctionPolicy(UUID.randomUUID().toString(), statements);
+        Permissions.size(next);
+        append(new ConfigRecord.PolicyPut(function, qualifier, next));
+        return statement;
+    }
+
+    /** RemovePermission: an unknown statement id is 404; RevisionId as for {@link #addPermission}. */
+    public synchronized void removePermission(FunctionKey function, String qualifier, String sid, String revisionId) {
+        FunctionEntry entry = policyTarget(function, qualifier);
+        FunctionPolicy old = entry.policy(qualifier);
+        policyRevision(old, revisionId);
+        if (old == null || old.statement(sid) == null) {
+            throw LambdaException.notFound("Statement " + sid + " is not found in resource policy.");
+        }
+        var statements = old.statements().stream().filter(s -> !s.sid().equals(sid)).toList();
+        append(new ConfigRecord.PolicyPut(function, qualifier, new FunctionPolicy(UUID.randomUUID().toString(), statements)));
+    }
+
+    /** GetPolicy: 404 when the function, version or alias has no policy, as Lambda answers. */
+    public FunctionPolicy policy(FunctionKey function, String qualifier) {
+        FunctionPolicy p = policyTarget(function, qualifier).policy(qualifier);
+        if (p == null) {
+            throw LambdaException.notFound("The resource you requested does not exist.");
+        }
+        return p;
+    }
+
+    /** The policy document serialized as GetPolicy's {@code Policy} and AddPermission's {@code Statement} carry it. */
+    public static String json(Object document) {
+        return Permissions.json(document);
+    }
+
+    private FunctionEntry policyTarget(FunctionKey function, String qualifier) {
+        FunctionEntry entry = function(function);
+        if (qualifier != null && entry.resolve(qualifier) == null) {
+            throw notFound(function.accountId(), function.functionName(), qualifier);
+        }
+        return entry;
+    }
+
+    private static void policyRevision(FunctionPolicy policy, String expected) {
+        if (expected != null && (policy == null || !expected.equals(policy.revisionId()))) {
+            throw LambdaException.preconditionFailed("The Revision Id provided does not match the latest Revision Id. "
+                    + "Call the GetPolicy API to retrieve the latest Revision Id");
+        }
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     public static String functionArn(String accountId, String name) {

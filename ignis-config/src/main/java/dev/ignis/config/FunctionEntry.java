@@ -6,23 +6,34 @@ import java.util.TreeMap;
 
 /**
  * Everything known about one function: $LATEST, its published versions, aliases, reserved
- * concurrency and tags (which belong to the function, not to a version, as in Lambda).
+ * concurrency, tags (which belong to the function, not to a version, as in Lambda) and resource
+ * policies, keyed by qualifier ({@link #UNQUALIFIED} for the function's own ARN; a version or an
+ * alias has its own, as in Lambda).
  */
 public record FunctionEntry(FunctionConfig latest,
                             NavigableMap<Long, FunctionConfig> versions,
                             Map<String, Alias> aliases,
                             Integer reservedConcurrency,
                             long lastPublished,
-                            Map<String, String> tags) {
+                            Map<String, String> tags,
+                            Map<String, FunctionPolicy> policies) {
+    /** The policies key of the unqualified function ARN's policy. */
+    public static final String UNQUALIFIED = "";
 
     public FunctionEntry {
         versions = java.util.Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
         aliases = Map.copyOf(aliases);
         tags = tags == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(tags)); // null: a snapshot from before tags
+        policies = policies == null ? Map.of() : Map.copyOf(policies); // null: a snapshot from before policies
     }
 
     static FunctionEntry of(FunctionConfig latest) {
-        return new FunctionEntry(latest, new TreeMap<>(), Map.of(), null, 0, Map.of());
+        return new FunctionEntry(latest, new TreeMap<>(), Map.of(), null, 0, Map.of(), Map.of());
+    }
+
+    /** The policy of the function (qualifier null) or of a version or alias; null when it has none. */
+    public FunctionPolicy policy(String qualifier) {
+        return policies.get(qualifier == null ? UNQUALIFIED : qualifier);
     }
 
     /**

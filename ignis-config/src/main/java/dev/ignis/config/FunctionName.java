@@ -17,6 +17,18 @@ public record FunctionName(String accountId, String name, String qualifier) {
      * AccessDeniedException: a caller sees and touches only its own account.
      */
     public static FunctionName parse(String raw, String callerAccountId) {
+        FunctionName fn = parseAnyAccount(raw, callerAccountId);
+        if (!fn.accountId().equals(callerAccountId)) {
+            throw crossAccount(raw);
+        }
+        return fn;
+    }
+
+    /**
+     * As {@link #parse}, but an ARN may name another account's function: for Invoke, which lets
+     * that account's resource policy decide ({@code InvokePath}). The caller must check it.
+     */
+    public static FunctionName parseAnyAccount(String raw, String callerAccountId) {
         if (raw == null || raw.isEmpty() || raw.length() > 256) {
             throw LambdaException.invalidParameter("FunctionName must be 1 to 256 characters");
         }
@@ -30,15 +42,17 @@ public record FunctionName(String accountId, String name, String qualifier) {
                             + PATTERN.pattern());
         }
         String account = m.group(5) == null ? callerAccountId : m.group(5).substring(0, 12);
-        if (!account.equals(callerAccountId)) {
-            throw LambdaException.accessDenied("User is not authorized to perform this action on resource " + raw
-                    + " because the function belongs to another account");
-        }
         String name = m.group(7);
         if (!NAME.matcher(name).matches()) {
             throw LambdaException.invalidParameter("Function name must be 1 to 64 characters of letters, numbers, hyphens and underscores");
         }
         return new FunctionName(account, name, m.group(9));
+    }
+
+    /** The refusal of an operation on another account's function that its policy does not allow. */
+    public static LambdaException crossAccount(String raw) {
+        return LambdaException.accessDenied("User is not authorized to perform this action on resource " + raw
+                + " because the function belongs to another account");
     }
 
     public FunctionKey key() {

@@ -32,4 +32,8 @@ public final class FunctionRequests {
 
     public record AliasInput(String name, String functionVersion, String description, Map<String, Double> additionalVersionWeights,
                              String revisionId) {}
+
+    /** AddPermission's members that Ignis stores (the rest are refused by the frontend). */
+    public record AddPermission(String statementId, String action, String principal, String sourceArn, String sourceAccount,
+                                String revisionId) {}
 }

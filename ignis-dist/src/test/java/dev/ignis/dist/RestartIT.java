@@ -29,6 +29,14 @@ class RestartIT {
                     seen.put(name + "@" + a.name(), List.of(a.functionVersion(), a.revisionId(), a.routingConfig() == null ? Map.of()
                             : a.routingConfig().additionalVersionWeights())));
             seen.put(name + "#tags", lambda.getFunction(b -> b.functionName(name)).tags());
+            for (String q : new String[] {null, "live"}) {
+                try {
+                    var p = lambda.getPolicy(b -> b.functionName(name).qualifier(q));
+                    seen.put(name + "#policy:" + q, List.of(p.policy(), p.revisionId()));
+                } catch (software.amazon.awssdk.services.lambda.model.ResourceNotFoundException e) {
+                    seen.put(name + "#policy:" + q, "none");
+                }
+            }
             seen.put(name + "#concurrency", String.valueOf(lambda.getFunctionConcurrency(b -> b.functionName(name)).reservedConcurrentExecutions()));
         }
         return seen;
@@ -47,6 +55,9 @@ class RestartIT {
         String alpha = lambda.getFunction(b -> b.functionName("alpha")).configuration().functionArn();
         lambda.tagResource(b -> b.resource(alpha).tags(Map.of("stage", "prod", "owner", "ops")));
         lambda.untagResource(b -> b.resource(alpha).tagKeys("name"));
+        lambda.addPermission(b -> b.functionName("alpha").statementId("peer").action("lambda:InvokeFunction").principal("111111111111"));
+        lambda.addPermission(b -> b.functionName("alpha").qualifier("live").statementId("s3").action("lambda:InvokeFunction")
+                .principal("s3.amazonaws.com").sourceArn("arn:aws:s3:::bucket"));
     }
 
     @Test
@@ -64,7 +75,9 @@ class RestartIT {
              var lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey())) {
             assertThat(observe(lambda)).isEqualTo(before);
             assertThat(before).hasSizeGreaterThan(8).containsEntry("alpha#tags", Map.of("stage", "prod", "owner", "ops"))
-                    .containsEntry("beta#tags", Map.of("name", "beta", "stage", "dev"));
+                    .containsEntry("beta#tags", Map.of("name", "beta", "stage", "dev")).containsEntry("beta#policy:null", "none");
+            assertThat(before.get("alpha#policy:null").toString()).contains("arn:aws:iam::111111111111:root");
+            assertThat(before.get("alpha#policy:live").toString()).contains("s3.amazonaws.com");
         }
     }
 

@@ -63,9 +63,10 @@ public final class InvokePath implements LambdaApi.Invoker {
 
     @Override
     public ApiResponse invoke(dev.ignis.frontend.SigV4Verifier.Caller caller, String name, ApiRequest r, String requestId) {
-        var fn = FunctionName.parse(name, caller.accountId());
+        var fn = FunctionName.parseAnyAccount(name, caller.accountId());
         String qualifier = fn.qualifierOr(r.query().get("Qualifier"));
-        FunctionEntry entry = config.function(fn.key());
+        FunctionEntry entry = fn.accountId().equals(caller.accountId()) ? config.function(fn.key())
+                : granted(fn, qualifier, caller.accountId(), name);
         FunctionConfig version = resolve(fn, entry, qualifier);
         byte[] payload = r.body().length == 0 ? EMPTY_EVENT : r.body();
         String type = r.header("x-amz-invocation-type") == null ? "RequestResponse" : r.header("x-amz-invocation-type");
@@ -88,6 +89,22 @@ public final class InvokePath implements LambdaApi.Invoker {
         var e = execute(fn, entry, version, qualifier, payload, requestId, clientContext(r.header("x-amz-client-context")),
                 "Tail".equals(r.header("x-amz-log-type")));
         return answer(e.outcome(), e.executedVersion());
+    }
+
+    /**
+     * Another account's function, by ARN: allowed only when the policy of exactly what was named
+     * (the function, or that version or alias) grants the caller's account lambda:InvokeFunction.
+     * A missing function is refused the same way, so a caller learns nothing of other accounts.
+     * Only cross-account ARNs come here: the usual invoke of one's own function pays nothing.
+     * The invoke then runs as the owner's (its sandbox, concurrency and queue), as in Lambda.
+     */
+    private FunctionEntry granted(FunctionName fn, String qualifier, String callerAccount, String raw) {
+        FunctionEntry entry = config.image().function(fn.key()).orElse(null);
+        var policy = entry == null ? null : entry.policy(qualifier);
+        if (policy == null || policy.statements().stream().noneMatch(s -> s.allowsInvoke(callerAccount))) {
+            throw FunctionName.crossAccount(raw);
+        }
+        return entry;
     }
 
     /** Runs one invoke synchronously: the path shared by RequestResponse invokes and the async pollers. */

@@ -66,6 +66,7 @@ public final class LambdaApi implements FrontendServer.Handler {
         var eic = new EventInvokeConfigApi(config, events);
         var csc = new CodeSigningApi(config);
         var tags = new TagsApi(config);
+        var policies = new PolicyApi(config);
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
         String fcsc = "/2020-06-30/functions/{name}/code-signing-config";
@@ -112,6 +113,10 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("DELETE", fcsc, "DeleteFunctionCodeSigningConfig", JSON_BODY,
                         (c, p, r, id) -> csc.refuseForFunction(c.accountId(), p.get(0))),
                 bind("POST", "/2020-04-22/code-signing-configs", "CreateCodeSigningConfig", JSON_BODY, (c, p, r, id) -> csc.refuseCreate()),
+                bind("POST", f + "/{name}/policy", "AddPermission", JSON_BODY, (c, p, r, id) -> policies.add(c.accountId(), p.get(0), r)),
+                bind("GET", f + "/{name}/policy", "GetPolicy", JSON_BODY, (c, p, r, id) -> policies.get(c.accountId(), p.get(0), r)),
+                bind("DELETE", f + "/{name}/policy/{sid}", "RemovePermission", JSON_BODY,
+                        (c, p, r, id) -> policies.remove(c.accountId(), p.get(0), p.get(1), r)),
                 bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
                 bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
                 bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
