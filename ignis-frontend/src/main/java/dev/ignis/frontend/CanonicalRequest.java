@@ -39,6 +39,16 @@ final class CanonicalRequest {
      * @param signedHeaders the client's SignedHeaders (lower case, sorted, ';'-separated)
      */
     String signature(ApiRequest r, String secret, String amzDate, String[] scope, String signedHeaders, String payloadHash) {
+        String canonical = canonical(r, signedHeaders, payloadHash);
+        if (canonical == null) {
+            return null;
+        }
+        Mac key = copy(signingKey(secret, scope[1], scope[2], scope[3]));
+        return HEX.formatHex(key.doFinal(stringToSign(amzDate, scope, canonical).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The canonical request, or null when the request needs the general (SDK) path. */
+    String canonical(ApiRequest r, String signedHeaders, String payloadHash) {
         if (r.rawQuery() != null && !r.rawQuery().isEmpty()) {
             return null;
         }
@@ -72,11 +82,13 @@ final class CanonicalRequest {
             from = semi < 0 ? signedHeaders.length() + 1 : semi + 1;
         }
         c.append('\n').append(signedHeaders).append('\n').append(payloadHash);
-        String credentialScope = scope[1] + "/" + scope[2] + "/" + scope[3] + "/aws4_request";
-        String toSign = "AWS4-HMAC-SHA256\n" + amzDate + "\n" + credentialScope + "\n"
-                + HEX.formatHex(sha256(c.toString().getBytes(StandardCharsets.UTF_8)));
-        Mac key = copy(signingKey(secret, scope[1], scope[2], scope[3]));
-        return HEX.formatHex(key.doFinal(toSign.getBytes(StandardCharsets.UTF_8)));
+        return c.toString();
+    }
+
+    /** The string to sign over a canonical request: algorithm, time, credential scope, the request's hash. */
+    static String stringToSign(String amzDate, String[] scope, String canonical) {
+        return "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope[1] + "/" + scope[2] + "/" + scope[3] + "/aws4_request\n"
+                + HEX.formatHex(sha256(canonical.getBytes(StandardCharsets.UTF_8)));
     }
 
     private Mac signingKey(String secret, String date, String region, String service) {

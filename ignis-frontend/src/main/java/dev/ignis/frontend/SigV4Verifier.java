@@ -20,6 +20,7 @@ import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.auth.aws.internal.signer.CredentialScope;
 import software.amazon.awssdk.http.auth.aws.internal.signer.V4Properties;
 import software.amazon.awssdk.http.auth.aws.internal.signer.V4RequestSigner;
+import software.amazon.awssdk.http.auth.aws.internal.signer.V4RequestSigningResult;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 
 /**
@@ -42,6 +43,7 @@ public final class SigV4Verifier {
     private static final Duration MAX_SKEW = Duration.ofMinutes(5);
     /** Compiled once: {@code String.matches} compiled it on every request. */
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+    /** The signing name a credential scope must name (Lambda's); another only for AWS's test vectors. */
     private static final String SERVICE = "lambda";
 
     /** Who signed: the account and the key's secret. */
@@ -55,6 +57,7 @@ public final class SigV4Verifier {
     private final KeyLookup keys;
     private final Clock clock;
     private final String region;
+    private final String service;
     private final CanonicalRequest fast = new CanonicalRequest();
 
     /** Verifies signatures scoped to this installation's region ({@link Region#NAME}). */
@@ -64,9 +67,15 @@ public final class SigV4Verifier {
 
     /** @param region the region a credential scope must name, as AWS accepts only its endpoint's region */
     public SigV4Verifier(KeyLookup keys, Clock clock, String region) {
+        this(keys, clock, region, SERVICE);
+    }
+
+    /** @param service the service a credential scope must name: {@code lambda} but in tests over AWS's vectors */
+    SigV4Verifier(KeyLookup keys, Clock clock, String region, String service) {
         this.keys = keys;
         this.clock = clock;
         this.region = region;
+        this.service = service;
     }
 
     /**
@@ -101,8 +110,8 @@ public final class SigV4Verifier {
         if (!region.equals(scope[2])) {
             throw new LambdaException(403, "InvalidSignatureException", "Credential should be scoped to a valid region. ");
         }
-        if (!SERVICE.equals(scope[3])) {
-            throw new LambdaException(403, "InvalidSignatureException", "Credential should be scoped to correct service: '" + SERVICE + "'. ");
+        if (!service.equals(scope[3])) {
+            throw new LambdaException(403, "InvalidSignatureException", "Credential should be scoped to correct service: '" + service + "'. ");
         }
         if (!signsHost(signedHeaders)) {
             throw new LambdaException(403, "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
@@ -136,6 +145,23 @@ public final class SigV4Verifier {
         return s.caller();
     }
 
+    /**
+     * The canonical requests both paths build for an admitted request (the fast one null where it
+     * declines), and the string to sign over each: for the tests against AWS's published vectors.
+     */
+    record Canonical(String fast, String sdk) {}
+
+    Canonical canonical(Signed s, ApiRequest r) {
+        String payloadHash = payloadHash(r);
+        String sdk = signWithSdk(r, s.caller(), s.scope()[2], s.scope()[3], s.signedHeaders(), signedAt(s.amzDate()), payloadHash)
+                .getCanonicalRequest().getCanonicalRequestString();
+        return new Canonical(fast.canonical(r, s.signedHeaders(), payloadHash), sdk);
+    }
+
+    static String stringToSign(Signed s, String canonical) {
+        return CanonicalRequest.stringToSign(s.amzDate(), s.scope(), canonical);
+    }
+
     /** {@code host} is one of the ';'-separated names (they are lower case in a valid signature). */
     private static boolean signsHost(String signedHeaders) {
         int from = 0;
@@ -155,10 +181,29 @@ public final class SigV4Verifier {
     /** The general path: the AWS SDK's V4 signer over the headers the client signed. */
     String expectedSignature(ApiRequest r, Caller caller, String region, String service, String signedHeaders, Instant signedAt,
                              String payloadHash) {
+        var result = signWithSdk(r, caller, region, service, signedHeaders, signedAt, payloadHash);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("canonical request:\n{}", result.getCanonicalRequest().getCanonicalRequestString());
+        }
+        return result.getSignature();
+    }
+
+    private static V4RequestSigningResult signWithSdk(ApiRequest r, Caller caller, String region, String service, String signedHeaders,
+                                                      Instant signedAt, String payloadHash) {
         String host = r.header("host");
         if (host == null) {
             throw invalidSignature();
         }
+        try {
+            return signWithSdk(r, caller, region, service, signedHeaders, signedAt, payloadHash, host);
+        } catch (IllegalArgumentException e) {
+            // a path, host or query no URI can hold (a raw space, ...): no client can have signed it
+            throw invalidSignature();
+        }
+    }
+
+    private static V4RequestSigningResult signWithSdk(ApiRequest r, Caller caller, String region, String service, String signedHeaders,
+                                                      Instant signedAt, String payloadHash, String host) {
         int colon = host.lastIndexOf(':');
         var b = SdkHttpRequest.builder()
                 .method(SdkHttpMethod.fromValue(r.method()))
@@ -186,11 +231,7 @@ public final class SigV4Verifier {
                 .doubleUrlEncode(true)
                 .normalizePath(true)
                 .build();
-        var result = V4RequestSigner.create(properties, payloadHash).sign(b);
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("canonical request:\n{}", result.getCanonicalRequest().getCanonicalRequestString());
-        }
-        return result.getSignature();
+        return V4RequestSigner.create(properties, payloadHash).sign(b);
     }
 
     /** The client's declared payload hash if it signed one, else the hash of the body as received. */

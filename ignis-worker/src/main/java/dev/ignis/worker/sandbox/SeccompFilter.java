@@ -121,7 +121,7 @@ public final class SeccompFilter {
     );
 
     /** The highest number this list knows (set_mempolicy_home_node, Linux 5.17): above it, ENOSYS. */
-    static final int LAST_KNOWN = 450;
+    public static final int LAST_KNOWN = 450;
 
     static final int SYS_SOCKET = 41;
     static final int SYS_SOCKETPAIR = 53;
