@@ -109,7 +109,9 @@ class FrontendServerLimitsTest {
         start(new FrontendServer.Limits(64, Duration.ofSeconds(1), Duration.ofSeconds(30), 1024 * 1024));
         try (var s = connect()) {
             double closedAfter = trickleUntilClosed(s, "GET /2015-03-31/functions/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 6);
-            assertThat(closedAfter).as("seconds until a request-line trickle was cut (-1: never)").isBetween(0.5, 3.0);
+            // cut, and within a few idle timeouts; how early is Helidon's idle sweep's business (its period is not the
+            // timeout: a cut at 0.3 s was seen), so no lower bound, which made this test fail on its own
+            assertThat(closedAfter).as("seconds until a request-line trickle was cut (-1: never)").isBetween(0.0, 3.0);
         }
     }
 
