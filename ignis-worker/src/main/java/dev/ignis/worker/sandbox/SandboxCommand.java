@@ -96,13 +96,12 @@ public final class SandboxCommand {
         if (!Files.isDirectory(abs, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("code directory is not a directory: " + abs);
         }
+        Path closed = abs.getParent() == null ? null : SandboxReach.firstClosed(abs.getParent());
+        if (closed != null) {
+            throw new IllegalArgumentException("code directory " + abs + " is not reachable by the sandbox uid: "
+                    + closed + " lacks o+x");
+        }
         try {
-            for (Path p = abs.getParent(); p != null; p = p.getParent()) {
-                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                    throw new IllegalArgumentException("code directory " + abs + " is not reachable by the sandbox uid: "
-                            + p + " lacks o+x");
-                }
-            }
             Set<PosixFilePermission> own = Files.getPosixFilePermissions(abs);
             if (!own.contains(PosixFilePermission.OTHERS_EXECUTE) || !own.contains(PosixFilePermission.OTHERS_READ)) {
                 throw new IllegalArgumentException("code directory " + abs + " must be world-readable (o+rx)");

@@ -34,23 +34,35 @@ public final class SandboxReach {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve " + what + " " + dir, e);
         }
+        Path closed = firstClosed(real);
+        if (closed != null) {
+            Set<PosixFilePermission> perms = permissions(closed);
+            throw new IllegalStateException(what + " " + dir + " cannot be reached by the sandboxes, which run as"
+                    + " unprivileged uids: " + closed + " is " + PosixFilePermissions.toString(perms) + " (others may not pass"
+                    + " through it). Allow it with `chmod o+x " + closed + "` (others may then reach, not list, what is below it),"
+                    + " or choose a directory outside " + closed + ".");
+        }
+    }
+
+    /** The first directory from the root down to {@code dir} (included) that "others" may not pass through, or null. */
+    static Path firstClosed(Path dir) {
         List<Path> chain = new ArrayList<>();
-        for (Path p = real; p != null; p = p.getParent()) {
+        for (Path p = dir; p != null; p = p.getParent()) {
             chain.addFirst(p);
         }
         for (Path p : chain) {
-            Set<PosixFilePermission> perms;
-            try {
-                perms = Files.getPosixFilePermissions(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            if (!permissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                return p;
             }
-            if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                throw new IllegalStateException(what + " " + dir + " cannot be reached by the sandboxes, which run as"
-                        + " unprivileged uids: " + p + " is " + PosixFilePermissions.toString(perms) + " (others may not pass"
-                        + " through it). Allow it with `chmod o+x " + p + "` (others may then reach, not list, what is below it),"
-                        + " or choose a directory outside " + p + ".");
-            }
+        }
+        return null;
+    }
+
+    private static Set<PosixFilePermission> permissions(Path p) {
+        try {
+            return Files.getPosixFilePermissions(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }
