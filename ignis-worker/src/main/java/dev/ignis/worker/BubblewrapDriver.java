@@ -360,7 +360,7 @@ public final class BubblewrapDriver implements SandboxDriver {
 
         @Override
         public Stats stats() {
-            return new Stats(group.peakMemoryBytes(), group.oomKills());
+            return new Stats(group.peakMemoryBytes());
         }
 
         @Override
