@@ -12,9 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one sandbox's Runtime API on a listening socket that the worker created inside the
- * sandbox's network namespace. One virtual thread accepts; one virtual thread serves each
- * connection (normally one keep-alive connection per runtime, or one per {@code curl} call).
+ * Serves one sandbox's Runtime API on a listening socket that the sandbox's driver opened where the
+ * runtime's 127.0.0.1:9001 reaches (the process driver: inside the sandbox's network namespace) and
+ * handed to the worker ({@code SandboxDriver.RuntimeApiEndpoint}); this server owns and closes it.
+ * One virtual thread accepts; one virtual thread serves each connection (normally one keep-alive
+ * connection per runtime, or one per {@code curl} call).
  *
  * <p>Bounds against a hostile runtime: {@link #MAX_CONNECTIONS} connections, each with a 16 KB read
  * buffer and a head of at most 64 KB; request bodies grown as their bytes arrive and held in the
