@@ -360,7 +360,8 @@ public final class BubblewrapDriver implements SandboxDriver {
 
         @Override
         public Stats stats() {
-            return new Stats(group.peakMemoryBytes());
+            // the OOM count is a keyed file (open, read, parse): only once the sandbox has ended, not after every invoke
+            return new Stats(group.peakMemoryBytes(), exit.isDone() ? group.oomKills() : 0);
         }
 
         @Override

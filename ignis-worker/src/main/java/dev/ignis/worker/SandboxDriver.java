@@ -149,8 +149,12 @@ public interface SandboxDriver extends AutoCloseable {
         void close();
     }
 
-    /** A sandbox's use of its limits; a value the driver cannot tell is 0. (An OOM kill is said by {@link Sandbox#exit()}.) */
-    record Stats(long peakMemoryBytes) {}
+    /**
+     * A sandbox's use of its limits; a value the driver cannot tell is 0. The worker reads this after every invoke (the
+     * REPORT line's Max Memory Used), so a count that costs more than one cheap read, such as {@code oomKills}, may stay
+     * 0 while the sandbox lives: an OOM kill that ends the sandbox is said by {@link Sandbox#exit()}.
+     */
+    record Stats(long peakMemoryBytes, long oomKills) {}
 
     /** Whether a driver can run here. */
     sealed interface Availability {

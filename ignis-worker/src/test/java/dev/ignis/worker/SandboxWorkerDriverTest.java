@@ -82,7 +82,7 @@ class SandboxWorkerDriverTest {
 
                 @Override
                 public Stats stats() {
-                    return new Stats(0);
+                    return new Stats(0, 0);
                 }
 
                 @Override
