@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * {@code /var/task}) or from scratch (a waiting launcher runs bwrap). Must run as root. Sandbox processes are started
  * from one long-lived owner thread: bwrap's {@code --die-with-parent} is tied to the thread that forked it, so a
  * sandbox started from a request thread would die with it.
+ *
+ * <p>Over 400 lines on purpose: it is the whole life of a process sandbox's host resources (uid, network namespace,
+ * cgroup, slot) — taken in two start paths, given back on failure, on close and by the sweep of a dead worker — and
+ * every take is easier to check against its give-back in one file.
  */
 public final class BubblewrapDriver implements SandboxDriver {
     private static final Logger LOG = LoggerFactory.getLogger(BubblewrapDriver.class);
@@ -356,7 +360,8 @@ public final class BubblewrapDriver implements SandboxDriver {
 
         @Override
         public Stats stats() {
-            return new Stats(group.peakMemoryBytes(), group.oomKills());
+            // the OOM count is a keyed file (open, read, parse): only once the sandbox has ended, not after every invoke
+            return new Stats(group.peakMemoryBytes(), exit.isDone() ? group.oomKills() : 0);
         }
 
         @Override
