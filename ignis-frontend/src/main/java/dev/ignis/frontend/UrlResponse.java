@@ -45,7 +45,7 @@ final class UrlResponse {
         } catch (IOException e) {
             throw new BadResponse("the function's response is not JSON");
         }
-        if (root == null) {
+        if (root == null || root.isMissingNode()) {
             throw new BadResponse("the function returned nothing");
         }
         if (!root.isObject() || !root.has("statusCode")) {
