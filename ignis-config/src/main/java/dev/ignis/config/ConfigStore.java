@@ -575,7 +575,7 @@ public final class ConfigStore implements AutoCloseable {
                     + functionArn(function.accountId(), function.functionName()) + (qualifier == null ? "" : ":" + qualifier)
                     + "]. Error message:  FunctionUrlConfig exists for this Lambda function");
         }
-        String now = clock.instant().toString();
+        String now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString();
         var url = new FunctionUrl(FunctionUrls.newId(image()), qualifier, authType, cors, mode, now, now);
         append(new ConfigRecord.UrlPut(function, qualifier, url));
         return url;
@@ -587,7 +587,8 @@ public final class ConfigStore implements AutoCloseable {
         String authType = r.authType() == null ? old.authType() : FunctionUrls.authType(r.authType());
         var cors = r.cors() == null ? old.cors() : FunctionUrls.cors(r.cors());
         String mode = or(FunctionUrls.invokeMode(r.invokeMode()), old.invokeMode());
-        var url = new FunctionUrl(old.urlId(), qualifier, authType, cors, mode, old.creationTime(), clock.instant().toString());
+        var url = new FunctionUrl(old.urlId(), qualifier, authType, cors, mode, old.creationTime(),
+                clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString());
         append(new ConfigRecord.UrlPut(function, qualifier, url));
         return url;
     }
