@@ -127,6 +127,11 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("GET", u, "GetFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.get(c.accountId(), p.get(0), r)),
                 bind("PUT", u, "UpdateFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.update(c.accountId(), p.get(0), r)),
                 bind("DELETE", u, "DeleteFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.delete(c.accountId(), p.get(0), r)),
+                bind("POST", "/2021-11-15/functions/{name}/response-streaming-invocations", "InvokeWithResponseStream", PAYLOAD_BODY,
+                        (c, p, r, id) -> {
+                            throw LambdaException.invalidParameter("InvokeWithResponseStream is not supported by Ignis yet (response "
+                                    + "streaming is not built); call Invoke, which answers with the whole response of up to 6 MB");
+                        }),
                 bind("GET", u + "s", "ListFunctionUrlConfigs", JSON_BODY, (c, p, r, id) -> urlApi.list(c.accountId(), p.get(0), r)),
                 bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
                 bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
