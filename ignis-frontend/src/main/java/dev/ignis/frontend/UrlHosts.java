@@ -7,18 +7,22 @@ import java.util.Locale;
 /**
  * Where function URLs live: {@code <url-id>.lambda-url.<region>.<domain>} on the frontend's port,
  * and the path fallback {@code /lambda-url/<url-id>/...} on the same port for setups without a
- * wildcard DNS name. The domain is {@code localhost} unless {@code ignis.url.domain} says otherwise:
- * every {@code *.localhost} name resolves to the loopback without DNS (RFC 6761; curl and browsers do it).
+ * wildcard DNS name. The domain is {@code localhost} unless the environment variable
+ * {@code IGNIS_URL_DOMAIN} (or the system property {@code ignis.url.domain}) says otherwise: every
+ * {@code *.localhost} name resolves to the loopback without DNS (RFC 6761; curl and browsers do it).
+ *
+ * @param suffix {@code .lambda-url.<region>.<domain>}, lower case (computed once: every API request is looked at)
  */
-record UrlHosts(String domain) {
+record UrlHosts(String suffix) {
     static final String PATH_PREFIX = "/lambda-url/";
 
-    static UrlHosts fromSystem() {
-        return new UrlHosts(System.getProperty("ignis.url.domain", "localhost"));
+    static UrlHosts of(String domain) {
+        return new UrlHosts(".lambda-url." + Region.NAME + "." + domain.toLowerCase(Locale.ROOT));
     }
 
-    private String suffix() {
-        return ".lambda-url." + Region.NAME + "." + domain.toLowerCase(Locale.ROOT);
+    static UrlHosts fromSystem() {
+        String env = System.getenv("IGNIS_URL_DOMAIN");
+        return of(System.getProperty("ignis.url.domain", env == null || env.isBlank() ? "localhost" : env.strip()));
     }
 
     /**
@@ -28,7 +32,7 @@ record UrlHosts(String domain) {
     String url(String urlId, String host) {
         int colon = host == null ? -1 : host.lastIndexOf(':');
         String port = colon > 0 && host.indexOf(']') < colon ? host.substring(colon) : "";
-        return "http://" + urlId + suffix() + port + "/";
+        return "http://" + urlId + suffix + port + "/";
     }
 
     /** The URL id a Host header names, or null when it names none (an API request). */
@@ -44,7 +48,6 @@ record UrlHosts(String domain) {
         if (h.endsWith(".")) {
             h = h.substring(0, h.length() - 1);
         }
-        String suffix = suffix();
         if (!h.endsWith(suffix)) {
             return null;
         }

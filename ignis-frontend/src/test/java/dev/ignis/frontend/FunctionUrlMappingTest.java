@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The pure parts of function URLs: host and path routing, the 2.0 event, and the response mapping of hostile answers. */
 class FunctionUrlMappingTest {
     private static final String ID = "abcdefghijklmnopqrstuvwxyz012345";
-    private final UrlHosts hosts = new UrlHosts("localhost");
+    private final UrlHosts hosts = UrlHosts.of("localhost");
 
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -28,6 +28,8 @@ class FunctionUrlMappingTest {
         assertThat(hosts.idOfHost(ID + ".lambda-url.eu-west-1.localhost")).isNull();
         assertThat(hosts.url(ID, "127.0.0.1:9123")).isEqualTo("http://" + ID + ".lambda-url.us-east-1.localhost:9123/");
         assertThat(hosts.url(ID, null)).isEqualTo("http://" + ID + ".lambda-url.us-east-1.localhost/");
+        assertThat(UrlHosts.of("Fn.Example.COM").idOfHost(ID + ".lambda-url.us-east-1.fn.example.com")).isEqualTo(ID);
+        assertThat(UrlHosts.of("fn.example.com").idOfHost(ID + ".lambda-url.us-east-1.localhost")).isNull();
         assertThat(UrlHosts.idOfPath("/lambda-url/" + ID + "/a/b")).isEqualTo(ID);
         assertThat(UrlHosts.idOfPath("/2015-03-31/functions")).isNull();
         assertThat(UrlHosts.functionPath("/lambda-url/" + ID, true)).isEqualTo("/");
