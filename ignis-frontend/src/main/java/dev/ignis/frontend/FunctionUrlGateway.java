@@ -71,6 +71,9 @@ final class FunctionUrlGateway {
         if (FunctionUrl.AUTH_IAM.equals(t.url().authType()) && !preflight) {
             signed = verifier.admit(head);
         }
+        if (!preflight) { // the grant needs no body either: an ungranted caller's body is never read
+            authorize(t, signed == null ? null : signed.caller().accountId());
+        }
         return new FrontendServer.Admission("InvokeFunctionUrl", MAX_EVENT, signed);
     }
 
@@ -99,10 +102,7 @@ final class FunctionUrlGateway {
             iam = new UrlEvent.Iam(who.accessKeyId(), who.accountId());
             caller = who.accountId();
         }
-        FunctionEntry entry = config.image().function(t.function()).orElseThrow(FunctionUrlGateway::forbidden);
-        if (!owner.equals(caller) && !granted(entry, url, caller)) {
-            throw forbidden();
-        }
+        authorize(t, caller); // again: the policy may have changed while the body arrived
         boolean byPath = hosts.idOfHost(r.header("host")) == null;
         byte[] event = UrlEvent.build(r, UrlHosts.functionPath(r.rawPath(), byPath), url.urlId(), owner, r.header("host"), iam,
                 requestId, clock.instant());
@@ -128,6 +128,14 @@ final class FunctionUrlGateway {
         }
         ApiResponse out = UrlResponse.map(e.outcome().payload());
         return url.cors() == null ? out : UrlCors.decorate(url.cors(), r, out);
+    }
+
+    /** The owner's own keys (AWS_IAM), or both grants of the URL's policy for the caller (null: anonymous). */
+    private void authorize(Target t, String caller) {
+        FunctionEntry entry = config.image().function(t.function()).orElseThrow(FunctionUrlGateway::forbidden);
+        if (!t.function().accountId().equals(caller) && !granted(entry, t.url(), caller)) {
+            throw forbidden();
+        }
     }
 
     /**
