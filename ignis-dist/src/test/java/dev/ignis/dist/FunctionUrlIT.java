@@ -228,6 +228,7 @@ class FunctionUrlIT extends PlatformTestBase {
         grantPublic("url-map", null);
 
         var echo = send(HttpRequest.newBuilder(uri(id, "/echo?x=1&x=2&y=%20z")).header("Cookie", "c1=v1; c2=v2")
+                .header("X-Forwarded-For", "203.0.113.9").header("X-Ignis-Source-Ip", "198.51.100.1")
                 .header("X-Multi", "a").header("User-Agent", "ignis-test"));
         assertThat(echo.statusCode()).isEqualTo(200);
         JsonNode event = json(echo);
@@ -241,7 +242,10 @@ class FunctionUrlIT extends PlatformTestBase {
         assertThat(event.path("headers").path("x-multi").asText()).isEqualTo("a");
         assertThat(event.path("headers").has("x-ignis-source-ip")).isFalse();
         assertThat(event.path("requestContext").path("http").path("method").asText()).isEqualTo("GET");
-        assertThat(event.path("requestContext").path("http").path("sourceIp").asText()).isEqualTo("127.0.0.1");
+        assertThat(event.path("requestContext").path("http").path("sourceIp").asText()).as("the connection's, not a header's")
+                .isEqualTo("127.0.0.1");
+        assertThat(event.path("headers").path("x-forwarded-for").asText()).isEqualTo("203.0.113.9, 127.0.0.1");
+        assertThat(event.path("headers").path("x-forwarded-proto").asText()).isEqualTo("http");
         assertThat(event.path("requestContext").path("http").path("userAgent").asText()).isEqualTo("ignis-test");
         assertThat(event.path("requestContext").path("apiId").asText()).isEqualTo(id);
         assertThat(event.path("requestContext").has("authorizer")).isFalse();

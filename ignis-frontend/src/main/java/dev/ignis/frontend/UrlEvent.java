@@ -54,6 +54,10 @@ final class UrlEvent {
                 headers.put(name, String.join(",", values));
             }
         });
+        // as Lambda's front end adds them: the client's address appended to any chain it sent, and how it came
+        String ip = r.header(SOURCE_IP) == null ? "" : r.header(SOURCE_IP);
+        headers.merge("x-forwarded-for", ip, (chain, mine) -> chain + ", " + mine);
+        headers.put("x-forwarded-proto", "http");
         if (!cookies.isEmpty()) {
             e.put("cookies", cookies);
         }
@@ -66,7 +70,7 @@ final class UrlEvent {
         http.put("method", r.method());
         http.put("path", path);
         http.put("protocol", "HTTP/1.1");
-        http.put("sourceIp", r.header(SOURCE_IP) == null ? "" : r.header(SOURCE_IP));
+        http.put("sourceIp", ip);
         http.put("userAgent", r.header("user-agent") == null ? "" : r.header("user-agent"));
         Map<String, Object> context = new LinkedHashMap<>();
         context.put("accountId", iam == null ? "anonymous" : iam.accountId());
