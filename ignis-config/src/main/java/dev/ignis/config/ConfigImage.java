@@ -78,40 +78,49 @@ public record ConfigImage(long appliedIndex,
                 case ConfigRecord.KeyRemoved k -> keys.remove(k.accessKeyId());
                 case ConfigRecord.LatestPut l -> functions.compute(l.config().key(), (key, old) -> old == null
                         ? FunctionEntry.of(l.config())
-                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(), old.policies()));
+                        : new FunctionEntry(l.config(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(), old.policies(), old.urls()));
                 case ConfigRecord.VersionPut v -> functions.computeIfPresent(v.config().key(), (key, old) -> {
                     var versions = new TreeMap<>(old.versions());
                     long n = Long.parseLong(v.config().version());
                     versions.put(n, v.config());
                     return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(),
-                            Math.max(n, old.lastPublished()), old.tags(), old.policies());
+                            Math.max(n, old.lastPublished()), old.tags(), old.policies(), old.urls());
                 });
                 case ConfigRecord.VersionRemoved v -> functions.computeIfPresent(v.function(), (key, old) -> {
                     var versions = new TreeMap<>(old.versions());
                     versions.remove(v.version());
                     return new FunctionEntry(old.latest(), versions, old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(),
-                            withPolicy(old.policies(), Long.toString(v.version()), null)); // a deleted version's policy goes with it
+                            withPolicy(old.policies(), Long.toString(v.version()), null), old.urls()); // a deleted version's policy goes with it
                 });
                 case ConfigRecord.FunctionRemoved f -> functions.remove(f.function());
                 case ConfigRecord.AliasPut a -> functions.computeIfPresent(a.function(), (key, old) -> {
                     var aliases = new HashMap<>(old.aliases());
                     aliases.put(a.alias().name(), a.alias());
-                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags(), old.policies());
+                    return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags(), old.policies(), old.urls());
                 });
                 case ConfigRecord.AliasRemoved a -> functions.computeIfPresent(a.function(), (key, old) -> {
                     var aliases = new HashMap<>(old.aliases());
                     aliases.remove(a.name());
                     return new FunctionEntry(old.latest(), old.versions(), aliases, old.reservedConcurrency(), old.lastPublished(), old.tags(),
-                            withPolicy(old.policies(), a.name(), null));
+                            withPolicy(old.policies(), a.name(), null), without(old.urls(), a.name())); // and an alias's URL
                 });
                 case ConfigRecord.ConcurrencyPut c -> functions.computeIfPresent(c.function(), (key, old) ->
-                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished(), old.tags(), old.policies()));
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), c.reserved(), old.lastPublished(), old.tags(), old.policies(), old.urls()));
                 case ConfigRecord.TagsPut t -> functions.computeIfPresent(t.function(), (key, old) ->
-                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), t.tags(), old.policies()));
+                        new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), t.tags(), old.policies(), old.urls()));
                 case ConfigRecord.PolicyPut p -> functions.computeIfPresent(p.function(), (key, old) ->
                         new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(), old.tags(),
                                 withPolicy(old.policies(), p.qualifier() == null ? FunctionEntry.UNQUALIFIED : p.qualifier(),
-                                        p.policy() == null || p.policy().statements().isEmpty() ? null : p.policy())));
+                                        p.policy() == null || p.policy().statements().isEmpty() ? null : p.policy()), old.urls()));
+                case ConfigRecord.UrlPut u -> functions.computeIfPresent(u.function(), (key, old) -> {
+                    String k = u.qualifier() == null ? FunctionEntry.UNQUALIFIED : u.qualifier();
+                    var urls = without(old.urls(), k);
+                    if (u.url() != null) {
+                        urls.put(k, u.url());
+                    }
+                    return new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(),
+                            old.tags(), old.policies(), urls);
+                });
             }
         }
 
@@ -122,6 +131,12 @@ public record ConfigImage(long appliedIndex,
             } else {
                 next.put(qualifier, policy);
             }
+            return next;
+        }
+
+        private static Map<String, FunctionUrl> without(Map<String, FunctionUrl> urls, String qualifier) {
+            var next = new HashMap<>(urls);
+            next.remove(qualifier);
             return next;
         }
 

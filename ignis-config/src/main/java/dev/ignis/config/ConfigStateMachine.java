@@ -58,13 +58,13 @@ final class ConfigStateMachine implements JournalStateMachine {
 
     record SnapshotFunction(FunctionConfig latest, List<FunctionConfig> versions, List<Alias> aliases,
                             Integer reservedConcurrency, long lastPublished, Map<String, String> tags,
-                            Map<String, FunctionPolicy> policies) {}
+                            Map<String, FunctionPolicy> policies, Map<String, FunctionUrl> urls) {}
 
     @Override
     public byte[] takeSnapshot() {
         ConfigImage i = image;
         var functions = i.functions().values().stream().map(f -> new SnapshotFunction(f.latest(),
-                List.copyOf(f.versions().values()), List.copyOf(f.aliases().values()), f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies())).toList();
+                List.copyOf(f.versions().values()), List.copyOf(f.aliases().values()), f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies(), f.urls())).toList();
         try {
             return Json.mapper().writeValueAsBytes(new Snapshot(i.appliedIndex(), List.copyOf(i.accounts().values()),
                     List.copyOf(i.keys().values()), functions));
@@ -87,7 +87,7 @@ final class ConfigStateMachine implements JournalStateMachine {
                 f.versions().forEach(v -> versions.put(Long.parseLong(v.version()), v));
                 var aliases = new HashMap<String, Alias>();
                 f.aliases().forEach(a -> aliases.put(a.name(), a));
-                functions.put(f.latest().key(), new FunctionEntry(f.latest(), versions, aliases, f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies()));
+                functions.put(f.latest().key(), new FunctionEntry(f.latest(), versions, aliases, f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies(), f.urls()));
             }
             image = new ConfigImage(s.appliedIndex(), accounts, keys, functions);
             listeners.forEach(l -> l.accept(image));

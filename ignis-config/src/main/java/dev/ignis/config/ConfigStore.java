@@ -557,6 +557,70 @@ public final class ConfigStore implements AutoCloseable {
         }
     }
 
+    // ---- function URLs ------------------------------------------------------------------------
+
+    /**
+     * CreateFunctionUrlConfig for the function (qualifier null), an alias or $LATEST: one URL each
+     * (409 for a second), a new random id. What may call it is the resource policy's business
+     * ({@link PolicyStatement#grantsUrl}), not the URL's: as in Lambda, a NONE URL answers 403 until
+     * the policy grants everyone.
+     */
+    public synchronized FunctionUrl createUrl(FunctionKey function, String qualifier, FunctionRequests.UrlConfig r) {
+        FunctionEntry entry = urlTarget(function, qualifier);
+        String authType = FunctionUrls.authType(r.authType());
+        var cors = FunctionUrls.cors(r.cors());
+        String mode = or(FunctionUrls.invokeMode(r.invokeMode()), FunctionUrl.BUFFERED);
+        if (entry.url(qualifier) != null) {
+            throw LambdaException.conflict("Failed to create function url config for [functionArn = "
+                    + functionArn(function.accountId(), function.functionName()) + (qualifier == null ? "" : ":" + qualifier)
+                    + "]. Error message:  FunctionUrlConfig exists for this Lambda function");
+        }
+        String now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString();
+        var url = new FunctionUrl(FunctionUrls.newId(image()), qualifier, authType, cors, mode, now, now);
+        append(new ConfigRecord.UrlPut(function, qualifier, url));
+        return url;
+    }
+
+    /** UpdateFunctionUrlConfig: members left out keep their value (the id never changes). */
+    public synchronized FunctionUrl updateUrl(FunctionKey function, String qualifier, FunctionRequests.UrlConfig r) {
+        FunctionUrl old = url(function, qualifier);
+        String authType = r.authType() == null ? old.authType() : FunctionUrls.authType(r.authType());
+        var cors = r.cors() == null ? old.cors() : FunctionUrls.cors(r.cors());
+        String mode = or(FunctionUrls.invokeMode(r.invokeMode()), old.invokeMode());
+        var url = new FunctionUrl(old.urlId(), qualifier, authType, cors, mode, old.creationTime(),
+                clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString());
+        append(new ConfigRecord.UrlPut(function, qualifier, url));
+        return url;
+    }
+
+    public synchronized void deleteUrl(FunctionKey function, String qualifier) {
+        url(function, qualifier);
+        append(new ConfigRecord.UrlPut(function, qualifier, null));
+    }
+
+    /** GetFunctionUrlConfig: 404 when there is none. */
+    public FunctionUrl url(FunctionKey function, String qualifier) {
+        FunctionUrl u = urlTarget(function, qualifier).url(qualifier);
+        if (u == null) {
+            throw LambdaException.notFound("The resource you requested does not exist.");
+        }
+        return u;
+    }
+
+    /** True for a string shaped as a URL id (32 lower-case letters and digits). */
+    public static boolean isUrlId(String s) {
+        return FunctionUrls.isId(s);
+    }
+
+    private FunctionEntry urlTarget(FunctionKey function, String qualifier) {
+        FunctionUrls.qualifier(qualifier);
+        FunctionEntry entry = function(function);
+        if (qualifier != null && !FunctionConfig.LATEST.equals(qualifier) && !entry.aliases().containsKey(qualifier)) {
+            throw notFound(function.accountId(), function.functionName(), qualifier);
+        }
+        return entry;
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     public static String functionArn(String accountId, String name) {

@@ -33,7 +33,19 @@ public final class FunctionRequests {
     public record AliasInput(String name, String functionVersion, String description, Map<String, Double> additionalVersionWeights,
                              String revisionId) {}
 
-    /** AddPermission's members that Ignis stores (the rest are refused by the frontend). */
+    /**
+     * AddPermission's members that Ignis stores (the rest are refused by the frontend).
+     *
+     * @param functionUrlAuthType   the {@code lambda:FunctionUrlAuthType} condition of a {@code lambda:InvokeFunctionUrl} grant
+     * @param invokedViaFunctionUrl the {@code lambda:InvokedViaFunctionUrl} condition of a {@code lambda:InvokeFunction} grant
+     */
     public record AddPermission(String statementId, String action, String principal, String sourceArn, String sourceAccount,
-                                String revisionId) {}
+                                String revisionId, String functionUrlAuthType, Boolean invokedViaFunctionUrl) {
+        public AddPermission(String statementId, String action, String principal, String sourceArn, String sourceAccount, String revisionId) {
+            this(statementId, action, principal, sourceArn, sourceAccount, revisionId, null, null);
+        }
+    }
+
+    /** Create/UpdateFunctionUrlConfig's body; on update a null member keeps the URL's current value. */
+    public record UrlConfig(String authType, FunctionUrl.Cors cors, String invokeMode) {}
 }

@@ -7,8 +7,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What the API answers: status, headers and body. */
-public record ApiResponse(int status, Map<String, String> headers, byte[] body) {
+/**
+ * What the API answers: status, headers and body, and {@code Set-Cookie} values (each its own
+ * header line; only function URLs set them).
+ */
+public record ApiResponse(int status, Map<String, String> headers, byte[] body, java.util.List<String> cookies) {
+
+    public ApiResponse {
+        cookies = cookies == null ? java.util.List.of() : java.util.List.copyOf(cookies);
+    }
+
+    public ApiResponse(int status, Map<String, String> headers, byte[] body) {
+        this(status, headers, body, java.util.List.of());
+    }
 
     public static ApiResponse json(int status, Object value) {
         try {
@@ -45,6 +56,6 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body) 
     public ApiResponse withHeader(String name, String value) {
         var h = new LinkedHashMap<>(headers);
         h.put(name, value);
-        return new ApiResponse(status, h, body);
+        return new ApiResponse(status, h, body, cookies);
     }
 }

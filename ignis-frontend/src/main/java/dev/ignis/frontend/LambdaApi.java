@@ -55,6 +55,8 @@ public final class LambdaApi implements FrontendServer.Handler {
     private final List<Binding> bindings;
     private final Route codeDownload = Route.of("GET", "/ignis/code/{file}");
     private final AdminHandler admin;
+    /** Function URLs; null where the invoker runs no invokes itself (a test's stand-in). */
+    private final FunctionUrlGateway urls;
 
     public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
                      dev.ignis.async.EventQueue events, AdminHandler admin) {
@@ -67,6 +69,10 @@ public final class LambdaApi implements FrontendServer.Handler {
         var csc = new CodeSigningApi(config);
         var tags = new TagsApi(config);
         var policies = new PolicyApi(config);
+        var hosts = UrlHosts.fromSystem();
+        var urlApi = new FunctionUrlApi(config, hosts);
+        this.urls = invoker instanceof InvokePath path ? new FunctionUrlGateway(config, hosts, verifier, path::execute, clock) : null;
+        String u = "/2021-10-31/functions/{name}/url";
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
         String fcsc = "/2020-06-30/functions/{name}/code-signing-config";
@@ -117,6 +123,16 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("GET", f + "/{name}/policy", "GetPolicy", JSON_BODY, (c, p, r, id) -> policies.get(c.accountId(), p.get(0), r)),
                 bind("DELETE", f + "/{name}/policy/{sid}", "RemovePermission", JSON_BODY,
                         (c, p, r, id) -> policies.remove(c.accountId(), p.get(0), p.get(1), r)),
+                bind("POST", u, "CreateFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.create(c.accountId(), p.get(0), r)),
+                bind("GET", u, "GetFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.get(c.accountId(), p.get(0), r)),
+                bind("PUT", u, "UpdateFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.update(c.accountId(), p.get(0), r)),
+                bind("DELETE", u, "DeleteFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.delete(c.accountId(), p.get(0), r)),
+                bind("POST", "/2021-11-15/functions/{name}/response-streaming-invocations", "InvokeWithResponseStream", PAYLOAD_BODY,
+                        (c, p, r, id) -> {
+                            throw LambdaException.invalidParameter("InvokeWithResponseStream is not supported by Ignis yet (response "
+                                    + "streaming is not built); call Invoke, which answers with the whole response of up to 6 MB");
+                        }),
+                bind("GET", u + "s", "ListFunctionUrlConfigs", JSON_BODY, (c, p, r, id) -> urlApi.list(c.accountId(), p.get(0), r)),
                 bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
                 bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
                 bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
@@ -133,6 +149,9 @@ public final class LambdaApi implements FrontendServer.Handler {
      */
     @Override
     public FrontendServer.Admission admit(ApiRequest head) {
+        if (urls != null && urls.isUrlRequest(head)) {
+            return urls.admit(head);
+        }
         if (codeDownload.match(head.method(), head.rawPath()) != null) {
             return new FrontendServer.Admission("GetCode", 0, null);
         }
@@ -161,6 +180,14 @@ public final class LambdaApi implements FrontendServer.Handler {
     @Override
     public ApiResponse handle(ApiRequest r, FrontendServer.Admission admitted) {
         String requestId = UUID.randomUUID().toString();
+        if (urls != null && urls.isUrlRequest(r)) {
+            try {
+                return urls.handle(r, admitted, requestId);
+            } catch (RuntimeException e) {
+                LOG.error("function URL request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
+                return FunctionUrlGateway.refusal(new LambdaException(500, "ServiceException", "Internal Server Error"), requestId);
+            }
+        }
         try {
             List<String> download = codeDownload.match(r.method(), r.rawPath());
             if (download != null) {
@@ -190,6 +217,18 @@ public final class LambdaApi implements FrontendServer.Handler {
             LOG.error("request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
             return ApiResponse.error(LambdaException.service("Internal failure; request id " + requestId), requestId);
         }
+    }
+
+    @Override
+    public boolean servesLocally(ApiRequest head) {
+        return urls != null && urls.isUrlRequest(head);
+    }
+
+    /** A refused head: a function URL's refusal in its own shape, every other in the API's. */
+    @Override
+    public ApiResponse refuse(ApiRequest head, LambdaException e) {
+        String requestId = UUID.randomUUID().toString();
+        return urls != null && urls.isUrlRequest(head) ? FunctionUrlGateway.refusal(e, requestId) : ApiResponse.error(e, requestId);
     }
 
     private static LambdaException unknownOperation(ApiRequest r) {
