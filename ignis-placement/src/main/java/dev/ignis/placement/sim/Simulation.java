@@ -258,13 +258,10 @@ public final class Simulation {
         servePending(now);
     }
 
+    /** Serves queued invokes in arrival order, stopping at the first that still finds no room (no overtaking). */
     private void servePending(double now) {
-        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-            final Pending q = it.next();
-            if (serve(q.function, q.arrived, now)) {
-                it.remove();
-                recordQueue(now - q.arrived);
-            }
+        while (!pending.isEmpty() && serve(pending.peek().function, pending.peek().arrived, now)) {
+            recordQueue(now - pending.poll().arrived);
         }
     }
 
