@@ -187,6 +187,38 @@ public final class ConfigStore implements AutoCloseable {
     }
 
     public synchronized FunctionConfig createFunction(String accountId, FunctionRequests.Create r) {
+        checkCreate(accountId, r);
+        int timeout = r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout();
+        int memory = r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize();
+        int ephemeral = r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize();
+        List<String> arch = architectures(r.architectures());
+        if (r.zipFile() == null) {
+            throw LambdaException.invalidParameter("Code.ZipFile, or Code.S3Bucket and Code.S3Key, is required (image packages are not supported)");
+        }
+        var key = new FunctionKey(accountId, r.functionName());
+        List<FunctionLayer> layers = this.layers.resolve(accountId, r.runtime(), arch, r.layers());
+        var ref = code.put(r.zipFile(), candidate -> admitCode(accountId, null, candidate));
+        unzippedLimit(ref.sha256Hex(), layers);
+        var latest = new FunctionConfig(accountId, r.functionName(), FunctionConfig.LATEST, r.runtime(), r.role(), r.handler(),
+                r.description() == null ? "" : r.description(), timeout, memory, ephemeral, r.environment(), ref.sha256Hex(), ref.size(),
+                now(), UUID.randomUUID().toString(), arch, "Active", "Successful", layers);
+        var records = new ArrayList<ConfigRecord>();
+        records.add(new ConfigRecord.LatestPut(latest));
+        if (r.tags() != null && !r.tags().isEmpty()) {
+            records.add(new ConfigRecord.TagsPut(key, r.tags()));
+        }
+        if (r.publish()) {
+            records.add(new ConfigRecord.VersionPut(latest.withVersion("1", UUID.randomUUID().toString(), latest.lastModified())));
+        }
+        append(records.size() == 1 ? records.getFirst() : new ConfigRecord.Batch(records));
+        return r.publish() ? function(key).versions().lastEntry().getValue() : function(key).latest();
+    }
+
+    /**
+     * What CreateFunction checks before it looks at the package (the package itself is not needed):
+     * lets the frontend refuse a bad request before it fetches a package from S3. Changes nothing.
+     */
+    public void checkCreate(String accountId, FunctionRequests.Create r) {
         FunctionName.parse(r.functionName(), accountId);
         if (r.functionName().contains(":")) {
             throw LambdaException.invalidParameter("CreateFunction takes a function name, not an ARN: " + r.functionName());
@@ -204,38 +236,16 @@ public final class ConfigStore implements AutoCloseable {
         Limits.handler(r.handler());
         Limits.role(r.role());
         Limits.description(r.description());
-        int timeout = r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout();
-        int memory = r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize();
-        int ephemeral = r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize();
-        Limits.timeout(timeout);
-        Limits.memory(memory);
-        Limits.ephemeral(ephemeral);
+        Limits.timeout(r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout());
+        Limits.memory(r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize());
+        Limits.ephemeral(r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize());
         Limits.environment(r.environment());
-        List<String> arch = architectures(r.architectures());
+        architectures(r.architectures());
         Limits.tags(r.tags());
-        if (r.zipFile() == null) {
-            throw LambdaException.invalidParameter("Code.ZipFile, or Code.S3Bucket and Code.S3Key, is required (image packages are not supported)");
-        }
-        var key = new FunctionKey(accountId, r.functionName());
-        if (image().function(key).isPresent()) {
+        if (image().function(new FunctionKey(accountId, r.functionName())).isPresent()) {
             throw LambdaException.conflict("Function already exist: " + r.functionName());
         }
-        List<FunctionLayer> layers = this.layers.resolve(accountId, r.runtime(), arch, r.layers());
-        var ref = code.put(r.zipFile(), candidate -> admitCode(accountId, null, candidate));
-        unzippedLimit(ref.sha256Hex(), layers);
-        var latest = new FunctionConfig(accountId, r.functionName(), FunctionConfig.LATEST, r.runtime(), r.role(), r.handler(),
-                r.description() == null ? "" : r.description(), timeout, memory, ephemeral, r.environment(), ref.sha256Hex(), ref.size(),
-                now(), UUID.randomUUID().toString(), arch, "Active", "Successful", layers);
-        var records = new ArrayList<ConfigRecord>();
-        records.add(new ConfigRecord.LatestPut(latest));
-        if (r.tags() != null && !r.tags().isEmpty()) {
-            records.add(new ConfigRecord.TagsPut(key, r.tags()));
-        }
-        if (r.publish()) {
-            records.add(new ConfigRecord.VersionPut(latest.withVersion("1", UUID.randomUUID().toString(), latest.lastModified())));
-        }
-        append(records.size() == 1 ? records.getFirst() : new ConfigRecord.Batch(records));
-        return r.publish() ? function(key).versions().lastEntry().getValue() : function(key).latest();
+        layers.resolve(accountId, r.runtime(), architectures(r.architectures()), r.layers());
     }
 
     public synchronized FunctionConfig updateCode(FunctionName fn, FunctionRequests.UpdateCode r) {

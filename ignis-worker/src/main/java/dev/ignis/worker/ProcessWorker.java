@@ -174,6 +174,9 @@ public final class ProcessWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
+        if (spec.layersDirectory() != null) {
+            SandboxCommand.checkReachable(spec.layersDirectory());
+        }
         Admission.Ticket ticket = admission.admit(spec.memoryMb()); // a refusal comes before anything is taken
         try {
             SandboxHandle h = start(spec, rt);
@@ -186,8 +189,8 @@ public final class ProcessWorker implements Worker {
     }
 
     private SandboxHandle start(SandboxSpec spec, RuntimeDefinition rt) {
-        if (shells == null) {
-            return startNew(spec, rt);
+        if (shells == null || spec.layersDirectory() != null) {
+            return startNew(spec, rt); // a ready shell's /opt is empty and fixed: functions with layers start without one
         }
         var kind = new ReadyShells.Kind(rt.id(), spec.memoryMb(), spec.ephemeralStorageMb());
         ReadyShells.Shell shell = shells.take(kind);
@@ -214,7 +217,7 @@ public final class ProcessWorker implements Worker {
             String stream = newLogStream(spec);
             sb = new Sandbox(id, spec, ns, server, group, uid, stream);
             List<String> args = SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
-                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L), awaitBinary);
+                    ns.path(), uid, rt, spec.codeDirectory(), spec.ephemeralStorageMb() * 1024L * 1024L, spec.layersDirectory()), awaitBinary);
             Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, "127.0.0.1:" + RUNTIME_API_PORT);
             long t0 = System.nanoTime();
             attach(sb, launchers.start(args, SandboxLauncher.Ready.runtimeMessage(rt.command(), env)));
