@@ -60,8 +60,7 @@ public final class CodeStore {
         this.unpacker = new PackageUnpacker(settings.unpackUid());
         try {
             Files.createDirectories(zips);
-            Files.createDirectories(unpacked);
-            Files.createDirectories(opt);
+            Files.createDirectories(unpacked); // code/opt is made with its first merge
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
