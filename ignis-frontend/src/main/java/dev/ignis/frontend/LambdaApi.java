@@ -145,6 +145,16 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
     }
 
+    /**
+     * The Lambda API operations this frontend routes, by botocore's names: one per route, and
+     * GetLayerVersionByArn, which shares ListLayers' path ({@code ?find=LayerVersion}).
+     */
+    public List<String> operations() {
+        var names = new java.util.ArrayList<>(bindings.stream().map(Binding::name).toList());
+        names.add("GetLayerVersionByArn");
+        return names;
+    }
+
     private static Binding bind(String method, String template, String name, long maxBody, Operation op) {
         return new Binding(Route.of(method, template), name, maxBody, op);
     }
