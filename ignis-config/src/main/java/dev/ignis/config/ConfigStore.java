@@ -396,6 +396,9 @@ public final class ConfigStore implements AutoCloseable {
                 sizes.put(e.latest().codeSha256Hex(), e.latest().codeSize());
             }
             e.versions().values().forEach(v -> sizes.put(v.codeSha256Hex(), v.codeSize()));
+            // the layers functions use stay stored after their versions are deleted
+            java.util.stream.Stream.concat(java.util.stream.Stream.of(e.latest()), e.versions().values().stream())
+                    .flatMap(c -> c.layers().stream()).forEach(l -> sizes.put(l.codeSha256Hex(), l.codeSize()));
         });
         image().layersOf(accountId).forEach(l -> l.versions().values().forEach(v -> sizes.put(v.codeSha256Hex(), v.codeSize())));
         return sizes;

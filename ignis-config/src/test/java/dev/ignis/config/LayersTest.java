@@ -95,6 +95,18 @@ class LayersTest {
     }
 
     @Test
+    void aLayerAFunctionStillUsesCountsInTheCodeStorageAfterItsVersionIsDeleted() {
+        var v = publish("kept", new HostileZip().file("python/k.py", "K = 1"));
+        var fn = new HostileZip().file("app.py", "").bytes();
+        config.createFunction(account, new FunctionRequests.Create("fn", "python3.11", ROLE, "app.handler", null, null, null, null,
+                Map.of(), fn, false, null, null, null, List.of(v.arn())));
+        long used = config.codeStorageUsed(account);
+        assertThat(used).isEqualTo(fn.length + v.codeSize());
+        config.layers().delete(account, v.key(), v.version());
+        assertThat(config.codeStorageUsed(account)).isEqualTo(used);
+    }
+
+    @Test
     void layersMergeInOrderAndNothingIsWrittenThroughALinkOfALayer() throws Exception {
         // layer 1: python is a link to lib; d is a directory with a file; x is a file
         var one = publish("one", new HostileZip().dir("lib").file("lib/keep.txt", "keep").symlink("python", "lib")
