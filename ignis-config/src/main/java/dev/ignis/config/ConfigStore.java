@@ -25,6 +25,10 @@ import java.util.function.Consumer;
  * validated against the current image, turned into one journal record and appended; the record
  * changes the image only when the journal applies it. Writes are serialized (one writer at a
  * time) so validation always sees the state the record will be applied to.
+ *
+ * <p>Over 400 lines because every function, version, alias, concurrency, tag and policy write
+ * holds that one lock while it checks against the image; the rules that stand alone are out of
+ * it ({@link Limits}, {@link Permissions}, layers in {@link LayerStore}, which shares the lock).
  */
 public final class ConfigStore implements AutoCloseable {
     private static final DateTimeFormatter LAST_MODIFIED = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxx").withZone(ZoneOffset.UTC);
