@@ -17,14 +17,29 @@ import java.util.stream.Stream;
 public record ConfigImage(long appliedIndex,
                           Map<String, Account> accounts,
                           Map<String, AccessKey> keys,
-                          Map<FunctionKey, FunctionEntry> functions) {
+                          Map<FunctionKey, FunctionEntry> functions,
+                          Map<LayerKey, LayerEntry> layers) {
 
-    public static final ConfigImage EMPTY = new ConfigImage(0, Map.of(), Map.of(), Map.of());
+    public static final ConfigImage EMPTY = new ConfigImage(0, Map.of(), Map.of(), Map.of(), Map.of());
 
     public ConfigImage {
         accounts = Map.copyOf(accounts);
         keys = Map.copyOf(keys);
         functions = Map.copyOf(functions);
+        layers = layers == null ? Map.of() : Map.copyOf(layers);
+    }
+
+    public Optional<LayerEntry> layer(LayerKey key) {
+        return Optional.ofNullable(layers.get(key));
+    }
+
+    /** One layer version; empty when the layer or that version does not exist (or was deleted). */
+    public Optional<LayerVersion> layerVersion(LayerKey key, long version) {
+        return layer(key).map(e -> e.versions().get(version));
+    }
+
+    public Stream<LayerEntry> layersOf(String accountId) {
+        return layers.entrySet().stream().filter(e -> e.getKey().accountId().equals(accountId)).map(Map.Entry::getValue);
     }
 
     public Optional<Account> account(String accountId) {
@@ -58,11 +73,13 @@ public record ConfigImage(long appliedIndex,
         private final Map<String, Account> accounts;
         private final Map<String, AccessKey> keys;
         private final Map<FunctionKey, FunctionEntry> functions;
+        private final Map<LayerKey, LayerEntry> layers;
 
         Builder(ConfigImage from) {
             accounts = new HashMap<>(from.accounts);
             keys = new HashMap<>(from.keys);
             functions = new HashMap<>(from.functions);
+            layers = new HashMap<>(from.layers);
         }
 
         void apply(ConfigRecord record) {
@@ -73,6 +90,7 @@ public record ConfigImage(long appliedIndex,
                     accounts.remove(a.accountId());
                     keys.values().removeIf(k -> k.accountId().equals(a.accountId()));
                     functions.keySet().removeIf(f -> f.accountId().equals(a.accountId()));
+                    layers.keySet().removeIf(l -> l.accountId().equals(a.accountId()));
                 }
                 case ConfigRecord.KeyPut k -> keys.put(k.key().accessKeyId(), k.key());
                 case ConfigRecord.KeyRemoved k -> keys.remove(k.accessKeyId());
@@ -121,6 +139,16 @@ public record ConfigImage(long appliedIndex,
                     return new FunctionEntry(old.latest(), old.versions(), old.aliases(), old.reservedConcurrency(), old.lastPublished(),
                             old.tags(), old.policies(), urls);
                 });
+                case ConfigRecord.LayerVersionPut l -> layers.compute(l.version().key(), (key, old) -> {
+                    var versions = new TreeMap<Long, LayerVersion>(old == null ? Map.of() : old.versions());
+                    versions.put(l.version().version(), l.version());
+                    return new LayerEntry(versions, Math.max(l.version().version(), old == null ? 0 : old.lastVersion()));
+                });
+                case ConfigRecord.LayerVersionRemoved l -> layers.computeIfPresent(l.layer(), (key, old) -> {
+                    var versions = new TreeMap<>(old.versions());
+                    versions.remove(l.version());
+                    return new LayerEntry(versions, old.lastVersion()); // kept without versions: numbers are never reused
+                });
             }
         }
 
@@ -141,7 +169,7 @@ public record ConfigImage(long appliedIndex,
         }
 
         ConfigImage build(long index) {
-            return new ConfigImage(index, accounts, keys, functions);
+            return new ConfigImage(index, accounts, keys, functions, layers);
         }
     }
 }

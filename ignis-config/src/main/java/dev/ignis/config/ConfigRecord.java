@@ -26,6 +26,8 @@ import java.util.List;
         @JsonSubTypes.Type(value = ConfigRecord.TagsPut.class, name = "tags"),
         @JsonSubTypes.Type(value = ConfigRecord.PolicyPut.class, name = "policy"),
         @JsonSubTypes.Type(value = ConfigRecord.UrlPut.class, name = "url"),
+        @JsonSubTypes.Type(value = ConfigRecord.LayerVersionPut.class, name = "layer"),
+        @JsonSubTypes.Type(value = ConfigRecord.LayerVersionRemoved.class, name = "layer-"),
 })
 public sealed interface ConfigRecord {
 
@@ -71,4 +73,10 @@ public sealed interface ConfigRecord {
      * {@code $LATEST}; a null url removes it.
      */
     record UrlPut(FunctionKey function, String qualifier, FunctionUrl url) implements ConfigRecord {}
+
+    /** Publishes a layer version, or replaces it with the same version under a new policy. */
+    record LayerVersionPut(LayerVersion version) implements ConfigRecord {}
+
+    /** Deletes a layer version; functions configured with it keep its content ({@link FunctionLayer}). */
+    record LayerVersionRemoved(LayerKey layer, long version) implements ConfigRecord {}
 }

@@ -10,21 +10,36 @@ public final class FunctionRequests {
     public record Create(String functionName, String runtime, String role, String handler, String description,
                          Integer timeout, Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment,
                          byte[] zipFile, boolean publish, List<String> architectures, String packageType,
-                         Map<String, String> tags) {
+                         Map<String, String> tags, List<String> layers) {
+
+        /** Without layers. */
+        public Create(String functionName, String runtime, String role, String handler, String description, Integer timeout,
+                      Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment, byte[] zipFile,
+                      boolean publish, List<String> architectures, String packageType, Map<String, String> tags) {
+            this(functionName, runtime, role, handler, description, timeout, memorySize, ephemeralStorageSize, environment, zipFile,
+                    publish, architectures, packageType, tags, null);
+        }
 
         /** Without tags. */
         public Create(String functionName, String runtime, String role, String handler, String description, Integer timeout,
                       Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment, byte[] zipFile,
                       boolean publish, List<String> architectures, String packageType) {
             this(functionName, runtime, role, handler, description, timeout, memorySize, ephemeralStorageSize, environment, zipFile,
-                    publish, architectures, packageType, null);
+                    publish, architectures, packageType, null, null);
         }
     }
 
-    /** Null fields are left unchanged. */
+    /** Null fields are left unchanged ({@code layers} empty removes every layer). */
     public record UpdateConfiguration(String runtime, String role, String handler, String description, Integer timeout,
                                       Integer memorySize, Integer ephemeralStorageSize, Map<String, String> environment,
-                                      String revisionId) {}
+                                      String revisionId, List<String> layers) {}
+
+    /** PublishLayerVersion: the archive (already fetched when it came from S3) and the metadata. */
+    public record PublishLayer(String layerName, String description, byte[] zipFile, List<String> compatibleRuntimes,
+                               List<String> compatibleArchitectures, String licenseInfo) {}
+
+    /** AddLayerVersionPermission's members that Ignis stores. */
+    public record AddLayerPermission(String statementId, String action, String principal, String revisionId) {}
 
     public record UpdateCode(byte[] zipFile, boolean publish, String revisionId, List<String> architectures, boolean dryRun) {}
 

@@ -15,16 +15,26 @@ import java.time.Duration;
  *                  node the sandboxes die with the process either way, so memory is the default
  * @param workerCapacity what the worker's sandboxes may hold together (default: the host's, {@link WorkerCapacity#ofHost()})
  * @param metricsPort the operator's port on 127.0.0.1 ({@code /metrics} without a token, the probes); -1: none, 0: a free one
+ * @param s3 the S3-compatible store packages and layer archives may come from ({@code --s3-endpoint}); null: none
  */
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
-                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort) {
+                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort, S3PackageStore.Settings s3) {
 
     public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
-        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost(), -1);
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost(), -1, null);
+    }
+
+    public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
+                          boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort) {
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, null);
+    }
+
+    public PlatformConfig withS3(S3PackageStore.Settings store) {
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, store);
     }
 
     public PlatformConfig withMetricsPort(int metricsPort) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, s3);
     }
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
@@ -32,11 +42,11 @@ public record PlatformConfig(Path dataDir, String host, int port, Duration keepA
     }
 
     public PlatformConfig withJournalAssignment(boolean journal) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort, s3);
     }
 
     public PlatformConfig withWorkerCapacity(WorkerCapacity capacity) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort, s3);
     }
 
     /**

@@ -33,11 +33,19 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body, 
         return new ApiResponse(status, Map.of(), new byte[0]);
     }
 
-    /** AWS's error shape: x-amzn-ErrorType header, JSON body with Type and message (and e.g. Reason). */
+    /**
+     * The errors whose shape in botocore's model spells the member {@code Message}, as Lambda sends it;
+     * the others spell it {@code message} (BotocoreShapesIT checks both against the model).
+     */
+    private static final java.util.Set<String> CAPITAL_MESSAGE = java.util.Set.of("ResourceNotFoundException", "ServiceException",
+            "CodeSigningConfigNotFoundException", "InvalidZipFileException", "InvalidRuntimeException", "ResourceInUseException",
+            "InvalidCodeSignatureException", "CodeVerificationFailedException", "NoPublishedVersionException", "RecursiveInvocationException");
+
+    /** AWS's error shape: x-amzn-ErrorType header, JSON body with Type and message (or Message, per the model; and e.g. Reason). */
     public static ApiResponse error(LambdaException e, String requestId) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("Type", e.userFault() ? "User" : "Service");
-        body.put("message", e.getMessage());
+        body.put(CAPITAL_MESSAGE.contains(e.type()) ? "Message" : "message", e.getMessage());
         body.putAll(e.extra());
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", "application/json");

@@ -60,11 +60,22 @@ public final class LambdaApi implements FrontendServer.Handler {
 
     public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
                      dev.ignis.async.EventQueue events, AdminHandler admin) {
+        this(verifier, config, codeLinkKey, clock, invoker, events, admin, null);
+    }
+
+    /**
+     * @param s3 the operator's S3-compatible store that packages and layer archives may come from
+     *           ({@code Code.S3Bucket}/{@code S3Key}); null: none configured, such requests are refused
+     */
+    public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
+                     dev.ignis.async.EventQueue events, AdminHandler admin, S3Packages s3) {
         this.admin = admin;
         this.verifier = verifier;
         this.config = config;
         this.codeLinks = new CodeLinks(codeLinkKey, clock);
-        var cp = new ControlPlane(config, codeLinks);
+        var packages = new PackageSource(s3, S3Packages.MAX_OBJECT_BYTES);
+        var cp = new ControlPlane(config, codeLinks, packages);
+        var layers = new LayersApi(config, codeLinks, packages);
         var eic = new EventInvokeConfigApi(config, events);
         var csc = new CodeSigningApi(config);
         var tags = new TagsApi(config);
@@ -76,6 +87,7 @@ public final class LambdaApi implements FrontendServer.Handler {
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
         String fcsc = "/2020-06-30/functions/{name}/code-signing-config";
+        String lv = "/2018-10-31/layers/{layer}/versions";
         this.bindings = List.of(
                 bind("POST", f + "/{name}/invocations", "Invoke", PAYLOAD_BODY, (c, p, r, id) -> invoker.invoke(c, p.get(0), r, id)),
                 bind("POST", f, "CreateFunction", CODE_BODY, (c, p, r, id) -> cp.createFunction(c.accountId(), r)),
@@ -133,9 +145,30 @@ public final class LambdaApi implements FrontendServer.Handler {
                                     + "streaming is not built); call Invoke, which answers with the whole response of up to 6 MB");
                         }),
                 bind("GET", u + "s", "ListFunctionUrlConfigs", JSON_BODY, (c, p, r, id) -> urlApi.list(c.accountId(), p.get(0), r)),
+                bind("POST", lv, "PublishLayerVersion", CODE_BODY, (c, p, r, id) -> layers.publish(c.accountId(), p.get(0), r)),
+                bind("GET", lv, "ListLayerVersions", JSON_BODY, (c, p, r, id) -> layers.listVersions(c.accountId(), p.get(0), r)),
+                bind("GET", lv + "/{n}", "GetLayerVersion", JSON_BODY, (c, p, r, id) -> layers.get(c.accountId(), p.get(0), p.get(1), r)),
+                bind("DELETE", lv + "/{n}", "DeleteLayerVersion", JSON_BODY, (c, p, r, id) -> layers.delete(c.accountId(), p.get(0), p.get(1))),
+                // ListLayers, and GetLayerVersionByArn (?find=LayerVersion&Arn=...) on the same path
+                bind("GET", "/2018-10-31/layers", "ListLayers", JSON_BODY, (c, p, r, id) -> layers.listOrFind(c.accountId(), r)),
+                bind("POST", lv + "/{n}/policy", "AddLayerVersionPermission", JSON_BODY,
+                        (c, p, r, id) -> layers.addPermission(c.accountId(), p.get(0), p.get(1), r)),
+                bind("GET", lv + "/{n}/policy", "GetLayerVersionPolicy", JSON_BODY, (c, p, r, id) -> layers.policy(c.accountId(), p.get(0), p.get(1))),
+                bind("DELETE", lv + "/{n}/policy/{sid}", "RemoveLayerVersionPermission", JSON_BODY,
+                        (c, p, r, id) -> layers.removePermission(c.accountId(), p.get(0), p.get(1), p.get(2), r)),
                 bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
                 bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
                 bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
+    }
+
+    /**
+     * The Lambda API operations this frontend routes, by botocore's names: one per route, and
+     * GetLayerVersionByArn, which shares ListLayers' path ({@code ?find=LayerVersion}).
+     */
+    public List<String> operations() {
+        var names = new java.util.ArrayList<>(bindings.stream().map(Binding::name).toList());
+        names.add("GetLayerVersionByArn");
+        return names;
     }
 
     private static Binding bind(String method, String template, String name, long maxBody, Operation op) {

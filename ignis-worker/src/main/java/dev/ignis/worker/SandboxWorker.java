@@ -97,6 +97,9 @@ public final class SandboxWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
+        if (spec.layersDirectory() != null) {
+            SandboxCommand.checkReachable(spec.layersDirectory());
+        }
         Admission.Ticket ticket = admission.admit(spec.memoryMb()); // a refusal comes before anything is taken
         try {
             SandboxHandle h = start(spec, rt);
