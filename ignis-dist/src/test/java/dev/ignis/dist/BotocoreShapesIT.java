@@ -32,6 +32,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.LambdaException;
+import software.amazon.awssdk.services.lambda.model.FunctionUrlAuthType;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 
 /**
@@ -86,6 +87,13 @@ class BotocoreShapesIT extends PlatformTestBase {
                 .build()) {
             exercise(c, other);
         }
+        // InvokeWithResponseStream is routed only to refuse it (streaming is not built); the synchronous SDK client has
+        // no such call, so it is sent signed by hand and its error body checked like the others.
+        var streaming = RawSigned.send(platform.port(), key.accessKeyId(), key.secretAccessKey(), "POST",
+                "/2021-11-15/functions/shape-missing/response-streaming-invocations", "{}", java.time.Instant.now());
+        assertThat(streaming.statusCode()).isEqualTo(400);
+        recorder.seen.add(new Seen("InvokeWithResponseStream", streaming.statusCode(),
+                streaming.headers().firstValue("x-amzn-ErrorType").orElse(null), streaming.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
 
         List<String> problems = new ArrayList<>();
         for (Seen s : recorder.seen) {
@@ -154,6 +162,14 @@ class BotocoreShapesIT extends PlatformTestBase {
         c.listTags(b -> b.resource(arn));
         c.untagResource(b -> b.resource(arn).tagKeys("u"));
         c.invoke(b -> b.functionName("shape").payload(SdkBytes.fromUtf8String("{\"k\":1}")).logType("Tail"));
+        c.createFunctionUrlConfig(b -> b.functionName("shape").authType(FunctionUrlAuthType.AWS_IAM)
+                .cors(k -> k.allowOrigins("https://example.com").allowMethods("GET").maxAge(60)));
+        c.createFunctionUrlConfig(b -> b.functionName("shape").qualifier("live").authType(FunctionUrlAuthType.NONE));
+        c.getFunctionUrlConfig(b -> b.functionName("shape"));
+        c.updateFunctionUrlConfig(b -> b.functionName("shape").authType(FunctionUrlAuthType.NONE));
+        c.listFunctionUrlConfigs(b -> b.functionName("shape").maxItems(1));
+        c.deleteFunctionUrlConfig(b -> b.functionName("shape"));
+        refused(() -> c.getFunctionUrlConfig(b -> b.functionName("shape")));
         refused(() -> c.getFunction(b -> b.functionName("missing")));
         refused(() -> c.getLayerVersion(b -> b.layerName("shape-layer").versionNumber(9L)));
         c.deleteAlias(b -> b.functionName("shape").name("live"));

@@ -32,8 +32,11 @@ public final class Simulation {
         }
     }
 
-    /** What one run is given besides the policies. */
-    public record Config(Fleet fleet, Duration horizon, Duration coldStart, long seed) {}
+    /**
+     * What one run is given besides the policies. Nothing is counted during {@code warmup} (the fleet grows from its
+     * initial size and the keep-alive histograms fill); the figures cover the rest of {@code horizon}.
+     */
+    public record Config(Fleet fleet, Duration horizon, Duration warmup, Duration coldStart, long seed) {}
 
     /** What one run measured. */
     public record Result(String placement, String keepAlive, long invocations, long coldStarts, long evictions, long queued,
@@ -156,15 +159,18 @@ public final class Simulation {
     }
 
     private void arrive(int f, double now, int count) {
+        final boolean counted = now >= config.warmup().toMillis();
         for (int i = 0; i < count; i++) {
-            invocations++;
-            invocationsOf[f]++;
+            if (counted) {
+                invocations++;
+                invocationsOf[f]++;
+            }
             if (lastArrival[f] >= 0 && now > lastArrival[f]) {
                 keepAlive.observeIdle(functions.get(f).name(), Duration.ofMillis((long) (now - lastArrival[f])));
             }
             lastArrival[f] = now;
             if (!serve(f, now, now)) {
-                queued++;
+                queued += counted ? 1 : 0;
                 pending.add(new Pending(f, now));
             }
         }
@@ -185,14 +191,16 @@ public final class Simulation {
             if (w == null) {
                 return false;
             }
-            evictFor(w, p.memoryMb());
+            evictFor(w, p.memoryMb(), now);
         }
         final Sandbox sb = new Sandbox(f, w, p.memoryMb());
         w.freeMb -= p.memoryMb();
         w.sandboxes.add(sb);
         w.perFunction.merge(f, 1, Integer::sum);
-        coldStarts++;
-        coldsOf[f]++;
+        if (arrived >= config.warmup().toMillis()) {
+            coldStarts++;
+            coldsOf[f]++;
+        }
         start(sb, arrived, now + config.coldStart().toMillis());
         return true;
     }
@@ -224,13 +232,13 @@ public final class Simulation {
         return placement.choose(p.name(), p.memoryMb(), candidates, random).map(byId::get).orElse(null);
     }
 
-    private void evictFor(Worker w, long memoryMb) {
+    private void evictFor(Worker w, long memoryMb, double now) {
         final List<Sandbox> idleHere = new ArrayList<>(w.sandboxes.stream().filter(s -> !s.busy).toList());
         idleHere.sort((a, b) -> Double.compare(a.idleSince, b.idleSince)); // longest idle first
         for (Iterator<Sandbox> it = idleHere.iterator(); it.hasNext() && w.freeMb < memoryMb; ) {
             final Sandbox sb = it.next();
             retire(sb);
-            evictions++;
+            evictions += now >= config.warmup().toMillis() ? 1 : 0;
         }
     }
 
@@ -241,7 +249,9 @@ public final class Simulation {
         final double stretch = Math.max(1.0, sb.worker.busyVcpus / sb.worker.vcpus);
         final double alone = p.durationMs() * Math.exp(0.3 * random.nextGaussian());
         final double ran = alone * stretch;
-        record(startAt - arrived + ran - alone);
+        if (arrived >= config.warmup().toMillis()) {
+            record(startAt - arrived + ran - alone);
+        }
         schedule(new Event(startAt + ran, sequence++, Kind.FINISH, sb.function, sb, 0));
     }
 
@@ -261,7 +271,10 @@ public final class Simulation {
     /** Serves queued invokes in arrival order, stopping at the first that still finds no room (no overtaking). */
     private void servePending(double now) {
         while (!pending.isEmpty() && serve(pending.peek().function, pending.peek().arrived, now)) {
-            recordQueue(now - pending.poll().arrived);
+            final double arrived = pending.poll().arrived;
+            if (arrived >= config.warmup().toMillis()) {
+                recordQueue(now - arrived);
+            }
         }
     }
 
@@ -295,6 +308,13 @@ public final class Simulation {
                 workers.remove(w);
                 continue;
             }
+            if (now < config.warmup().toMillis()) {
+                if (!w.draining) {
+                    total += w.totalMb;
+                    free += w.freeMb;
+                }
+                continue;
+            }
             fleetMs += TICK_MS;
             totalMbMs += w.totalMb * TICK_MS;
             allocatedMbMs += (w.totalMb - w.freeMb) * TICK_MS;
@@ -305,13 +325,23 @@ public final class Simulation {
                 free += w.freeMb;
             }
         }
-        peakWorkers = Math.max(peakWorkers, workers.size());
+        if (now >= config.warmup().toMillis()) {
+            peakWorkers = Math.max(peakWorkers, workers.size());
+        }
         final Fleet fleet = config.fleet();
         final double freeShare = total == 0 ? 0 : free / (double) total;
         final int live = (int) workers.stream().filter(w -> !w.draining).count();
-        if ((!pending.isEmpty() || freeShare < fleet.scaleOutBelowFree()) && live + provisioning < fleet.ceiling() && provisioning == 0) {
-            provisioning++;
-            schedule(new Event(now + fleet.provisionDelay().toMillis(), sequence++, Kind.PROVISIONED, -1, null, 0));
+        if (!pending.isEmpty() || freeShare < fleet.scaleOutBelowFree()) {
+            // Enough workers for what waits plus the headroom band, counting those already on their way.
+            long deficit = (long) (fleet.scaleOutBelowFree() * total) - free;
+            for (Pending q : pending) {
+                deficit += functions.get(q.function).memoryMb();
+            }
+            final long wanted = Math.max(1, (deficit + fleet.workerMemoryMb() - 1) / fleet.workerMemoryMb()) - provisioning;
+            for (long i = 0; i < wanted && live + provisioning < fleet.ceiling(); i++) {
+                provisioning++;
+                schedule(new Event(now + fleet.provisionDelay().toMillis(), sequence++, Kind.PROVISIONED, -1, null, 0));
+            }
             highSince = -1;
         } else if (freeShare > fleet.scaleInAboveFree() && live > fleet.floor()) {
             if (highSince < 0) {

@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SimulationTest {
-    static final Simulation.Config SIX_HOURS = new Simulation.Config(Simulation.Fleet.defaults(), Duration.ofHours(6),
+    static final Simulation.Config SIX_HOURS = new Simulation.Config(Simulation.Fleet.defaults(), Duration.ofHours(6), Duration.ofHours(1),
             Duration.ofMillis(250), 42);
 
     @Test
