@@ -1,6 +1,6 @@
 // The Ignis console: a read-only view of one node, drawn from /ignis-admin/console/api/*.
 // Everything a tenant chose (names, descriptions, environment, log lines) is put in the page as
-// text (createTextNode / textContent), never parsed as markup; there is no innerHTML here.
+// text (createTextNode / textContent), never parsed as markup (no HTML-parsing sink is used here).
 'use strict';
 (function () {
   const API = '/ignis-admin/console/api/';
