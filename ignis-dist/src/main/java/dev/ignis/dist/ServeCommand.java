@@ -100,6 +100,7 @@ final class ServeCommand implements Callable<Integer> {
             firstStart(platform.config(), data, endpoint);
         }
         System.out.println("Ignis is serving the Lambda API on " + endpoint + " (data: " + data + ")");
+        System.out.println("Console (sign in with " + data.resolve("admin.token") + "): " + endpoint + dev.ignis.frontend.console.Console.PATH + "/");
         if (platform.metricsPort() >= 0) {
             System.out.println("Metrics and probes on http://" + OpsListener.HOST + ":" + platform.metricsPort() + "/metrics");
         }
