@@ -51,6 +51,10 @@ final class ServeCommand implements Callable<Integer> {
             + "port (env IGNIS_METRICS_PORT; default none: metrics at /ignis-admin/metrics with the admin token)")
     Integer metricsPort;
 
+    @Option(names = "--log-format", description = "The platform's log on stderr: text (default) or json, one object per line "
+            + "with the request id, account and function of the request served (env IGNIS_LOG_FORMAT)")
+    String logFormat;
+
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
 
@@ -63,6 +67,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            LogFormat.parse(logFormat != null ? logFormat : System.getenv("IGNIS_LOG_FORMAT")).apply();
+        } catch (IllegalArgumentException e) {
+            System.err.println("ignis: " + e.getMessage());
+            return 2;
+        }
         if (peers != null || node != null || roles != null) {
             return serveClusterNode();
         }
