@@ -163,6 +163,7 @@ class ConsoleBrowserIT extends PlatformTestBase {
     @Order(4)
     @Timeout(60)
     void theLatencyPictureCountsWarmAndColdInvokesAsTheirHeadersSaid() throws Exception {
+        invoke("hello", "{}", 150); // enough warm invokes for a picture with a shape
         browser.navigate(console + "#/latency");
         JsonNode warm = browser.waitFor("document.getElementById('legend-warm') && document.getElementById('legend-warm').textContent",
                 v -> v.asText().startsWith("warm: "));
