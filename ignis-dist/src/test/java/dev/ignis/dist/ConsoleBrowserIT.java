@@ -188,6 +188,21 @@ class ConsoleBrowserIT extends PlatformTestBase {
     @Test
     @Order(5)
     @Timeout(60)
+    void aScriptOfAnotherPageOfThisOriginGetsNeitherTheDataNorThePage() throws Exception {
+        // as a function URL's answer on the /lambda-url/ path would be: same origin, the cookie goes with its requests
+        browser.navigate("http://127.0.0.1:" + platform.port() + "/healthz");
+        assertThat(browser.eval("fetch('/ignis-admin/console/api/functions').then(r => r.status)").asInt()).isEqualTo(403);
+        assertThat(browser.eval("fetch('/ignis-admin/console/').then(r => r.status)").asInt()).isEqualTo(403);
+        assertThat(browser.eval("fetch('/ignis-admin/console/api/functions', {headers: {'X-Ignis-Console': 'guess'}}).then(r => r.status)")
+                .asInt()).isEqualTo(403);
+        // while the console itself, opened by the browser, still reads them
+        browser.navigate(console + "#/functions");
+        row("#functions-" + key.accountId() + " tr[data-function=hello]");
+    }
+
+    @Test
+    @Order(6)
+    @Timeout(60)
     void theBrowserEnforcesTheContentSecurityPolicy() throws Exception {
         browser.navigate(console + "#/functions");
         browser.eval("const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.appendChild(s); true");
@@ -196,7 +211,7 @@ class ConsoleBrowserIT extends PlatformTestBase {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     @Timeout(60)
     void withoutTheTokenThereIsNoConsole() throws Exception {
         browser.send("Network.clearBrowserCookies", Map.of());

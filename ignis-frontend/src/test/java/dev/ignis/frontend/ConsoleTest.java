@@ -108,6 +108,17 @@ class ConsoleTest {
         return setCookie.substring(0, setCookie.indexOf(';'));
     }
 
+    /** What a signed-in console page sends with its data requests: the session cookie and the page's token. */
+    private Map<String, String> session() {
+        String cookie = signIn();
+        ApiResponse page = get("/ignis-admin/console/", Map.of("cookie", cookie, "sec-fetch-dest", "document"));
+        assertThat(page.status()).isEqualTo(200);
+        var m = java.util.regex.Pattern.compile("<meta name=\"ignis-console-token\" content=\"([A-Za-z0-9_-]+)\">")
+                .matcher(new String(page.body(), StandardCharsets.UTF_8));
+        assertThat(m.find()).isTrue();
+        return Map.of("cookie", cookie, "x-ignis-console", m.group(1));
+    }
+
     @Test
     void withoutTheTokenPagesSendToSignInAndDataIsRefused() {
         ApiResponse page = get("/ignis-admin/console/", Map.of());
@@ -136,29 +147,53 @@ class ConsoleTest {
 
     @Test
     void theSessionCookieOpensTheConsoleUntilItExpires() {
-        String cookie = signIn();
-        assertThat(get("/ignis-admin/console/", Map.of("cookie", "other=1; " + cookie)).status()).isEqualTo(200);
-        assertThat(get("/ignis-admin/console/api/functions", Map.of("cookie", cookie)).status()).isEqualTo(200);
+        Map<String, String> session = session();
+        String cookie = session.get("cookie");
+        assertThat(get("/ignis-admin/console/", Map.of("cookie", "other=1; " + cookie, "sec-fetch-dest", "document")).status())
+                .isEqualTo(200);
+        assertThat(get("/ignis-admin/console/api/functions", session).status()).isEqualTo(200);
         // a later expiry with the same MAC, or a session of another token, is refused
         String value = cookie.substring(cookie.indexOf('=') + 1);
         long expiry = Long.parseLong(value.substring(0, value.indexOf('.')));
         String moved = "ignis_console=" + (expiry + 3600) + value.substring(value.indexOf('.'));
         assertThatThrownBy(() -> get("/ignis-admin/console/api/functions", Map.of("cookie", moved))).isInstanceOf(LambdaException.class);
         var other = new Console(null, TOKEN + "x", new Console.Sources(config, registry, null, dir), clock);
-        var r = request("GET", "/ignis-admin/console/api/functions", null, Map.of("cookie", cookie), "");
+        var r = request("GET", "/ignis-admin/console/api/functions", null, session, "");
         assertThatThrownBy(() -> other.authorize(r)).isInstanceOf(LambdaException.class);
         clock.now = clock.now.plus(Duration.ofHours(8)).plusSeconds(1);
-        assertThatThrownBy(() -> get("/ignis-admin/console/api/functions", Map.of("cookie", cookie))).isInstanceOf(LambdaException.class);
-        assertThat(get("/ignis-admin/console/", Map.of("cookie", cookie)).status()).isEqualTo(303);
+        assertThatThrownBy(() -> get("/ignis-admin/console/api/functions", session)).isInstanceOf(LambdaException.class);
+        assertThat(get("/ignis-admin/console/", Map.of("cookie", cookie, "sec-fetch-dest", "document")).status()).isEqualTo(303);
+    }
+
+    @Test
+    void anotherPageOfThisOriginHasTheCookieButNotThePagesToken() {
+        Map<String, String> session = session();
+        String cookie = session.get("cookie");
+        // a script's fetch sends the cookie, but neither gets the data nor the page that holds the token
+        assertThatThrownBy(() -> get("/ignis-admin/console/api/functions", Map.of("cookie", cookie)))
+                .isInstanceOfSatisfying(LambdaException.class, e -> assertThat(e.status()).isEqualTo(403));
+        assertThatThrownBy(() -> get("/ignis-admin/console/api/functions", Map.of("cookie", cookie, "x-ignis-console", "guess")))
+                .isInstanceOf(LambdaException.class);
+        assertThat(get("/ignis-admin/console/", Map.of("cookie", cookie, "sec-fetch-dest", "empty")).status()).isEqualTo(403);
+        assertThat(get("/ignis-admin/console/", Map.of("cookie", cookie)).status()).isEqualTo(403);
+        // another session's page token does not fit this session
+        clock.now = clock.now.plusSeconds(5);
+        Map<String, String> later = session();
+        assertThat(later.get("x-ignis-console")).isNotEqualTo(session.get("x-ignis-console"));
+        assertThatThrownBy(() -> get("/ignis-admin/console/api/functions", Map.of("cookie", cookie, "x-ignis-console",
+                later.get("x-ignis-console")))).isInstanceOf(LambdaException.class);
+        assertThat(get("/ignis-admin/console/", Map.of("cookie", cookie, "sec-fetch-dest", "document")).headers())
+                .containsEntry("Cross-Origin-Opener-Policy", "same-origin");
     }
 
     @Test
     void everyAnswerCarriesAStrictContentSecurityPolicy() {
-        String cookie = signIn();
+        Map<String, String> session = session();
         List<ApiResponse> answers = List.of(get("/ignis-admin/console/", Map.of()), get("/ignis-admin/console/signin", Map.of()),
                 get("/ignis-admin/console/assets/console.js", Map.of()), get("/ignis-admin/console/assets/console.css", Map.of()),
-                get("/ignis-admin/console/", Map.of("cookie", cookie)), get("/ignis-admin/console/api/latency", Map.of("cookie", cookie)),
-                get("/ignis-admin/console/nothing-here", Map.of("cookie", cookie)));
+                get("/ignis-admin/console/", Map.of("cookie", session.get("cookie"), "sec-fetch-dest", "document")),
+                get("/ignis-admin/console/api/latency", session),
+                get("/ignis-admin/console/nothing-here", session));
         for (ApiResponse a : answers) {
             String csp = a.headers().get("Content-Security-Policy");
             assertThat(csp).contains("default-src 'none'", "script-src 'self'", "frame-ancestors 'none'").doesNotContain("unsafe");
@@ -171,8 +206,7 @@ class ConsoleTest {
 
     @Test
     void itIsReadOnlyAndTheOtherAdminPathsGoToTheAdminEndpoint() {
-        String cookie = signIn();
-        var post = request("POST", "/ignis-admin/console/api/functions", null, Map.of("cookie", cookie), "{}");
+        var post = request("POST", "/ignis-admin/console/api/functions", null, session(), "{}");
         console.authorize(post);
         assertThat(console.handle(post).status()).isEqualTo(405);
         var metrics = request("GET", "/ignis-admin/metrics", null, Map.of(), "");
@@ -185,13 +219,13 @@ class ConsoleTest {
 
     @Test
     void aFunctionsPageRefusesNamesThatAreNotFunctionNames() throws Exception {
-        String cookie = signIn();
-        ApiResponse r = console.handle(request("GET", "/ignis-admin/console/api/function", "account=..%2F..&name=x", Map.of("cookie", cookie), ""));
+        Map<String, String> session = session();
+        ApiResponse r = console.handle(request("GET", "/ignis-admin/console/api/function", "account=..%2F..&name=x", session, ""));
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.headers().get("x-amzn-ErrorType")).isEqualTo("InvalidParameterValueException");
-        r = console.handle(request("GET", "/ignis-admin/console/api/function", "account=123456789012&name=..", Map.of("cookie", cookie), ""));
+        r = console.handle(request("GET", "/ignis-admin/console/api/function", "account=123456789012&name=..", session, ""));
         assertThat(r.status()).isEqualTo(400);
-        r = console.handle(request("GET", "/ignis-admin/console/api/function", "account=123456789012&name=absent", Map.of("cookie", cookie), ""));
+        r = console.handle(request("GET", "/ignis-admin/console/api/function", "account=123456789012&name=absent", session, ""));
         assertThat(r.status()).isEqualTo(404);
     }
 
@@ -208,11 +242,11 @@ class ConsoleTest {
         }
         metrics.ran(m, Duration.ofMillis(400), Duration.ofMillis(350), false);
         metrics.ran(metrics.of(new SandboxKey("111111111111", "other", "$LATEST", "r1")), Duration.ofMillis(20), null, false);
-        String cookie = signIn();
-        JsonNode one = Json.mapper().readTree(get("/ignis-admin/console/api/latency", Map.of("cookie", cookie)).body());
+        Map<String, String> session = session();
+        JsonNode one = Json.mapper().readTree(get("/ignis-admin/console/api/latency", session).body());
         assertThat(one.get("warm").get("count").asLong()).isEqualTo(101);
         assertThat(one.get("cold").get("count").asLong()).isEqualTo(1);
-        var r = request("GET", "/ignis-admin/console/api/latency", "account=111111111111&name=fn", Map.of("cookie", cookie), "");
+        var r = request("GET", "/ignis-admin/console/api/latency", "account=111111111111&name=fn", session, "");
         JsonNode fn = Json.mapper().readTree(console.handle(r).body());
         List<Double> bounds = new ArrayList<>();
         fn.get("boundsMs").forEach(b -> bounds.add(b.asDouble()));

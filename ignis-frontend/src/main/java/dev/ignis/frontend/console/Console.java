@@ -37,6 +37,8 @@ public final class Console implements LambdaApi.AdminHandler {
     private static final Map<String, String> ASSETS = Map.of(
             "/assets/console.js", "text/javascript; charset=utf-8",
             "/assets/console.css", "text/css; charset=utf-8");
+    /** The header a console page sends its page token in. */
+    static final String PAGE_TOKEN_HEADER = "x-ignis-console";
     private static final String SIGN_IN_FAILED = "<p class=\"failed\" role=\"alert\">That is not this node's admin token.</p>";
 
     private final LambdaApi.AdminHandler admin;
@@ -81,8 +83,8 @@ public final class Console implements LambdaApi.AdminHandler {
             admin.authorize(head);
             return;
         }
-        if (head.rawPath().startsWith(PATH + "/api/") && !signedIn(head)) {
-            throw LambdaException.accessDenied("admin token or console session required");
+        if (head.rawPath().startsWith(PATH + "/api/") && !mayRead(head)) {
+            throw LambdaException.accessDenied("admin token, or a console session and its page's token, required");
         }
     }
 
@@ -121,10 +123,10 @@ public final class Console implements LambdaApi.AdminHandler {
             throw new LambdaException(405, "MethodNotAllowedException", "The console is read-only: " + method + " is not served here");
         }
         if (sub.isEmpty() || "/".equals(sub)) {
-            return signedIn(r) ? html(200, resource("index.html")) : redirect(PATH + "/signin");
+            return page(r);
         }
-        if (!signedIn(r)) {
-            throw LambdaException.accessDenied("admin token or console session required");
+        if (!mayRead(r)) {
+            throw LambdaException.accessDenied("admin token, or a console session and its page's token, required");
         }
         var q = r.query();
         return switch (sub) {
@@ -136,12 +138,43 @@ public final class Console implements LambdaApi.AdminHandler {
         };
     }
 
-    private boolean signedIn(ApiRequest r) {
+    private boolean bearer(ApiRequest r) {
         String auth = r.header("authorization");
-        if (auth != null) {
-            return MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), ("Bearer " + token).getBytes(StandardCharsets.UTF_8));
+        return auth != null && MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), ("Bearer " + token).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The data: the admin token, or a session with the token of the page it was served ({@link ConsoleSession#pageToken}). */
+    private boolean mayRead(ApiRequest r) {
+        if (bearer(r)) {
+            return true;
         }
-        return session.valid(r.header("cookie"), clock.instant());
+        String s = session.session(r.header("cookie"), clock.instant());
+        String given = r.header(PAGE_TOKEN_HEADER);
+        return s != null && given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+                session.pageToken(s).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The console's page, with this session's page token in it. In a session it is served only to the browser's own
+     * navigation ({@code Sec-Fetch-Dest: document}, a header no script can set), never to a script's fetch: another
+     * page of this origin — a function URL's answer on the {@code /lambda-url/} path is a tenant's — would send the
+     * cookie and read the token otherwise. It cannot frame it either ({@code frame-ancestors 'none'}), nor reach a
+     * window it opens ({@code Cross-Origin-Opener-Policy: same-origin}).
+     */
+    private ApiResponse page(ApiRequest r) {
+        if (bearer(r)) {
+            return html(200, resource("index.html"));
+        }
+        String s = session.session(r.header("cookie"), clock.instant());
+        if (s == null) {
+            return redirect(PATH + "/signin");
+        }
+        if (!"document".equals(r.header("sec-fetch-dest"))) {
+            throw LambdaException.accessDenied("open the console in the browser's address bar (it is served to page loads only)");
+        }
+        String meta = "<meta name=\"ignis-console-token\" content=\"" + session.pageToken(s) + "\">";
+        return html(200, new String(resource("index.html"), StandardCharsets.UTF_8).replace("<!--page-token-->", meta)
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     /** The sign-in form posts the token (form-encoded); right: a session cookie and the console; wrong: the form again, 403. */
@@ -180,6 +213,7 @@ public final class Console implements LambdaApi.AdminHandler {
         h.put("Referrer-Policy", "no-referrer");
         h.put("Cache-Control", "no-store");
         h.put("Cross-Origin-Resource-Policy", "same-origin");
+        h.put("Cross-Origin-Opener-Policy", "same-origin");
         return new ApiResponse(out.status(), h, out.body());
     }
 

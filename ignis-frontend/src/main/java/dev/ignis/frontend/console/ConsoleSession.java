@@ -42,8 +42,22 @@ final class ConsoleSession {
 
     /** Whether a {@code Cookie} header carries a session that this token issued and that has not expired. */
     boolean valid(String cookieHeader, Instant now) {
+        return session(cookieHeader, now) != null;
+    }
+
+    /**
+     * What a console page must send back with each data request ({@code X-Ignis-Console}) in this session: a MAC
+     * of the session, written into the page it was served. A script of another page of this origin (a function
+     * URL's answer on the {@code /lambda-url/} path) sends the cookie too, but cannot read the page to learn it.
+     */
+    String pageToken(String session) {
+        return mac("page\n" + session);
+    }
+
+    /** The session a {@code Cookie} header carries, when this token issued it and it has not expired; else null. */
+    String session(String cookieHeader, Instant now) {
         if (cookieHeader == null || cookieHeader.length() > 8192) {
-            return false;
+            return null;
         }
         for (String part : cookieHeader.split(";")) {
             String c = part.strip();
@@ -64,17 +78,21 @@ final class ConsoleSession {
             if (expiry > now.getEpochSecond() && expiry <= now.plus(LIFETIME).getEpochSecond()
                     && MessageDigest.isEqual(mac(expiry).getBytes(StandardCharsets.US_ASCII),
                     value.substring(dot + 1).getBytes(StandardCharsets.US_ASCII))) {
-                return true;
+                return value;
             }
         }
-        return false;
+        return null;
     }
 
     private String mac(long expiry) {
+        return mac(PURPOSE + expiry);
+    }
+
+    private String mac(String text) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal((PURPOSE + expiry).getBytes(StandardCharsets.US_ASCII)));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

@@ -31,8 +31,12 @@
     return e;
   }
 
+  // the session's page token, written into this page by the server: data requests carry it (the cookie alone is not enough)
+  const meta = document.querySelector('meta[name="ignis-console-token"]');
+  const pageToken = meta ? meta.getAttribute('content') : '';
+
   async function get(path) {
-    const r = await fetch(API + path, {credentials: 'same-origin', cache: 'no-store'});
+    const r = await fetch(API + path, {credentials: 'same-origin', cache: 'no-store', headers: {'X-Ignis-Console': pageToken}});
     if (r.status === 401 || r.status === 403) {
       window.location.assign('/ignis-admin/console/signin');
       throw new Error('signed out');
