@@ -8,7 +8,6 @@ import dev.ignis.config.ConfigImage;
 import dev.ignis.config.FunctionConfig;
 import dev.ignis.config.FunctionEntry;
 import dev.ignis.config.FunctionKey;
-import dev.ignis.worker.logs.LogFiles;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -111,7 +110,7 @@ final class ConsoleViews {
         out.put("versions", versions);
         out.put("aliases", aliases);
         out.put("metrics", stats().getOrDefault(key, FunctionStats.NONE).json());
-        out.put("logs", LogFiles.tail(sources.dataDir(), accountId, name, LOG_LINES).stream().map(LogFiles::printable).toList());
+        out.put("logs", RecentLogLines.tail(sources.dataDir(), accountId, name, LOG_LINES));
         return out;
     }
 
