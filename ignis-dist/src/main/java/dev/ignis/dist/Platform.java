@@ -15,6 +15,7 @@ import dev.ignis.config.FunctionEntry;
 import dev.ignis.config.FunctionKey;
 import dev.ignis.config.SecretSealer;
 import dev.ignis.frontend.FrontendServer;
+import dev.ignis.frontend.console.Console;
 import dev.ignis.frontend.InvokePath;
 import dev.ignis.frontend.LambdaApi;
 import dev.ignis.frontend.SigV4Verifier;
@@ -123,8 +124,11 @@ public final class Platform implements AutoCloseable {
                     event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws());
             var metrics = new Metrics(events, assignment);
             invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
-            var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
-                    new Admin.Endpoint(config, events, metrics, Secrets.adminToken(data)), s3);
+            String adminToken = Secrets.adminToken(data);
+            // the operator's web console, in front of the admin endpoint and behind the same token
+            var admin = new Console(new Admin.Endpoint(config, events, metrics, adminToken), adminToken,
+                    new Console.Sources(config, metrics.registry(), assignment, data.resolve("worker")), clock);
+            var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events, admin, s3);
             var health = Probes.singleNode(config, partition == null ? null : partition.assignment(), runtimes, data, cfg.runtimeHome());
             ops = cfg.metricsPort() >= 0 ? OpsListener.start(cfg.metricsPort(), metrics, health) : null;
             var frontend = new FrontendServer(cfg.host(), cfg.port(), api, health);

@@ -55,6 +55,9 @@ final class ServeCommand implements Callable<Integer> {
             + "layer Content.S3Bucket/S3Key are read from (env IGNIS_S3_ENDPOINT; credentials IGNIS_S3_ACCESS_KEY_ID, "
             + "IGNIS_S3_SECRET_ACCESS_KEY; region IGNIS_S3_REGION, default us-east-1); none: such requests are refused")
     String s3Endpoint;
+    @Option(names = "--log-format", description = "The platform's log on stderr: text (default) or json, one object per line "
+            + "with the request id, account and function of the request served (env IGNIS_LOG_FORMAT)")
+    String logFormat;
 
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
@@ -68,6 +71,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            LogFormat.parse(logFormat != null ? logFormat : System.getenv("IGNIS_LOG_FORMAT")).apply();
+        } catch (IllegalArgumentException e) {
+            System.err.println("ignis: " + e.getMessage());
+            return 2;
+        }
         if (peers != null || node != null || roles != null) {
             return serveClusterNode();
         }
@@ -111,6 +120,7 @@ final class ServeCommand implements Callable<Integer> {
             firstStart(platform.config(), data, endpoint);
         }
         System.out.println("Ignis is serving the Lambda API on " + endpoint + " (data: " + data + ")");
+        System.out.println("Console (sign in with " + data.resolve("admin.token") + "): " + endpoint + dev.ignis.frontend.console.Console.PATH + "/");
         if (platform.metricsPort() >= 0) {
             System.out.println("Metrics and probes on http://" + OpsListener.HOST + ":" + platform.metricsPort() + "/metrics");
         }

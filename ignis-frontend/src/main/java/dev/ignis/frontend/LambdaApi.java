@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The frontend's request path: authenticate (SigV4), route, run the operation, answer in AWS's
@@ -19,6 +20,10 @@ public final class LambdaApi implements FrontendServer.Handler {
     public static final String RETRY_ELSEWHERE = "x-ignis-retry-elsewhere";
 
     private static final Logger LOG = LoggerFactory.getLogger(LambdaApi.class);
+    /** Keys of the logging context while a request is served: its request id, the caller's account, the function named. */
+    public static final String MDC_REQUEST_ID = "requestId";
+    public static final String MDC_ACCOUNT = "account";
+    public static final String MDC_FUNCTION = "function";
 
     /** The data path: a synchronous or asynchronous invoke of a function. */
     public interface Invoker {
@@ -40,8 +45,11 @@ public final class LambdaApi implements FrontendServer.Handler {
         ApiResponse run(SigV4Verifier.Caller caller, List<String> params, ApiRequest r, String requestId);
     }
 
-    /** An operation's route, its name (as AWS names it in errors) and the most body bytes it accepts. */
-    private record Binding(Route route, String name, long maxBody, Operation op) {}
+    /**
+     * An operation's route, its name (as AWS names it in errors), the most body bytes it accepts, and
+     * whether its first path parameter is the function's name (for the logging context).
+     */
+    private record Binding(Route route, String name, long maxBody, Operation op, boolean namesFunction) {}
 
     /** Control-plane requests other than code uploads are small JSON documents (or none). */
     private static final long JSON_BODY = 1024 * 1024;
@@ -172,7 +180,7 @@ public final class LambdaApi implements FrontendServer.Handler {
     }
 
     private static Binding bind(String method, String template, String name, long maxBody, Operation op) {
-        return new Binding(Route.of(method, template), name, maxBody, op);
+        return new Binding(Route.of(method, template), name, maxBody, op, template.contains("/functions/{name}"));
     }
 
     /**
@@ -221,6 +229,8 @@ public final class LambdaApi implements FrontendServer.Handler {
                 return FunctionUrlGateway.refusal(new LambdaException(500, "ServiceException", "Internal Server Error"), requestId);
             }
         }
+        // what the platform logs while it serves this request carries its id, account and function (LogFormat json)
+        MDC.put(MDC_REQUEST_ID, requestId);
         try {
             List<String> download = codeDownload.match(r.method(), r.rawPath());
             if (download != null) {
@@ -231,10 +241,14 @@ public final class LambdaApi implements FrontendServer.Handler {
             }
             SigV4Verifier.Caller caller = admitted != null && admitted.signed() != null
                     ? verifier.verify(admitted.signed(), r) : verifier.verify(r);
+            MDC.put(MDC_ACCOUNT, caller.accountId());
             String[] segments = Route.split(r.rawPath());
             for (Binding b : bindings) {
                 List<String> params = b.route().match(r.method(), segments);
                 if (params != null) {
+                    if (b.namesFunction()) {
+                        MDC.put(MDC_FUNCTION, params.getFirst());
+                    }
                     return b.op().run(caller, params, r, requestId).withHeader("x-amzn-RequestId", requestId);
                 }
             }
@@ -249,6 +263,11 @@ public final class LambdaApi implements FrontendServer.Handler {
         } catch (RuntimeException e) {
             LOG.error("request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
             return ApiResponse.error(LambdaException.service("Internal failure; request id " + requestId), requestId);
+        } finally {
+            // a connection's thread serves its next request too
+            MDC.remove(MDC_REQUEST_ID);
+            MDC.remove(MDC_ACCOUNT);
+            MDC.remove(MDC_FUNCTION);
         }
     }
 
