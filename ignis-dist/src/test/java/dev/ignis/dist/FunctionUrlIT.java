@@ -54,6 +54,9 @@ class FunctionUrlIT extends PlatformTestBase {
                     return {'statusCode': 201, 'headers': {'Content-Type': 'application/octet-stream', 'X-Custom': 'yes',
                             'Access-Control-Allow-Origin': 'https://evil.example', 'Content-Length': '1'},
                             'cookies': ['a=1; Path=/', 'b=2'], 'body': base64.b64encode(raw[::-1]).decode(), 'isBase64Encoded': True}
+                if path == '/sw':
+                    return {'statusCode': 200, 'headers': {'Content-Type': 'text/javascript', 'Service-Worker-Allowed': '/'},
+                            'body': 'self.addEventListener("fetch", e => {})'}
                 if path == '/plain':
                     return {'hello': 'world'}
                 if path == '/string':
@@ -267,6 +270,13 @@ class FunctionUrlIT extends PlatformTestBase {
         assertThat(reversed.headers().firstValue("access-control-allow-origin")).as("no Cors: the function's own header stays")
                 .hasValue("https://evil.example");
 
+        // The path fallback shares the platform's origin: the tenant's page gets an opaque origin and cannot widen a
+        // service worker's scope over the console or the API.
+        var sw = get(id, "/sw");
+        assertThat(sw.statusCode()).isEqualTo(200);
+        assertThat(sw.headers().firstValue("service-worker-allowed")).isEmpty();
+        assertThat(sw.headers().firstValue("content-security-policy")).hasValueSatisfying(v -> assertThat(v).startsWith("sandbox "));
+
         var plain = get(id, "/plain");
         assertThat(plain.headers().firstValue("content-type")).hasValue("application/json");
         assertThat(json(plain).path("hello").asText()).isEqualTo("world");
@@ -368,6 +378,8 @@ class FunctionUrlIT extends PlatformTestBase {
         String host = URI.create(url).getAuthority();
         String answer = raw("GET /echo?q=1 HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
         assertThat(answer).startsWith("HTTP/1.1 200");
+        assertThat(answer.toLowerCase(java.util.Locale.ROOT)).as("its own origin: left as the function answered")
+                .doesNotContain("content-security-policy");
         String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
         JsonNode event = Json.mapper().readTree(body);
         assertThat(event.path("rawPath").asText()).isEqualTo("/echo");

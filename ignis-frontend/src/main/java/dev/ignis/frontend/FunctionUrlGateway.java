@@ -127,7 +127,29 @@ final class FunctionUrlGateway {
                     .withHeader("X-Amz-Function-Error", "Unhandled");
         }
         ApiResponse out = UrlResponse.map(e.outcome().payload());
+        if (byPath) {
+            out = sharedOriginConfined(out);
+        }
         return url.cors() == null ? out : UrlCors.decorate(url.cors(), r, out);
+    }
+
+    /**
+     * A response served by the path fallback shares the platform's origin (the API, the operator's console): a
+     * tenant's page there must not act as that origin. {@code Content-Security-Policy: sandbox} gives the document an
+     * opaque origin of its own (no access to the origin's cookies or storage, no service worker), while its scripts,
+     * forms and popups still run; {@code Service-Worker-Allowed}, which could widen a worker's scope to the whole
+     * origin, is dropped. A URL served by its own host name ({@code <id>.lambda-url...}) is its own origin, as on
+     * Lambda, and is left as the function answered.
+     */
+    static ApiResponse sharedOriginConfined(ApiResponse out) {
+        var headers = new java.util.LinkedHashMap<String, String>();
+        out.headers().forEach((name, value) -> {
+            if (!name.equalsIgnoreCase("service-worker-allowed")) {
+                headers.put(name, value);
+            }
+        });
+        headers.put("Content-Security-Policy", "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals");
+        return new ApiResponse(out.status(), headers, out.body(), out.cookies());
     }
 
     /** The owner's own keys (AWS_IAM), or both grants of the URL's policy for the caller (null: anonymous). */
