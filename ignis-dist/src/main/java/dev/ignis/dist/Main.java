@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ignis", mixinStandardHelpOptions = true, version = "Ignis 0.1.0",
         description = "Self-hosted serverless compute: AWS Lambda's API and runtimes on your own machines.",
         subcommands = {ServeCommand.class, AdminCommands.AccountCommand.class, AdminCommands.KeysCommand.class, AdminCommands.EventsCommand.class,
-                RuntimesCommand.class, LogsCommand.class, BenchCommand.class, JmhCommand.class, ChunksCommand.class, ClusterCommand.class})
+                RuntimesCommand.class, LogsCommand.class, BenchCommand.class, JmhCommand.class, ChunksCommand.class, ClusterCommand.class, SimulateCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

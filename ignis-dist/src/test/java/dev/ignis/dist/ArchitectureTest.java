@@ -33,6 +33,7 @@ class ArchitectureTest {
                 .layer("runtimes").definedBy("dev.ignis.runtimes..")
                 .layer("journal").definedBy("dev.ignis.journal..")
                 .layer("snapshot").definedBy("dev.ignis.snapshot..")
+                .layer("placement").definedBy("dev.ignis.placement..")
                 .layer("chunk").definedBy("dev.ignis.chunk..")
                 .layer("common").definedBy("dev.ignis.common..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
@@ -46,6 +47,7 @@ class ArchitectureTest {
                 .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
                 .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "cluster", "dist", "bench")
                 .whereLayer("snapshot").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("placement").mayOnlyBeAccessedByLayers("assignment", "cluster", "dist", "bench")
                 .whereLayer("chunk").mayOnlyBeAccessedByLayers("snapshot", "dist")
                 .check(CLASSES);
     }
