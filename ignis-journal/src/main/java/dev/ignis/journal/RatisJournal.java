@@ -202,7 +202,11 @@ public final class RatisJournal implements Journal {
                 // Refused before it was appended: this member is handing leadership over. Callers retry at the next leader.
                 return CompletableFuture.<Long>failedFuture(new NotLeaderException(null));
             }
-            if (failure instanceof LeaderNotReadyException && System.nanoTime() < retryUntil && !closed.get()) {
+            // Not ready yet (a new leader applying its term's first entry), or its pending-request window is full
+            // (Ratis refuses before appending): both are transient and nothing was written, so try again shortly.
+            if ((failure instanceof LeaderNotReadyException
+                    || failure instanceof org.apache.ratis.protocol.exceptions.ResourceUnavailableException)
+                    && System.nanoTime() < retryUntil && !closed.get()) {
                 return CompletableFuture.supplyAsync(() -> null, RETRY_DELAY)
                         .thenCompose(ignored -> submit(data, retryUntil));
             }
