@@ -19,8 +19,8 @@ import java.util.stream.Stream;
 /**
  * Starts one gVisor sandbox with the process driver's launcher, so both drivers share the start path:
  * <pre>
- * ignis-sandbox-exec  (as root: joins the sandbox's cgroups, enters its network namespace (lo only, the
- *                      Runtime API listening on 127.0.0.1:9001), sets Lambda's rlimits, drops to the
+ * ignis-sandbox-exec --kernel-nofile=8192  (as root: joins the sandbox's cgroups, enters its network namespace
+ *                      (lo only, the Runtime API listening on 127.0.0.1:9001), sets the rlimits, drops to the
  *                      sandbox's own unprivileged host uid)
  *  -> runsc --rootless --ignore-cgroups --network=host --platform=ptrace ... run --bundle B ID
  *     (the Sentry, the Gofer and the ptrace stubs all run as that uid, in a user namespace of their own,
@@ -105,6 +105,7 @@ public final class RunscCommand {
             throw new UncheckedIOException("cannot prepare the gVisor sandbox " + p.sandboxId(), e);
         }
         List<String> a = new ArrayList<>();
+        a.add("--kernel-nofile=" + KERNEL_NOFILE);
         p.cgroupProcs().forEach(f -> a.add(f.toString()));
         a.addAll(List.of("--", noSeccomp.toString(), p.netnsPath().toString(), Integer.toString(p.uid())));
         a.addAll(runsc.globalFlags(stateDir));
@@ -112,6 +113,13 @@ public final class RunscCommand {
                 "run", "--bundle", bundleDir.toString(), p.sandboxId()));
         return new Prepared(List.copyOf(a), bundleDir, stateDir);
     }
+
+    /**
+     * The host descriptor limit of runsc, its Sentry and Gofer (the launcher's {@code --kernel-nofile}). The
+     * runtime's own limit is Lambda's 1,024, enforced by gVisor from the bundle; the Sentry holds about two host
+     * descriptors per file the runtime has open (measured: at a host limit of 1,024 the runtime got 433 files).
+     */
+    static final int KERNEL_NOFILE = 8192;
 
     /** The uid and gid of the runtime inside gVisor (Lambda's sandbox user is 993); the host sees the sandbox's own uid. */
     public static final int SANDBOX_UID = 993;

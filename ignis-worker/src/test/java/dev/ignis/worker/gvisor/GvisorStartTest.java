@@ -109,4 +109,28 @@ class GvisorStartTest {
             }
         }
     }
+
+    @Test
+    void theRuntimeGetsLambdasThousandDescriptorsNotTheSentrysHostLimit() throws Exception {
+        Map<String, String> files = new java.util.HashMap<>();
+        for (int i = 0; i < 1100; i++) {
+            files.put("f" + i, Integer.toString(i));
+        }
+        files.put("bootstrap", """
+                #!/bin/sh
+                exec python3.11 -c "
+                import resource
+                fs = []
+                try:
+                    for i in range(1100): fs.append(open('/var/task/f%d' % i))
+                except OSError as e: print('opened', len(fs), 'then errno', e.errno)
+                print('limits', resource.getrlimit(resource.RLIMIT_NOFILE))
+                "
+                """);
+        try (var sb = h.start(GvisorHarness.provided(), h.dir(files), 512, 16, Map.of())) {
+            String out = sb.outputAfterExit(Duration.ofSeconds(40));
+            // stdin, stdout and stderr are open: 1,021 more, then EMFILE (24) from gVisor's own limit
+            assertThat(out).contains("opened 1021 then errno 24", "limits (1024, 1024)");
+        }
+    }
 }
