@@ -31,7 +31,9 @@ final class ChunkDecryptor {
 
     byte[] decrypt(int index, ChunkRef ref, byte[] ciphertext) {
         try {
-            if (functionKey != null) {
+            // A function layer's own chunks carry no key material; a chunk it shares with a base layer
+            // (ChunkStore.ingestWithReport with bases) is that base's convergent chunk, opened as such.
+            if (functionKey != null && ref.keyMaterial().length == 0) {
                 return functionKey.open(ciphertext, index);
             }
             byte[] hash = keys.sharedKek().decrypt(ref.keyMaterial(), ref.id().bytes());

@@ -1,6 +1,7 @@
 package dev.ignis.chunk;
 
 import dev.ignis.chunk.crypto.ConvergentCipher;
+import dev.ignis.chunk.crypto.Hashes;
 import dev.ignis.chunk.crypto.DeploymentKeys;
 import dev.ignis.chunk.crypto.FunctionKey;
 import dev.ignis.chunk.gc.IngestLeases;
@@ -21,7 +22,10 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -77,6 +81,19 @@ public final class ChunkStore implements AutoCloseable {
 
     /** Ingests {@code file} as a layer and reports what was uploaded and what deduplicated. */
     public IngestReport ingestWithReport(Path file, Layer layer, Owner owner) throws IOException {
+        return ingestWithReport(file, layer, owner, List.of());
+    }
+
+    /**
+     * Ingests {@code file} as a layer on top of shared base layers (the talk's snapshot layers: OS, runtime,
+     * function). A chunk whose plaintext equals a chunk of one of {@code bases} is recorded as that base
+     * chunk — same convergent ciphertext, same key material, nothing uploaded — so a function snapshot
+     * stores only what differs from its runtime's. Every other chunk is sealed as {@code layer} says (for a
+     * function layer: under the function's own data key). Bases must be convergent (os/runtime) layers:
+     * a function layer's chunks are never shared, so a tenant's bytes never become another's base.
+     */
+    public IngestReport ingestWithReport(Path file, Layer layer, Owner owner, List<ManifestId> bases) throws IOException {
+        final Map<String, ChunkRef> baseChunks = baseChunksByPlaintextHash(bases);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("not a regular file: " + file);
         }
@@ -98,6 +115,7 @@ public final class ChunkStore implements AutoCloseable {
         int zero = 0;
         int fresh = 0;
         int deduped = 0;
+        int fromBase = 0;
         long uploaded = 0;
         byte[] buf = new byte[cs];
         try (IngestLeases.Lease lease = leases.open(); InputStream in = Files.newInputStream(file)) {
@@ -114,6 +132,16 @@ public final class ChunkStore implements AutoCloseable {
                     zero++;
                     index++;
                     continue;
+                }
+                if (!baseChunks.isEmpty()) {
+                    ChunkRef base = baseChunks.get(HexFormat.of().formatHex(Hashes.sha256(buf, 0, len)));
+                    if (base != null && base.plainLength() == len) {
+                        lease.protect(base.id());
+                        refs.add(base);
+                        fromBase++;
+                        index++;
+                        continue;
+                    }
                 }
                 byte[] ciphertext;
                 byte[] keyMaterial;
@@ -148,8 +176,32 @@ public final class ChunkStore implements AutoCloseable {
             byte[] encoded = codec.encode(m);
             ManifestId id = ManifestCodec.idOf(encoded);
             origin.put(MANIFESTS + id.hex(), encoded);
-            return new IngestReport(id, refs.size(), zero, fresh, deduped, uploaded);
+            return new IngestReport(id, refs.size(), zero, fresh, deduped, fromBase, uploaded);
         }
+    }
+
+    /** Each non-zero chunk of the base manifests by the SHA-256 of its plaintext (unwrapped from its key material). */
+    private Map<String, ChunkRef> baseChunksByPlaintextHash(List<ManifestId> bases) {
+        final Map<String, ChunkRef> byHash = new HashMap<>();
+        for (ManifestId baseId : bases) {
+            final Manifest base = manifest(baseId);
+            if (!base.layer().convergent()) {
+                throw new IllegalArgumentException("base " + baseId + " is a " + base.layer()
+                        + " layer: only os and runtime layers can be shared as a base");
+            }
+            for (ChunkRef ref : base.chunks()) {
+                if (ref.isZero()) {
+                    continue;
+                }
+                try {
+                    byHash.putIfAbsent(HexFormat.of().formatHex(keys.sharedKek().decrypt(ref.keyMaterial(), ref.id().bytes())), ref);
+                } catch (GeneralSecurityException e) {
+                    throw new ChunkIntegrityException("base " + baseId + ": key material of chunk " + ref.id()
+                            + " failed authentication", e);
+                }
+            }
+        }
+        return byHash;
     }
 
     private static boolean isZero(byte[] b, int len) {

@@ -26,7 +26,7 @@ import dev.ignis.frontend.LambdaApi;
 import dev.ignis.journal.JournalConfig;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
-import dev.ignis.worker.ProcessWorker;
+import dev.ignis.worker.SandboxWorker;
 import dev.ignis.worker.WorkerCapacity;
 import dev.ignis.worker.WorkerConfig;
 import dev.ignis.worker.sandbox.SandboxReach;
@@ -127,7 +127,7 @@ public final class ClusterNode implements AutoCloseable {
             SandboxReach.requireTraversable(runtimeHome, "the runtime home");
             // the workers of one host share it: each gets an equal share of what the host leaves to sandboxes
             int onThisHost = (int) topology.withRole(Role.WORKER).stream().filter(n -> n.host().equals(me.host())).count();
-            ProcessWorker worker = closeLater(new ProcessWorker(WorkerConfig.defaults(PlatformConfig.workerIdFor(data),
+            SandboxWorker worker = closeLater(SandboxWorker.process(WorkerConfig.defaults(PlatformConfig.workerIdFor(data),
                     data.resolve("worker"), runtimes::find).withCapacity(WorkerCapacity.ofHost(onThisHost))));
             services.add(new WorkerEndpoint(worker));
             checks.add(Probes.worker(data, shared, runtimeHome));

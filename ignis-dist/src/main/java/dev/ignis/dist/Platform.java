@@ -20,7 +20,7 @@ import dev.ignis.frontend.LambdaApi;
 import dev.ignis.frontend.SigV4Verifier;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
-import dev.ignis.worker.ProcessWorker;
+import dev.ignis.worker.SandboxWorker;
 import dev.ignis.worker.WorkerConfig;
 import dev.ignis.worker.sandbox.SandboxReach;
 import java.io.IOException;
@@ -37,7 +37,7 @@ import java.util.Set;
  */
 public final class Platform implements AutoCloseable {
     private final ConfigStore config;
-    private final ProcessWorker worker;
+    private final SandboxWorker worker;
     private final Assignment assignment;
     private final AutoCloseable assignmentJournal;
     private final FrontendServer frontend;
@@ -45,7 +45,7 @@ public final class Platform implements AutoCloseable {
     private final EventQueue events;
     private final FrontendServer ops;
 
-    private Platform(ConfigStore config, ProcessWorker worker, Assignment assignment, AutoCloseable assignmentJournal,
+    private Platform(ConfigStore config, SandboxWorker worker, Assignment assignment, AutoCloseable assignmentJournal,
                      FrontendServer frontend, RuntimeCatalog runtimes, EventQueue events, FrontendServer ops) {
         this.ops = ops;
         this.assignmentJournal = assignmentJournal;
@@ -94,15 +94,15 @@ public final class Platform implements AutoCloseable {
         Set<String> ids = new HashSet<>();
         runtimes.all().forEach(r -> ids.add(r.id()));
         ConfigStore config = openConfig(data, ids);
-        ProcessWorker worker = null;
+        SandboxWorker worker = null;
         Assignment assignment = null;
         ReplicatedPartition partition = null;
         EventQueue events = null;
         FrontendServer ops = null;
         try {
-            worker = new ProcessWorker(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
+            worker = SandboxWorker.process(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
                     .withCapacity(cfg.workerCapacity()));
-            ProcessWorker w = worker;
+            SandboxWorker w = worker;
             if (cfg.journalAssignment()) {
                 partition = ReplicatedPartition.open(JournalConfig.singlePeer(Partitioning.groupName(0),
                         data.resolve("journal/assignment")), spec -> w, id -> id.equals(w.workerId()) ? w : null, clock, cfg.keepAlive());
@@ -179,7 +179,7 @@ public final class Platform implements AutoCloseable {
      * A single node's sandboxes die with it: after a restart, the journal's table names sandboxes
      * that no longer exist. Once this member leads, they are retired before the first invoke.
      */
-    private static void forgetDeadSandboxes(ReplicatedAssignment assignment, ProcessWorker worker) {
+    private static void forgetDeadSandboxes(ReplicatedAssignment assignment, SandboxWorker worker) {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
         while (!assignment.isLeader()) {
             if (System.nanoTime() > deadline) {

@@ -32,6 +32,7 @@ class ArchitectureTest {
                 .layer("worker").definedBy("dev.ignis.worker..")
                 .layer("runtimes").definedBy("dev.ignis.runtimes..")
                 .layer("journal").definedBy("dev.ignis.journal..")
+                .layer("snapshot").definedBy("dev.ignis.snapshot..")
                 .layer("chunk").definedBy("dev.ignis.chunk..")
                 .layer("common").definedBy("dev.ignis.common..")
                 .whereLayer("dist").mayNotBeAccessedByAnyLayer()
@@ -44,7 +45,8 @@ class ArchitectureTest {
                 .whereLayer("worker").mayOnlyBeAccessedByLayers("assignment", "frontend", "cluster", "dist", "bench")
                 .whereLayer("runtimes").mayOnlyBeAccessedByLayers("worker", "dist")
                 .whereLayer("journal").mayOnlyBeAccessedByLayers("config", "assignment", "async", "cluster", "dist", "bench")
-                .whereLayer("chunk").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("snapshot").mayOnlyBeAccessedByLayers("dist")
+                .whereLayer("chunk").mayOnlyBeAccessedByLayers("snapshot", "dist")
                 .check(CLASSES);
     }
 

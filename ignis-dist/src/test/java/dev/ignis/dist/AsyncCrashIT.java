@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,9 @@ import software.amazon.awssdk.services.lambda.model.InvocationType;
 
 /**
  * At least once, for real: enqueue many events, kill -9 the server while it works through them,
- * start it again, and every event has run to completion at least once — none lost.
+ * start it again, and every event has run to completion at least once — none lost. Runs are counted per
+ * request id from the functions' START lines: a duplicate is an event that had started on the killed
+ * server, run once more.
  */
 class AsyncCrashIT {
     static final int EVENTS = 40;
@@ -60,6 +64,9 @@ class AsyncCrashIT {
         } finally {
             server.kill();
         }
+        // What had started on the killed server: only these may run a second time.
+        final Map<String, Integer> startedBeforeKill = runsPerRequestId("START RequestId: ");
+        final Map<String, Integer> finishedBeforeKill = runsPerRequestId("REPORT RequestId: ");
         ChildServer again = ChildServer.start(dir);
         try {
             int port2 = again.port();
@@ -77,18 +84,33 @@ class AsyncCrashIT {
             again.kill();
         }
         // every accepted request id reached a REPORT line (ran to completion) at least once
-        Set<String> completed = new HashSet<>();
+        final Map<String, Integer> runs = runsPerRequestId("START RequestId: ");
+        assertThat(runsPerRequestId("REPORT RequestId: ").keySet()).containsAll(accepted);
+        assertThat(runs.keySet()).as("nothing ran that was not accepted").isSubsetOf(accepted);
+        // Duplicates are counted and bounded (docs/async.md, "At least once"): only an event that had started
+        // on the killed server may run again, and only once more (one restart).
+        final Map<String, Integer> twice = new TreeMap<>(runs);
+        twice.values().removeIf(n -> n == 1);
+        System.out.printf("async crash test: %d events, %d started before the kill (%d finished), ran twice: %s%n",
+                EVENTS, startedBeforeKill.size(), finishedBeforeKill.size(), twice);
+        assertThat(twice.keySet()).as("events that ran twice had started before the kill").isSubsetOf(startedBeforeKill.keySet());
+        assertThat(twice.values()).as("runs of a duplicated event").allMatch(n -> n == 2);
+    }
+
+    /** Per request id, how many lines of the functions' logs start with this platform line (START, REPORT). */
+    private Map<String, Integer> runsPerRequestId(String marker) throws Exception {
+        final Map<String, Integer> runs = new TreeMap<>();
         try (Stream<Path> files = Files.walk(dir.resolve("worker/logs"))) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 for (String line : Files.readAllLines(f)) {
-                    int i = line.indexOf("REPORT RequestId: ");
+                    int i = line.indexOf(marker);
                     if (i >= 0) {
-                        completed.add(line.substring(i + 18, i + 18 + 36));
+                        runs.merge(line.substring(i + marker.length(), i + marker.length() + 36), 1, Integer::sum);
                     }
                 }
             }
         }
-        assertThat(completed).containsAll(accepted);
+        return runs;
     }
 
     private JsonNode stats(int port) throws Exception {

@@ -117,7 +117,7 @@ final class TestCluster implements AutoCloseable {
      * from bind(0) can meanwhile be taken as the local end of some outgoing connection (even a
      * reconnect attempt to that very member), which makes the restart fail with EADDRINUSE.
      */
-    private static int freePort() {
+    static int freePort() {
         final java.util.Random random = new java.util.Random();
         for (int attempt = 0; attempt < 200; attempt++) {
             final int port = 20_000 + random.nextInt(12_000);

@@ -56,8 +56,8 @@ class ThreePeerJournalTest {
                     next, (elected - t0) / 1e6);
             assertThat(next).isNotEqualTo(leader);
             assertThat(cluster.machines.get(leader).leaderEvents()).containsExactly(true, false);
-            // Typically 0.4-0.8 s here; the bound is loose because this box is 2 vCPUs shared by four builds.
-            assertThat(elected - t0).as("failover time").isLessThan(TimeUnit.SECONDS.toNanos(10));
+            // The figure is printed, not asserted (SPECIFICATION.md: durations belong to benchmarks;
+            // FailoverBenchmarkTest measures it). Typically 0.4-0.8 s here.
 
             for (int i = 30; i < 60; i++) {
                 cluster.journals.get(next).append(("x" + i).getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);

@@ -19,7 +19,7 @@ final class Outcomes {
     }
 
     /** Ends the log frame and assembles the outcome. */
-    InvokeOutcome finish(Sandbox sb, dev.ignis.worker.InvokeRequest req, long startNanos, InvokeOutcome.Status status,
+    InvokeOutcome finish(LiveSandbox sb, dev.ignis.worker.InvokeRequest req, long startNanos, InvokeOutcome.Status status,
                          byte[] payload, boolean reusable) {
         long nanos = System.nanoTime() - startNanos;
         if (status == InvokeOutcome.Status.TIMEOUT) {
@@ -27,7 +27,7 @@ final class Outcomes {
         }
         double ms = nanos / 1e6;
         long billed = Math.max(1, (long) Math.ceil(ms));
-        long maxUsedMb = (sb.cgroup.peakMemoryBytes() + MB - 1) / MB;
+        long maxUsedMb = (sb.started.stats().peakMemoryBytes() + MB - 1) / MB;
         // formatted by hand: String.format was a tenth of the worker's CPU per invoke
         StringBuilder report = new StringBuilder(200).append("REPORT RequestId: ").append(req.requestId()).append("\tDuration: ");
         millis(report, ms).append(" ms\tBilled Duration: ").append(billed).append(" ms\tMemory Size: ").append(sb.spec.memoryMb())

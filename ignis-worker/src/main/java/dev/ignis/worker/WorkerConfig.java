@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Configuration of a {@link ProcessWorker}.
+ * Configuration of a {@link SandboxWorker} and its {@link BubblewrapDriver}.
  *
  * @param workerId        short id, [a-z0-9-]{1,24}; names this worker's network namespaces and cgroups
  * @param dataDir         worker state: logs under {@code logs/<account>/<function>/}, the seccomp program

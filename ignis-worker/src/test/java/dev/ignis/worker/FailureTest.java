@@ -4,22 +4,31 @@ import static dev.ignis.worker.TestSandboxes.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
-/** Timeouts, crashes, OOM, init errors: each yields an AWS-shaped outcome, and the worker carries on. */
+/**
+ * Timeouts, crashes, OOM, init errors: each yields an AWS-shaped outcome, and the worker carries on. Every sandbox
+ * starts from scratch here, in a ready shell in {@link FailureInShellTest}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FailureTest {
     static TestSandboxes t;
 
+    BubblewrapDriver.StartPath startPath() {
+        return BubblewrapDriver.StartPath.FROM_SCRATCH;
+    }
+
     @BeforeAll
-    static void start() {
-        t = new TestSandboxes();
+    void start() {
+        t = new TestSandboxes(startPath());
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         t.close();
     }
 

@@ -23,8 +23,8 @@ class HostSharingTest {
             assertThat(uidsB).isNotEmpty();
             // a process escaping worker one's sandbox would own every process of its uid on the host
             assertThat(uidsA).doesNotContainAnyElementsOf(uidsB);
-            assertThat(uidsA).allMatch(u -> one.worker.uidRange().contains(u) && !two.worker.uidRange().contains(u));
-            assertThat(uidsB).allMatch(u -> two.worker.uidRange().contains(u) && !one.worker.uidRange().contains(u));
+            assertThat(uidsA).allMatch(u -> one.driver.uidRange().contains(u) && !two.driver.uidRange().contains(u));
+            assertThat(uidsB).allMatch(u -> two.driver.uidRange().contains(u) && !one.driver.uidRange().contains(u));
         }
     }
 

@@ -77,7 +77,7 @@ class HostileEnvironmentTest {
             Map<String, String> env = Map.of(variable, preload, "LD_LIBRARY_PATH", code.toString());
             // a memory size of its own: no ready shell exists for it, so this is a start from scratch
             SandboxHandle h = t.worker.createSandbox(TestSandboxes.spec("python3.11", code, memoryMb += 16, 10, 16, env));
-            assertThat(t.worker.startedInShell(h.sandboxId())).isFalse();
+            assertThat(t.startedInShell(h.sandboxId())).isFalse();
             String out = text(t.invoke(h, "{}"));
             t.worker.retire(h.sandboxId());
             try (Stream<Path> s = Files.list(canary)) {

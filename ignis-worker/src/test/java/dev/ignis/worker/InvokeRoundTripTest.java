@@ -7,17 +7,24 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
+/** Every sandbox starts from scratch here, in a ready shell in {@link InvokeRoundTripInShellTest}. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InvokeRoundTripTest {
     static TestSandboxes t;
 
+    BubblewrapDriver.StartPath startPath() {
+        return BubblewrapDriver.StartPath.FROM_SCRATCH;
+    }
+
     @BeforeAll
-    static void start() {
-        t = new TestSandboxes();
+    void start() {
+        t = new TestSandboxes(startPath());
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         t.close();
     }
 
@@ -25,6 +32,7 @@ class InvokeRoundTripTest {
     void echoRoundTripWarmReuseAndLogFrame() {
         SandboxHandle h = t.shell(TestSandboxes.ECHO_BOOTSTRAP, 256, 5);
         try {
+            assertThat(t.startedInShell(h.sandboxId())).isEqualTo(startPath() == BubblewrapDriver.StartPath.READY_SHELL);
             assertThat(h.initDuration()).isPositive();
             InvokeOutcome first = t.invoke(h, "{\"hello\":\"world\"}");
             assertThat(first.status()).isEqualTo(InvokeOutcome.Status.SUCCESS);

@@ -17,11 +17,14 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * A hostile python function probes its sandbox; every probe must be denied. One sandbox serves the
- * read-only probes (one invoke each); probes that wreck a sandbox get their own.
+ * read-only probes (one invoke each); probes that wreck a sandbox get their own. Every sandbox starts
+ * from scratch here, in a ready shell in {@link IsolationInShellTest}.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IsolationTest {
     /** Dispatches on event["probe"]; returns what happened, never raises. */
     static final String HOSTILE = """
@@ -109,9 +112,13 @@ class IsolationTest {
     static SandboxHandle neighbour;
     static Path neighbourCode;
 
+    BubblewrapDriver.StartPath startPath() {
+        return BubblewrapDriver.StartPath.FROM_SCRATCH;
+    }
+
     @BeforeAll
-    static void start() {
-        t = new TestSandboxes();
+    void start() {
+        t = new TestSandboxes(startPath());
         hostile = t.python(HOSTILE, 512, 10, 16);
         neighbourCode = t.code(java.util.Map.of("function.py", HOSTILE));
         neighbour = t.worker.createSandbox(TestSandboxes.spec("python3.11", neighbourCode, 512, 10, 16, java.util.Map.of()));
@@ -119,7 +126,7 @@ class IsolationTest {
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         t.worker.retire(hostile.sandboxId());
         t.worker.retire(neighbour.sandboxId());
         t.close();

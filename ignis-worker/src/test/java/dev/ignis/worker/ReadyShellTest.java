@@ -40,20 +40,20 @@ class ReadyShellTest {
     }
 
     void awaitReadyShells(int n) throws InterruptedException {
-        for (int i = 0; i < 200 && t.worker.readyShells() < n; i++) {
+        for (int i = 0; i < 200 && t.driver.readyShells() < n; i++) {
             Thread.sleep(50);
         }
-        assertThat(t.worker.readyShells()).isEqualTo(n);
+        assertThat(t.driver.readyShells()).isEqualTo(n);
     }
 
     @Test
     void aShellStartRunsTheNewFunctionsOwnCodeConfinedAndLeavesNoMountBehind() throws Exception {
         SandboxHandle first = start("first", 256);
-        assertThat(t.worker.startedInShell(first.sandboxId())).as("nothing was ready for the first cold start").isFalse();
+        assertThat(t.startedInShell(first.sandboxId())).as("nothing was ready for the first cold start").isFalse();
         awaitReadyShells(1);
 
         SandboxHandle second = start("second", 256);
-        assertThat(t.worker.startedInShell(second.sandboxId())).isTrue();
+        assertThat(t.startedInShell(second.sandboxId())).isTrue();
         assertThat(second.initDuration()).isPositive();
         String out = text(t.invoke(second, "{}"));
         assertThat(out).contains("\"files\": [\"function.py\", \"marker\"]", "\"cwd\": \"/var/task\"",
@@ -64,14 +64,14 @@ class ReadyShellTest {
         // the next one like it is being readied; one of another memory size finds nothing ready
         awaitReadyShells(1);
         SandboxHandle other = start("other", 512);
-        assertThat(t.worker.startedInShell(other.sandboxId())).isFalse();
+        assertThat(t.startedInShell(other.sandboxId())).isFalse();
 
         // on the host: the slot's own bind (shared) and, over it, the function's code (read-only, nosuid, nodev)
-        assertThat(mountsUnder(ProcessWorker.SLOTS).stream().filter(l -> l.contains(second.sandboxId())))
+        assertThat(mountsUnder(BubblewrapDriver.SLOTS).stream().filter(l -> l.contains(second.sandboxId())))
                 .hasSize(2).anyMatch(l -> l.contains(" ro,nosuid,nodev"));
         t.worker.retire(second.sandboxId());
-        assertThat(mountsUnder(ProcessWorker.SLOTS)).noneMatch(l -> l.contains(second.sandboxId()));
-        assertThat(Files.exists(ProcessWorker.SLOTS.resolve(t.workerId + "." + second.sandboxId()))).isFalse();
+        assertThat(mountsUnder(BubblewrapDriver.SLOTS)).noneMatch(l -> l.contains(second.sandboxId()));
+        assertThat(Files.exists(BubblewrapDriver.SLOTS.resolve(t.workerId + "." + second.sandboxId()))).isFalse();
         t.worker.retire(first.sandboxId());
         t.worker.retire(other.sandboxId());
         // close() (in stop) discards the waiting shells and checks that no mount is left

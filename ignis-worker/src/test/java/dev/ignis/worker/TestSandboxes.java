@@ -19,7 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
- * Test fixture: a real ProcessWorker with two test runtimes — a provided.al2023-style one whose
+ * Test fixture: a real SandboxWorker on the bubblewrap driver, with two test runtimes — a provided.al2023-style one whose
  * bootstraps are shell scripts using curl, and a python3.11 one with a tiny runtime loop (stdlib
  * http.client) that calls {@code handler(event)} from /var/task/function.py.
  */
@@ -71,13 +71,19 @@ final class TestSandboxes implements AutoCloseable {
 
     final Path base;
     final Path runtimeDir;
-    final ProcessWorker worker;
+    final SandboxWorker worker;
+    final BubblewrapDriver driver;
     final String workerId;
     /** Runtimes a test adds after start (the worker looks runtimes up at createSandbox). */
     final Map<String, RuntimeDefinition> extraRuntimes = new java.util.concurrent.ConcurrentHashMap<>();
 
     TestSandboxes() {
         this(java.time.Duration.ofSeconds(10));
+    }
+
+    /** Every sandbox started on {@code path} (the invoke and isolation suites run over both start paths). */
+    TestSandboxes(BubblewrapDriver.StartPath path) {
+        this(java.time.Duration.ofSeconds(10), null, WorkerCapacity.ofHost(), path);
     }
 
     TestSandboxes(java.time.Duration initTimeout) {
@@ -94,6 +100,11 @@ final class TestSandboxes implements AutoCloseable {
     }
 
     TestSandboxes(java.time.Duration initTimeout, dev.ignis.worker.runtimeapi.RuntimeApiLimits runtimeApi, WorkerCapacity capacity) {
+        this(initTimeout, runtimeApi, capacity, BubblewrapDriver.StartPath.AUTO);
+    }
+
+    TestSandboxes(java.time.Duration initTimeout, dev.ignis.worker.runtimeapi.RuntimeApiLimits runtimeApi, WorkerCapacity capacity,
+                  BubblewrapDriver.StartPath path) {
         try {
             base = Files.createDirectories(Path.of("/tmp/ignis-worker-test-" + UUID.randomUUID()));
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
@@ -111,9 +122,16 @@ final class TestSandboxes implements AutoCloseable {
                 "python3.11", new RuntimeDefinition("python3.11", "Debian python3.11", runtimeDir, HOST_PATHS,
                         List.of("/usr/bin/python3.11", "-u", "/var/runtime/runtime.py"), Map.of("PYTHONDONTWRITEBYTECODE", "1")));
         WorkerConfig d = WorkerConfig.defaults(workerId, base.resolve("data"), id -> Optional.ofNullable(runtimes.getOrDefault(id, extraRuntimes.get(id))));
-        worker = new ProcessWorker(new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
+        WorkerConfig config = new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
                 PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns(), runtimeApi != null ? runtimeApi : d.runtimeApi(),
-                capacity));
+                capacity);
+        driver = new BubblewrapDriver(config, path);
+        worker = new SandboxWorker(config, driver);
+    }
+
+    /** Whether a live sandbox started in a ready shell. */
+    boolean startedInShell(String sandboxId) {
+        return BubblewrapDriver.startedInShell(worker.started(sandboxId));
     }
 
     /** A code directory holding the given files (executable when named bootstrap). */
@@ -176,7 +194,7 @@ final class TestSandboxes implements AutoCloseable {
         // nor any mount (ready shells' slots are mounts on the host)
         try {
             assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                    .filter(l -> l.contains(base.toString()) || l.contains(ProcessWorker.SLOTS + "/" + workerId + ".")).toList())
+                    .filter(l -> l.contains(base.toString()) || l.contains(BubblewrapDriver.SLOTS + "/" + workerId + ".")).toList())
                     .as("leftover mounts").isEmpty();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -40,7 +40,7 @@ class WorkerRestartTest {
         assertThat(dead.waitFor()).isEqualTo(137);
 
         Path data = Files.createTempDirectory("ignis-sweep");
-        try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
+        try (SandboxWorker w = SandboxWorker.process(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
             assertThat(Path.of("/run/netns/ignis-" + ghost + "-0")).doesNotExist();
             assertThat(group.getParent()).doesNotExist();
             assertThat(Path.of("/run/ignis/claims/" + ghost + ".lock")).doesNotExist();
@@ -73,7 +73,7 @@ class WorkerRestartTest {
         Path slot = leaveSlot(id);
 
         Path data = Files.createTempDirectory("ignis-restart");
-        try (ProcessWorker w = new ProcessWorker(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
+        try (SandboxWorker w = SandboxWorker.process(WorkerConfig.defaults(id, data, rt -> Optional.empty()))) {
             assertThat(orphan.waitFor()).isEqualTo(137);
             assertThat(slotMounts(id)).as("the previous run's ready-shell slot mounts").isEmpty();
             assertThat(slot).doesNotExist();
@@ -109,7 +109,7 @@ class WorkerRestartTest {
 
     /** What a crashed worker leaves of a ready shell that had a function's code in it: a slot with two mounts. */
     private static Path leaveSlot(String workerId) throws Exception {
-        Path slot = ProcessWorker.SLOTS.resolve(workerId + ".sb-left");
+        Path slot = BubblewrapDriver.SLOTS.resolve(workerId + ".sb-left");
         Path code = Files.createDirectories(Files.createTempDirectory("ignis-code").resolve("fn"));
         Files.writeString(code.resolve("app.py"), "x = 1\n");
         Files.createDirectories(slot.resolve("task"));
@@ -122,6 +122,6 @@ class WorkerRestartTest {
 
     private static List<String> slotMounts(String workerId) throws Exception {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                .filter(l -> l.contains(ProcessWorker.SLOTS + "/" + workerId + ".")).toList();
+                .filter(l -> l.contains(BubblewrapDriver.SLOTS + "/" + workerId + ".")).toList();
     }
 }
