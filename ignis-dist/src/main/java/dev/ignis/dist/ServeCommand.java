@@ -51,6 +51,10 @@ final class ServeCommand implements Callable<Integer> {
             + "port (env IGNIS_METRICS_PORT; default none: metrics at /ignis-admin/metrics with the admin token)")
     Integer metricsPort;
 
+    @Option(names = "--sandbox", description = "Single node: the sandbox driver: process (default; bubblewrap, the host's "
+            + "kernel) or gvisor (gVisor's runsc: a user-space kernel per sandbox; apt-get install runsc)")
+    String sandbox = "process";
+
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
 
@@ -70,6 +74,10 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("ignis: --assignment must be in-memory or journal");
             return 2;
         }
+        if (!dev.ignis.worker.SandboxDrivers.NAMES.contains(sandbox)) {
+            System.err.println("ignis: --sandbox must be one of " + String.join(", ", dev.ignis.worker.SandboxDrivers.NAMES));
+            return 2;
+        }
         Path data = dataDir.get();
         String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
@@ -83,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort());
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort(), sandbox);
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {
