@@ -22,15 +22,17 @@ import java.util.Map;
  *       an empty directory of the skeleton; the only writable filesystem is {@code /tmp}, a tmpfs of exactly
  *       EphemeralStorage bytes (gVisor's own tmpfs honours {@code size=}: ENOSPC past it);</li>
  *   <li>the process has no capability in any set, NoNewPrivs, an unprivileged uid/gid <em>inside</em> gVisor,
- *       and Lambda's quotas as rlimits (1,024 descriptors, no core files), which gVisor's kernel enforces;</li>
+ *       and Lambda's quotas as rlimits (1,024 descriptors, no core files), which gVisor's kernel enforces, and the
+ *       pids limit as RLIMIT_NPROC (gVisor's kernel counts its tasks against it);</li>
  *   <li>the memory limit, CPU share and pids limit, for a runsc that manages cgroups itself; the driver runs
  *       runsc rootless inside the sandbox's own cgroup, which holds the same limits
  *       ({@code --ignore-cgroups}, see {@link RunscCommand});</li>
  *   <li>new pid, ipc, uts and mount namespaces (gVisor's own: none of them is the host's). The network
  *       namespace is absent on purpose: runsc stays in the one it is started in, the sandbox's.</li>
  * </ul>
- * No OCI seccomp profile: the sandbox's system calls are served by gVisor's kernel (the Sentry), and the
- * Sentry and Gofer install their own host seccomp filters.
+ * The sandbox's system calls are served by gVisor's kernel (the Sentry), and the Sentry and Gofer install their own
+ * host seccomp filters; the bundle's seccomp program ({@link #noNamespaces}), applied by gVisor inside, only refuses
+ * new namespaces.
  */
 public record OciBundle(Path rootfs, List<String> args, Map<String, String> env, int uid, int gid, String cwd,
                         List<Mount> mounts, long tmpBytes, long memoryBytes, long cpuQuotaMicros, long cpuPeriodMicros,
@@ -88,7 +90,9 @@ public record OciBundle(Path rootfs, List<String> args, Map<String, String> env,
         process.put("cwd", cwd);
         List<String> none = List.of();
         process.put("capabilities", Map.of("bounding", none, "effective", none, "inheritable", none, "permitted", none, "ambient", none));
-        process.put("rlimits", List.of(rlimit("RLIMIT_NOFILE", NOFILE), rlimit("RLIMIT_CORE", 0)));
+        // RLIMIT_NPROC: gVisor's kernel has no pids cgroup of its own, but counts the sandbox's tasks against this
+        // (measured: a fork bomb stops at the limit with EAGAIN); the host cgroup's pids limit is the backstop
+        process.put("rlimits", List.of(rlimit("RLIMIT_NOFILE", NOFILE), rlimit("RLIMIT_CORE", 0), rlimit("RLIMIT_NPROC", pidsMax)));
         process.put("noNewPrivileges", true);
 
         List<Map<String, Object>> m = new ArrayList<>();
@@ -102,6 +106,7 @@ public record OciBundle(Path rootfs, List<String> args, Map<String, String> env,
                 "cpu", Map.of("quota", cpuQuotaMicros, "period", cpuPeriodMicros),
                 "pids", Map.of("limit", pidsMax)));
         linux.put("namespaces", List.of(Map.of("type", "pid"), Map.of("type", "ipc"), Map.of("type", "uts"), Map.of("type", "mount")));
+        linux.put("seccomp", noNamespaces());
 
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("ociVersion", "1.0.2");
@@ -115,6 +120,31 @@ public record OciBundle(Path rootfs, List<String> args, Map<String, String> env,
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The {@code CLONE_NEW*} flags: user, mount, pid, net, ipc, uts, cgroup, time namespaces. */
+    static final long[] CLONE_NEW = {0x10000000L, 0x00020000L, 0x20000000L, 0x40000000L, 0x08000000L, 0x04000000L, 0x02000000L, 0x00000080L};
+
+    /**
+     * A seccomp program gVisor applies <em>inside</em> the sandbox ({@code runsc --oci-seccomp}): no new namespaces,
+     * as the process driver's {@code bwrap --disable-userns} and its filter's {@code clone} rule. Without it a tenant
+     * made a user namespace of gVisor's and held every capability there (measured). {@code unshare} and {@code setns}
+     * are refused (EPERM), {@code clone} with any {@code CLONE_NEW*} flag too, {@code clone3} is ENOSYS (libc falls
+     * back to clone). Everything else is gVisor's kernel's to serve.
+     */
+    static Map<String, Object> noNamespaces() {
+        List<Map<String, Object>> rules = new ArrayList<>();
+        rules.add(Map.of("names", List.of("unshare", "setns"), "action", "SCMP_ACT_ERRNO", "errnoRet", 1));
+        rules.add(Map.of("names", List.of("clone3"), "action", "SCMP_ACT_ERRNO", "errnoRet", 38));
+        for (long flag : CLONE_NEW) {
+            rules.add(Map.of("names", List.of("clone"), "action", "SCMP_ACT_ERRNO", "errnoRet", 1,
+                    "args", List.of(Map.of("index", 0, "value", flag, "valueTwo", flag, "op", "SCMP_CMP_MASKED_EQ"))));
+        }
+        Map<String, Object> seccomp = new LinkedHashMap<>();
+        seccomp.put("defaultAction", "SCMP_ACT_ALLOW");
+        seccomp.put("architectures", List.of("SCMP_ARCH_X86_64"));
+        seccomp.put("syscalls", rules);
+        return seccomp;
     }
 
     private static Map<String, Object> rlimit(String type, long both) {

@@ -109,7 +109,7 @@ public final class RunscCommand {
         p.cgroupProcs().forEach(f -> a.add(f.toString()));
         a.addAll(List.of("--", noSeccomp.toString(), p.netnsPath().toString(), Integer.toString(p.uid())));
         a.addAll(runsc.globalFlags(stateDir));
-        a.addAll(List.of("--rootless", "--ignore-cgroups", "--network=host", "--host-uds=none", "--host-fifo=none",
+        a.addAll(List.of("--rootless", "--ignore-cgroups", "--network=host", "--host-uds=none", "--host-fifo=none", "--oci-seccomp",
                 "run", "--bundle", bundleDir.toString(), p.sandboxId()));
         return new Prepared(List.copyOf(a), bundleDir, stateDir);
     }

@@ -31,7 +31,7 @@ class OciBundleTest {
             assertThat(c.at("/process/capabilities/" + set).size()).as(set).isZero();
         }
         assertThat(c.at("/process/rlimits").toString()).contains("{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}",
-                "{\"type\":\"RLIMIT_CORE\",\"hard\":0,\"soft\":0}");
+                "{\"type\":\"RLIMIT_CORE\",\"hard\":0,\"soft\":0}", "{\"type\":\"RLIMIT_NPROC\",\"hard\":128,\"soft\":128}");
         assertThat(c.at("/process/env").toString()).isEqualTo("[\"PATH=/usr/bin:/bin\"]");
         assertThat(c.at("/linux/resources/memory/limit").asLong()).isEqualTo(256L << 20);
         assertThat(c.at("/linux/resources/memory/swap").asLong()).isEqualTo(256L << 20);
