@@ -53,8 +53,13 @@ public final class ClusterFrontend implements FrontendServer.Handler {
     }
 
     @Override
+    public ApiResponse refuse(ApiRequest head, LambdaException e) {
+        return local.refuse(head, e);
+    }
+
+    @Override
     public ApiResponse handle(ApiRequest r, FrontendServer.Admission admission) {
-        String group = groupFor(r);
+        String group = local.servesLocally(r) ? null : groupFor(r); // a function URL request is an invoke: served here
         if (group == null) {
             return local.handle(r, admission);
         }

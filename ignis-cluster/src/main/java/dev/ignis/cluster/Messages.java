@@ -25,13 +25,15 @@ final class Messages {
                 .setRuntime(s.runtime()).setHandler(s.handler()).setMemoryMb(s.memoryMb())
                 .setTimeoutSeconds(s.timeoutSeconds()).setEphemeralStorageMb(s.ephemeralStorageMb())
                 .putAllEnvironment(s.environment()).setCodeDirectory(s.codeDirectory().toString())
+                .setLayersDirectory(s.layersDirectory() == null ? "" : s.layersDirectory().toString())
                 .build();
     }
 
     static SandboxSpec spec(SandboxSpecMsg m) {
         return new SandboxSpec(m.getAccountId(), m.getRegion(), m.getFunctionName(), m.getFunctionArn(), m.getVersion(),
                 m.getRevisionId(), m.getRuntime(), m.getHandler(), m.getMemoryMb(), m.getTimeoutSeconds(),
-                m.getEphemeralStorageMb(), m.getEnvironmentMap(), Path.of(m.getCodeDirectory()));
+                m.getEphemeralStorageMb(), m.getEnvironmentMap(), Path.of(m.getCodeDirectory()),
+                m.getLayersDirectory().isEmpty() ? null : Path.of(m.getLayersDirectory()));
     }
 
     static SandboxHandleMsg handle(SandboxHandle h) {

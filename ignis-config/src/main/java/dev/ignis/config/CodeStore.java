@@ -44,6 +44,7 @@ public final class CodeStore {
 
     private final Path zips;
     private final Path unpacked;
+    private final Path opt;
     private final Settings settings;
     private final PackageUnpacker unpacker;
 
@@ -54,11 +55,12 @@ public final class CodeStore {
     public CodeStore(Path dataDir, Settings settings) {
         this.zips = dataDir.resolve("code/sha256");
         this.unpacked = dataDir.resolve("code/unpacked");
+        this.opt = dataDir.resolve("code/opt");
         this.settings = settings;
         this.unpacker = new PackageUnpacker(settings.unpackUid());
         try {
             Files.createDirectories(zips);
-            Files.createDirectories(unpacked);
+            Files.createDirectories(unpacked); // code/opt is made with its first merge
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -128,6 +130,41 @@ public final class CodeStore {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+        return dir;
+    }
+
+    /** Bytes of the package's regular files once unpacked (what counts towards the 250 MB unzipped limit). */
+    public long unzippedSize(String sha256Hex) {
+        Path dir = unpacked(sha256Hex);
+        long[] total = {0};
+        try {
+            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() { // follows no link
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                    if (attrs.isRegularFile()) {
+                        total[0] += attrs.size();
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return total[0];
+    }
+
+    /**
+     * What a sandbox mounts read-only at {@code /opt} for a function with these layers (archives in
+     * order): their unpacked trees merged ({@link LayerMerge}), made once per distinct list; null for none.
+     */
+    public Path layers(java.util.List<String> sha256Hexes) {
+        if (sha256Hexes.isEmpty()) {
+            return null;
+        }
+        Path dir = opt.resolve(sha256(String.join(",", sha256Hexes).getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            LayerMerge.merge(sha256Hexes.stream().map(this::unpacked).toList(), dir);
         }
         return dir;
     }

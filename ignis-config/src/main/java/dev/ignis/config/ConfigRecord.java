@@ -25,6 +25,9 @@ import java.util.List;
         @JsonSubTypes.Type(value = ConfigRecord.ConcurrencyPut.class, name = "concurrency"),
         @JsonSubTypes.Type(value = ConfigRecord.TagsPut.class, name = "tags"),
         @JsonSubTypes.Type(value = ConfigRecord.PolicyPut.class, name = "policy"),
+        @JsonSubTypes.Type(value = ConfigRecord.UrlPut.class, name = "url"),
+        @JsonSubTypes.Type(value = ConfigRecord.LayerVersionPut.class, name = "layer"),
+        @JsonSubTypes.Type(value = ConfigRecord.LayerVersionRemoved.class, name = "layer-"),
 })
 public sealed interface ConfigRecord {
 
@@ -64,4 +67,16 @@ public sealed interface ConfigRecord {
      * a policy without statements removes it (AddPermission / RemovePermission compute it first).
      */
     record PolicyPut(FunctionKey function, String qualifier, FunctionPolicy policy) implements ConfigRecord {}
+
+    /**
+     * Creates or replaces the function URL of the function (qualifier null) or of an alias or
+     * {@code $LATEST}; a null url removes it.
+     */
+    record UrlPut(FunctionKey function, String qualifier, FunctionUrl url) implements ConfigRecord {}
+
+    /** Publishes a layer version, or replaces it with the same version under a new policy. */
+    record LayerVersionPut(LayerVersion version) implements ConfigRecord {}
+
+    /** Deletes a layer version; functions configured with it keep its content ({@link FunctionLayer}). */
+    record LayerVersionRemoved(LayerKey layer, long version) implements ConfigRecord {}
 }

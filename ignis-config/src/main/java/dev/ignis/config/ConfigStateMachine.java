@@ -54,20 +54,26 @@ final class ConfigStateMachine implements JournalStateMachine {
     }
 
     /** The snapshot form of an image: JSON maps cannot have record keys, so functions are a list. */
-    record Snapshot(long appliedIndex, List<Account> accounts, List<AccessKey> keys, List<SnapshotFunction> functions) {}
+    record Snapshot(long appliedIndex, List<Account> accounts, List<AccessKey> keys, List<SnapshotFunction> functions,
+                    List<SnapshotLayer> layers) {}
+
+    /** A layer's versions and highest number; {@code layers} is null in a snapshot from before layers. */
+    record SnapshotLayer(LayerKey layer, List<LayerVersion> versions, long lastVersion) {}
 
     record SnapshotFunction(FunctionConfig latest, List<FunctionConfig> versions, List<Alias> aliases,
                             Integer reservedConcurrency, long lastPublished, Map<String, String> tags,
-                            Map<String, FunctionPolicy> policies) {}
+                            Map<String, FunctionPolicy> policies, Map<String, FunctionUrl> urls) {}
 
     @Override
     public byte[] takeSnapshot() {
         ConfigImage i = image;
         var functions = i.functions().values().stream().map(f -> new SnapshotFunction(f.latest(),
-                List.copyOf(f.versions().values()), List.copyOf(f.aliases().values()), f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies())).toList();
+                List.copyOf(f.versions().values()), List.copyOf(f.aliases().values()), f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies(), f.urls())).toList();
+        var layers = i.layers().entrySet().stream().map(e -> new SnapshotLayer(e.getKey(), List.copyOf(e.getValue().versions().values()),
+                e.getValue().lastVersion())).toList();
         try {
             return Json.mapper().writeValueAsBytes(new Snapshot(i.appliedIndex(), List.copyOf(i.accounts().values()),
-                    List.copyOf(i.keys().values()), functions));
+                    List.copyOf(i.keys().values()), functions, layers));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -87,9 +93,15 @@ final class ConfigStateMachine implements JournalStateMachine {
                 f.versions().forEach(v -> versions.put(Long.parseLong(v.version()), v));
                 var aliases = new HashMap<String, Alias>();
                 f.aliases().forEach(a -> aliases.put(a.name(), a));
-                functions.put(f.latest().key(), new FunctionEntry(f.latest(), versions, aliases, f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies()));
+                functions.put(f.latest().key(), new FunctionEntry(f.latest(), versions, aliases, f.reservedConcurrency(), f.lastPublished(), f.tags(), f.policies(), f.urls()));
             }
-            image = new ConfigImage(s.appliedIndex(), accounts, keys, functions);
+            Map<LayerKey, LayerEntry> layers = new HashMap<>();
+            for (SnapshotLayer l : s.layers() == null ? List.<SnapshotLayer>of() : s.layers()) {
+                var versions = new TreeMap<Long, LayerVersion>();
+                l.versions().forEach(v -> versions.put(v.version(), v));
+                layers.put(l.layer(), new LayerEntry(versions, l.lastVersion()));
+            }
+            image = new ConfigImage(s.appliedIndex(), accounts, keys, functions, layers);
             listeners.forEach(l -> l.accept(image));
             for (ConfigStore.RecordSink sink : sinks) {
                 sink.snapshot(image.appliedIndex(), snapshot);

@@ -25,6 +25,10 @@ import java.util.function.Consumer;
  * validated against the current image, turned into one journal record and appended; the record
  * changes the image only when the journal applies it. Writes are serialized (one writer at a
  * time) so validation always sees the state the record will be applied to.
+ *
+ * <p>Over 400 lines because every function, version, alias, concurrency, tag and policy write
+ * holds that one lock while it checks against the image; the rules that stand alone are out of
+ * it ({@link Limits}, {@link Permissions}, layers in {@link LayerStore}, which shares the lock).
  */
 public final class ConfigStore implements AutoCloseable {
     private static final DateTimeFormatter LAST_MODIFIED = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSxx").withZone(ZoneOffset.UTC);
@@ -37,6 +41,7 @@ public final class ConfigStore implements AutoCloseable {
     private final Set<String> runtimes;
     private final Clock clock;
     private final ConcurrentHashMap<String, String> secretCache = new ConcurrentHashMap<>();
+    private final LayerStore layers = new LayerStore(this);
 
     /** Where a store gets its journal: the store hands over the state machine the journal must apply to. */
     public interface JournalFactory {
@@ -90,6 +95,11 @@ public final class ConfigStore implements AutoCloseable {
 
     public CodeStore code() {
         return code;
+    }
+
+    /** Layers: publish, read, share and delete layer versions. */
+    public LayerStore layers() {
+        return layers;
     }
 
     public Set<String> runtimes() {
@@ -181,6 +191,38 @@ public final class ConfigStore implements AutoCloseable {
     }
 
     public synchronized FunctionConfig createFunction(String accountId, FunctionRequests.Create r) {
+        checkCreate(accountId, r);
+        int timeout = r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout();
+        int memory = r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize();
+        int ephemeral = r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize();
+        List<String> arch = architectures(r.architectures());
+        if (r.zipFile() == null) {
+            throw LambdaException.invalidParameter("Code.ZipFile, or Code.S3Bucket and Code.S3Key, is required (image packages are not supported)");
+        }
+        var key = new FunctionKey(accountId, r.functionName());
+        List<FunctionLayer> layers = this.layers.resolve(accountId, r.runtime(), arch, r.layers());
+        var ref = code.put(r.zipFile(), candidate -> admitCode(accountId, null, candidate));
+        unzippedLimit(ref.sha256Hex(), layers);
+        var latest = new FunctionConfig(accountId, r.functionName(), FunctionConfig.LATEST, r.runtime(), r.role(), r.handler(),
+                r.description() == null ? "" : r.description(), timeout, memory, ephemeral, r.environment(), ref.sha256Hex(), ref.size(),
+                now(), UUID.randomUUID().toString(), arch, "Active", "Successful", layers);
+        var records = new ArrayList<ConfigRecord>();
+        records.add(new ConfigRecord.LatestPut(latest));
+        if (r.tags() != null && !r.tags().isEmpty()) {
+            records.add(new ConfigRecord.TagsPut(key, r.tags()));
+        }
+        if (r.publish()) {
+            records.add(new ConfigRecord.VersionPut(latest.withVersion("1", UUID.randomUUID().toString(), latest.lastModified())));
+        }
+        append(records.size() == 1 ? records.getFirst() : new ConfigRecord.Batch(records));
+        return r.publish() ? function(key).versions().lastEntry().getValue() : function(key).latest();
+    }
+
+    /**
+     * What CreateFunction checks before it looks at the package (the package itself is not needed):
+     * lets the frontend refuse a bad request before it fetches a package from S3. Changes nothing.
+     */
+    public void checkCreate(String accountId, FunctionRequests.Create r) {
         FunctionName.parse(r.functionName(), accountId);
         if (r.functionName().contains(":")) {
             throw LambdaException.invalidParameter("CreateFunction takes a function name, not an ARN: " + r.functionName());
@@ -198,36 +240,16 @@ public final class ConfigStore implements AutoCloseable {
         Limits.handler(r.handler());
         Limits.role(r.role());
         Limits.description(r.description());
-        int timeout = r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout();
-        int memory = r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize();
-        int ephemeral = r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize();
-        Limits.timeout(timeout);
-        Limits.memory(memory);
-        Limits.ephemeral(ephemeral);
+        Limits.timeout(r.timeout() == null ? Limits.DEFAULT_TIMEOUT : r.timeout());
+        Limits.memory(r.memorySize() == null ? Limits.DEFAULT_MEMORY : r.memorySize());
+        Limits.ephemeral(r.ephemeralStorageSize() == null ? Limits.DEFAULT_EPHEMERAL : r.ephemeralStorageSize());
         Limits.environment(r.environment());
-        List<String> arch = architectures(r.architectures());
+        architectures(r.architectures());
         Limits.tags(r.tags());
-        if (r.zipFile() == null) {
-            throw LambdaException.invalidParameter("Code.ZipFile is required (S3 and image packages are not supported)");
-        }
-        var key = new FunctionKey(accountId, r.functionName());
-        if (image().function(key).isPresent()) {
+        if (image().function(new FunctionKey(accountId, r.functionName())).isPresent()) {
             throw LambdaException.conflict("Function already exist: " + r.functionName());
         }
-        var ref = code.put(r.zipFile(), candidate -> admitCode(accountId, null, candidate));
-        var latest = new FunctionConfig(accountId, r.functionName(), FunctionConfig.LATEST, r.runtime(), r.role(), r.handler(),
-                r.description() == null ? "" : r.description(), timeout, memory, ephemeral, r.environment(), ref.sha256Hex(), ref.size(),
-                now(), UUID.randomUUID().toString(), arch, "Active", "Successful");
-        var records = new ArrayList<ConfigRecord>();
-        records.add(new ConfigRecord.LatestPut(latest));
-        if (r.tags() != null && !r.tags().isEmpty()) {
-            records.add(new ConfigRecord.TagsPut(key, r.tags()));
-        }
-        if (r.publish()) {
-            records.add(new ConfigRecord.VersionPut(latest.withVersion("1", UUID.randomUUID().toString(), latest.lastModified())));
-        }
-        append(records.size() == 1 ? records.getFirst() : new ConfigRecord.Batch(records));
-        return r.publish() ? function(key).versions().lastEntry().getValue() : function(key).latest();
+        layers.resolve(accountId, r.runtime(), architectures(r.architectures()), r.layers());
     }
 
     public synchronized FunctionConfig updateCode(FunctionName fn, FunctionRequests.UpdateCode r) {
@@ -235,13 +257,14 @@ public final class ConfigStore implements AutoCloseable {
         revision(entry.latest().revisionId(), r.revisionId());
         List<String> arch = r.architectures() == null ? entry.latest().architectures() : architectures(r.architectures());
         if (r.zipFile() == null) {
-            throw LambdaException.invalidParameter("ZipFile is required (S3 and image packages are not supported)");
+            throw LambdaException.invalidParameter("ZipFile, or S3Bucket and S3Key, is required (image packages are not supported)");
         }
         var ref = code.put(r.zipFile(), candidate -> admitCode(fn.accountId(), fn.key(), candidate));
         FunctionConfig old = entry.latest();
+        unzippedLimit(ref.sha256Hex(), old.layers());
         var latest = new FunctionConfig(old.accountId(), old.functionName(), FunctionConfig.LATEST, old.runtime(), old.role(),
                 old.handler(), old.description(), old.timeout(), old.memorySize(), old.ephemeralStorageSize(), old.environment(),
-                ref.sha256Hex(), ref.size(), now(), UUID.randomUUID().toString(), arch, "Active", "Successful");
+                ref.sha256Hex(), ref.size(), now(), UUID.randomUUID().toString(), arch, "Active", "Successful", old.layers());
         if (r.dryRun()) {
             return latest;
         }
@@ -274,11 +297,16 @@ public final class ConfigStore implements AutoCloseable {
             Limits.ephemeral(r.ephemeralStorageSize());
         }
         Limits.environment(r.environment());
+        // Layers given replace the function's (an empty list removes them); else they stay as resolved, even if deleted since
+        List<FunctionLayer> layers = r.layers() == null ? old.layers()
+                : this.layers.resolve(fn.accountId(), or(r.runtime(), old.runtime()), old.architectures(), r.layers());
+        unzippedLimit(old.codeSha256Hex(), layers);
         var latest = new FunctionConfig(old.accountId(), old.functionName(), FunctionConfig.LATEST,
                 or(r.runtime(), old.runtime()), or(r.role(), old.role()), or(r.handler(), old.handler()),
                 or(r.description(), old.description()), or(r.timeout(), old.timeout()), or(r.memorySize(), old.memorySize()),
                 or(r.ephemeralStorageSize(), old.ephemeralStorageSize()), or(r.environment(), old.environment()),
-                old.codeSha256Hex(), old.codeSize(), now(), UUID.randomUUID().toString(), old.architectures(), "Active", "Successful");
+                old.codeSha256Hex(), old.codeSize(), now(), UUID.randomUUID().toString(), old.architectures(), "Active", "Successful",
+                layers);
         append(new ConfigRecord.LatestPut(latest));
         return function(fn.key()).latest();
     }
@@ -310,7 +338,7 @@ public final class ConfigStore implements AutoCloseable {
             Limits.description(description);
             v = new FunctionConfig(v.accountId(), v.functionName(), v.version(), v.runtime(), v.role(), v.handler(), description,
                     v.timeout(), v.memorySize(), v.ephemeralStorageSize(), v.environment(), v.codeSha256Hex(), v.codeSize(),
-                    v.lastModified(), v.revisionId(), v.architectures(), v.state(), v.lastUpdateStatus());
+                    v.lastModified(), v.revisionId(), v.architectures(), v.state(), v.lastUpdateStatus(), v.layers());
         }
         out.add(new ConfigRecord.VersionPut(v));
         return v;
@@ -341,7 +369,7 @@ public final class ConfigStore implements AutoCloseable {
 
     /**
      * Bytes of code the account keeps: every distinct package that its functions' $LATEST and
-     * published versions name, counted once (the store keeps one copy of identical zips).
+     * published versions and its layer versions name, counted once (the store keeps one copy of identical zips).
      */
     public long codeStorageUsed(String accountId) {
         return codeSizes(accountId, null).values().stream().mapToLong(Long::longValue).sum();
@@ -353,7 +381,7 @@ public final class ConfigStore implements AutoCloseable {
     }
 
     /** Refuses a package that would take the account over its code storage quota, before it is unpacked or stored. */
-    private void admitCode(String accountId, FunctionKey replacingLatestOf, CodeStore.CodeRef ref) {
+    void admitCode(String accountId, FunctionKey replacingLatestOf, CodeStore.CodeRef ref) {
         var sizes = codeSizes(accountId, replacingLatestOf);
         if (sizes.containsKey(ref.sha256Hex())) {
             return;
@@ -372,8 +400,24 @@ public final class ConfigStore implements AutoCloseable {
                 sizes.put(e.latest().codeSha256Hex(), e.latest().codeSize());
             }
             e.versions().values().forEach(v -> sizes.put(v.codeSha256Hex(), v.codeSize()));
+            // the layers functions use stay stored after their versions are deleted
+            java.util.stream.Stream.concat(java.util.stream.Stream.of(e.latest()), e.versions().values().stream())
+                    .flatMap(c -> c.layers().stream()).forEach(l -> sizes.put(l.codeSha256Hex(), l.codeSize()));
         });
+        image().layersOf(accountId).forEach(l -> l.versions().values().forEach(v -> sizes.put(v.codeSha256Hex(), v.codeSize())));
         return sizes;
+    }
+
+    /** Lambda's 250 MB unzipped limit, over the function's code and its layers together. */
+    private void unzippedLimit(String codeSha256Hex, List<FunctionLayer> layers) {
+        if (layers.isEmpty()) {
+            return; // the code alone was held to it while unpacking
+        }
+        long total = code.unzippedSize(codeSha256Hex) + layers.stream().mapToLong(FunctionLayer::unzippedSize).sum();
+        if (total > ZipValidator.MAX_UNZIPPED) {
+            throw LambdaException.invalidParameter("Function code combined with layers exceeds the maximum allowed size of "
+                    + ZipValidator.MAX_UNZIPPED + " bytes. The actual size is " + total + " bytes.");
+        }
     }
 
     // ---- aliases ------------------------------------------------------------------------------
@@ -557,6 +601,70 @@ public final class ConfigStore implements AutoCloseable {
         }
     }
 
+    // ---- function URLs ------------------------------------------------------------------------
+
+    /**
+     * CreateFunctionUrlConfig for the function (qualifier null), an alias or $LATEST: one URL each
+     * (409 for a second), a new random id. What may call it is the resource policy's business
+     * ({@link PolicyStatement#grantsUrl}), not the URL's: as in Lambda, a NONE URL answers 403 until
+     * the policy grants everyone.
+     */
+    public synchronized FunctionUrl createUrl(FunctionKey function, String qualifier, FunctionRequests.UrlConfig r) {
+        FunctionEntry entry = urlTarget(function, qualifier);
+        String authType = FunctionUrls.authType(r.authType());
+        var cors = FunctionUrls.cors(r.cors());
+        String mode = or(FunctionUrls.invokeMode(r.invokeMode()), FunctionUrl.BUFFERED);
+        if (entry.url(qualifier) != null) {
+            throw LambdaException.conflict("Failed to create function url config for [functionArn = "
+                    + functionArn(function.accountId(), function.functionName()) + (qualifier == null ? "" : ":" + qualifier)
+                    + "]. Error message:  FunctionUrlConfig exists for this Lambda function");
+        }
+        String now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString();
+        var url = new FunctionUrl(FunctionUrls.newId(image()), qualifier, authType, cors, mode, now, now);
+        append(new ConfigRecord.UrlPut(function, qualifier, url));
+        return url;
+    }
+
+    /** UpdateFunctionUrlConfig: members left out keep their value (the id never changes). */
+    public synchronized FunctionUrl updateUrl(FunctionKey function, String qualifier, FunctionRequests.UrlConfig r) {
+        FunctionUrl old = url(function, qualifier);
+        String authType = r.authType() == null ? old.authType() : FunctionUrls.authType(r.authType());
+        var cors = r.cors() == null ? old.cors() : FunctionUrls.cors(r.cors());
+        String mode = or(FunctionUrls.invokeMode(r.invokeMode()), old.invokeMode());
+        var url = new FunctionUrl(old.urlId(), qualifier, authType, cors, mode, old.creationTime(),
+                clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString());
+        append(new ConfigRecord.UrlPut(function, qualifier, url));
+        return url;
+    }
+
+    public synchronized void deleteUrl(FunctionKey function, String qualifier) {
+        url(function, qualifier);
+        append(new ConfigRecord.UrlPut(function, qualifier, null));
+    }
+
+    /** GetFunctionUrlConfig: 404 when there is none. */
+    public FunctionUrl url(FunctionKey function, String qualifier) {
+        FunctionUrl u = urlTarget(function, qualifier).url(qualifier);
+        if (u == null) {
+            throw LambdaException.notFound("The resource you requested does not exist.");
+        }
+        return u;
+    }
+
+    /** True for a string shaped as a URL id (32 lower-case letters and digits). */
+    public static boolean isUrlId(String s) {
+        return FunctionUrls.isId(s);
+    }
+
+    private FunctionEntry urlTarget(FunctionKey function, String qualifier) {
+        FunctionUrls.qualifier(qualifier);
+        FunctionEntry entry = function(function);
+        if (qualifier != null && !FunctionConfig.LATEST.equals(qualifier) && !entry.aliases().containsKey(qualifier)) {
+            throw notFound(function.accountId(), function.functionName(), qualifier);
+        }
+        return entry;
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     public static String functionArn(String accountId, String name) {
@@ -597,11 +705,11 @@ public final class ConfigStore implements AutoCloseable {
         return value != null ? value : fallback;
     }
 
-    private String now() {
+    String now() {
         return LAST_MODIFIED.format(clock.instant());
     }
 
-    private void append(ConfigRecord record) {
+    void append(ConfigRecord record) {
         byte[] bytes;
         try {
             bytes = Json.mapper().writeValueAsBytes(record);

@@ -25,13 +25,15 @@ public record FunctionConfig(
         String revisionId,
         List<String> architectures,
         String state,
-        String lastUpdateStatus) {
+        String lastUpdateStatus,
+        List<FunctionLayer> layers) {
 
     public static final String LATEST = "$LATEST";
 
     public FunctionConfig {
         environment = environment == null ? Map.of() : Map.copyOf(environment);
         architectures = List.copyOf(architectures);
+        layers = layers == null ? List.of() : List.copyOf(layers); // null: a record from before layers
     }
 
     public FunctionKey key() {
@@ -49,12 +51,18 @@ public record FunctionConfig(
                 && timeout == other.timeout
                 && memorySize == other.memorySize
                 && ephemeralStorageSize == other.ephemeralStorageSize
-                && environment.equals(other.environment);
+                && environment.equals(other.environment)
+                && layers.equals(other.layers);
     }
 
     FunctionConfig withVersion(String newVersion, String newRevisionId, String newLastModified) {
         return new FunctionConfig(accountId, functionName, newVersion, runtime, role, handler, description, timeout,
                 memorySize, ephemeralStorageSize, environment, codeSha256Hex, codeSize, newLastModified, newRevisionId,
-                architectures, state, lastUpdateStatus);
+                architectures, state, lastUpdateStatus, layers);
+    }
+
+    /** The layers' archives, in the order they are extracted into /opt. */
+    public List<String> layerSha256Hexes() {
+        return layers.stream().map(FunctionLayer::codeSha256Hex).toList();
     }
 }

@@ -9,8 +9,10 @@ import java.util.regex.Pattern;
  * Checks an AddPermission request as Lambda does and builds its {@link PolicyStatement}: the
  * statement id and action patterns of botocore's model, a principal that is an account (its id is
  * rewritten to {@code arn:aws:iam::ID:root}, as Lambda stores it), an IAM user or role ARN or a
- * service principal, and the 20 KB policy size limit. A public principal ({@code *}) is refused:
- * Ignis has no anonymous callers to grant.
+ * service principal, and the 20 KB policy size limit. A public principal ({@code *}) is accepted
+ * only for what function URLs need ({@code lambda:InvokeFunctionUrl}, {@code lambda:InvokeFunction});
+ * {@code FunctionUrlAuthType} only on {@code lambda:InvokeFunctionUrl} and {@code InvokedViaFunctionUrl}
+ * only on {@code lambda:InvokeFunction} (see {@link PolicyStatement}).
  */
 final class Permissions {
     static final int MAX_POLICY_BYTES = 20 * 1024;
@@ -46,9 +48,13 @@ final class Permissions {
         } else if (SERVICE.matcher(p).matches()) {
             kind = PolicyStatement.SERVICE;
             principal = p;
-        } else if (p.equals("*")) {
-            throw LambdaException.invalidParameter("The provided principal was invalid: Ignis does not grant functions to everyone (*); "
-                    + "name an account id or arn:aws:iam::ACCOUNT:root");
+        } else if (p.equals(PolicyStatement.EVERYONE)) {
+            if (!r.action().equals("lambda:InvokeFunctionUrl") && !r.action().equals("lambda:InvokeFunction")) {
+                throw LambdaException.invalidParameter("The provided principal was invalid: Ignis grants everyone (*) only "
+                        + "lambda:InvokeFunctionUrl and lambda:InvokeFunction, for function URLs; name an account id or arn:aws:iam::ACCOUNT:root");
+            }
+            kind = PolicyStatement.AWS;
+            principal = PolicyStatement.EVERYONE;
         } else {
             throw LambdaException.invalidParameter("The provided principal was invalid. Please check the principal and try again.");
         }
@@ -58,7 +64,20 @@ final class Permissions {
         if (r.sourceArn() != null && !SOURCE_ARN.matcher(r.sourceArn()).matches()) {
             throw Limits.constraint("sourceArn", r.sourceArn(), "Member must satisfy regular expression pattern: " + SOURCE_ARN.pattern());
         }
-        return new PolicyStatement(r.statementId(), kind, principal, r.action(), resource, r.sourceArn(), r.sourceAccount());
+        String urlAuth = r.functionUrlAuthType();
+        if (urlAuth != null) {
+            if (!urlAuth.equals(FunctionUrl.AUTH_NONE) && !urlAuth.equals(FunctionUrl.AUTH_IAM)) {
+                throw Limits.constraint("functionUrlAuthType", urlAuth, "Member must satisfy enum value set: [NONE, AWS_IAM]");
+            }
+            if (!r.action().equals("lambda:InvokeFunctionUrl")) {
+                throw LambdaException.invalidParameter("FunctionUrlAuthType applies only to the lambda:InvokeFunctionUrl action");
+            }
+        }
+        if (r.invokedViaFunctionUrl() != null && !r.action().equals("lambda:InvokeFunction")) {
+            throw LambdaException.invalidParameter("InvokedViaFunctionUrl applies only to the lambda:InvokeFunction action");
+        }
+        return new PolicyStatement(r.statementId(), kind, principal, r.action(), resource, r.sourceArn(), r.sourceAccount(), urlAuth,
+                Boolean.TRUE.equals(r.invokedViaFunctionUrl()) ? Boolean.TRUE : null);
     }
 
     static void size(FunctionPolicy policy) {

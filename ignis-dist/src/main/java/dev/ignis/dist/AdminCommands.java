@@ -50,7 +50,7 @@ final class AdminCommands {
                 JsonNode body = Json.mapper().readTree(response.body());
                 if (response.statusCode() != 200) {
                     throw new LambdaException(response.statusCode(), response.headers().firstValue("x-amzn-ErrorType").orElse("Error"),
-                            body.path("message").asText(response.body()));
+                            body.path(body.has("Message") ? "Message" : "message").asText(response.body()));
                 }
                 return body;
             }

@@ -45,10 +45,12 @@ public final class Platform implements AutoCloseable {
     private final RuntimeCatalog runtimes;
     private final EventQueue events;
     private final FrontendServer ops;
+    private final S3PackageStore s3;
 
     private Platform(ConfigStore config, SandboxWorker worker, Assignment assignment, AutoCloseable assignmentJournal,
-                     FrontendServer frontend, RuntimeCatalog runtimes, EventQueue events, FrontendServer ops) {
+                     FrontendServer frontend, RuntimeCatalog runtimes, EventQueue events, FrontendServer ops, S3PackageStore s3) {
         this.ops = ops;
+        this.s3 = s3;
         this.assignmentJournal = assignmentJournal;
         this.events = events;
         this.config = config;
@@ -100,7 +102,9 @@ public final class Platform implements AutoCloseable {
         ReplicatedPartition partition = null;
         EventQueue events = null;
         FrontendServer ops = null;
+        S3PackageStore s3 = null;
         try {
+            s3 = cfg.s3() == null ? null : new S3PackageStore(cfg.s3());
             WorkerConfig workerConfig = WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
                     .withCapacity(cfg.workerCapacity());
             worker = new SandboxWorker(workerConfig, SandboxDrivers.create(cfg.sandboxDriver(), workerConfig));
@@ -122,15 +126,18 @@ public final class Platform implements AutoCloseable {
             var metrics = new Metrics(events, assignment);
             invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(verifier, config, Secrets.codeLinkKey(data), clock, invokePath.get(), events,
-                    new Admin.Endpoint(config, events, metrics, Secrets.adminToken(data)));
+                    new Admin.Endpoint(config, events, metrics, Secrets.adminToken(data)), s3);
             var health = Probes.singleNode(config, partition == null ? null : partition.assignment(), runtimes, data, cfg.runtimeHome());
             ops = cfg.metricsPort() >= 0 ? OpsListener.start(cfg.metricsPort(), metrics, health) : null;
             var frontend = new FrontendServer(cfg.host(), cfg.port(), api, health);
             events.start();
-            return new Platform(config, worker, assignment, partition, frontend, runtimes, events, ops);
+            return new Platform(config, worker, assignment, partition, frontend, runtimes, events, ops, s3);
         } catch (RuntimeException e) {
             if (ops != null) {
                 ops.close();
+            }
+            if (s3 != null) {
+                s3.close();
             }
             if (events != null) {
                 events.close();
@@ -228,6 +235,9 @@ public final class Platform implements AutoCloseable {
         }
         worker.close();
         config.close();
+        if (s3 != null) {
+            s3.close();
+        }
     }
 
     /**

@@ -55,6 +55,11 @@ final class ServeCommand implements Callable<Integer> {
             + "kernel) or gvisor (gVisor's runsc: a user-space kernel per sandbox; apt-get install runsc)")
     String sandbox = "process";
 
+    @Option(names = "--s3-endpoint", description = "Single node: an S3-compatible store (e.g. MinIO) that Code.S3Bucket/S3Key and "
+            + "layer Content.S3Bucket/S3Key are read from (env IGNIS_S3_ENDPOINT; credentials IGNIS_S3_ACCESS_KEY_ID, "
+            + "IGNIS_S3_SECRET_ACCESS_KEY; region IGNIS_S3_REGION, default us-east-1); none: such requests are refused")
+    String s3Endpoint;
+
     @Option(names = "--peers", description = "Cluster mode: the cluster file (nodes, roles, addresses; see `ignis cluster up`)")
     Path peers;
 
@@ -91,7 +96,14 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort(), sandbox);
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort())
+                .withSandboxDriver(sandbox);
+        try {
+            cfg = cfg.withS3(S3PackageStore.Settings.fromEnvironment(s3Endpoint));
+        } catch (IllegalArgumentException e) {
+            System.err.println("ignis: --s3-endpoint: " + e.getMessage());
+            return 2;
+        }
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {

@@ -178,7 +178,6 @@ class DeployToolsIT extends PlatformTestBase {
         create.put("VpcConfig", b -> b.vpcConfig(v -> v.subnetIds("subnet-0123").securityGroupIds("sg-0123")));
         create.put("FileSystemConfigs", b -> b.fileSystemConfigs(f -> f.arn(
                 "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0").localMountPath("/mnt/efs")));
-        create.put("Layers", b -> b.layers("arn:aws:lambda:us-east-1:123456789012:layer:deps:1"));
         create.put("ImageConfig", b -> b.imageConfig(i -> i.command("app.handler")));
         create.put("DeadLetterConfig", b -> b.deadLetterConfig(d -> d.targetArn("arn:aws:sqs:us-east-1:123456789012:dlq")));
         create.put("KMSKeyArn", b -> b.kmsKeyArn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
@@ -201,7 +200,6 @@ class DeployToolsIT extends PlatformTestBase {
 
         Map<String, Consumer<UpdateFunctionConfigurationRequest.Builder>> update = new java.util.LinkedHashMap<>();
         update.put("VpcConfig", b -> b.vpcConfig(v -> v.subnetIds("subnet-0123")));
-        update.put("Layers", b -> b.layers("arn:aws:lambda:us-east-1:123456789012:layer:deps:1"));
         update.put("DeadLetterConfig", b -> b.deadLetterConfig(d -> d.targetArn("arn:aws:sns:us-east-1:123456789012:topic")));
         update.put("TracingConfig", b -> b.tracingConfig(t -> t.mode(TracingMode.ACTIVE)));
         update.put("LoggingConfig", b -> b.loggingConfig(l -> l.systemLogLevel(SystemLogLevel.WARN)));

@@ -182,10 +182,13 @@ class ResourcePolicyIT extends PlatformTestBase {
                 .principal(bobKey.accountId()).revisionId("00000000-0000-0000-0000-000000000000")), 412, "PreconditionFailedException");
         rejected(lambda, c -> c.removePermission(b -> b.functionName("guarded").statementId("keep")
                 .revisionId("00000000-0000-0000-0000-000000000000")), 412, "PreconditionFailedException");
-        for (String principal : new String[] {"not a principal", "12345", "arn:aws:iam::12:root", "*", "evil.example.com"}) {
+        for (String principal : new String[] {"not a principal", "12345", "arn:aws:iam::12:root", "evil.example.com"}) {
             rejected(lambda, c -> c.addPermission(b -> b.functionName("guarded").statementId("p").action("lambda:InvokeFunction")
                     .principal(principal)), 400, "InvalidParameterValueException");
         }
+        // everyone (*) only for what function URLs need (FunctionUrlIT covers those)
+        rejected(lambda, c -> c.addPermission(b -> b.functionName("guarded").statementId("p").action("lambda:GetFunction")
+                .principal("*")), 400, "InvalidParameterValueException");
         for (String action : new String[] {"s3:GetObject", "*", "lambda:", "lambda:Invoke Function"}) {
             rejected(lambda, c -> c.addPermission(b -> b.functionName("guarded").statementId("a").action(action)
                     .principal(bobKey.accountId())), 400, "ValidationException");

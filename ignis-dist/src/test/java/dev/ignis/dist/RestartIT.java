@@ -22,8 +22,13 @@ class RestartIT {
     static Map<String, Object> observe(LambdaClient lambda) {
         Map<String, Object> seen = new TreeMap<>();
         for (FunctionConfiguration f : lambda.listFunctions(b -> b.functionVersion("ALL")).functions()) {
-            seen.put(f.functionName() + ":" + f.version(), List.of(f.codeSha256(), f.revisionId(), f.timeout(), f.memorySize()));
+            seen.put(f.functionName() + ":" + f.version(), List.of(f.codeSha256(), f.revisionId(), f.timeout(), f.memorySize(),
+                    f.layers().stream().map(l -> l.arn() + "/" + l.codeSize()).toList()));
         }
+        lambda.listLayerVersions(b -> b.layerName("deps")).layerVersions().forEach(v ->
+                seen.put("deps:" + v.version(), List.of(v.layerVersionArn(), v.description(), v.createdDate())));
+        var policy = lambda.getLayerVersionPolicy(b -> b.layerName("deps").versionNumber(2L));
+        seen.put("deps:2#policy", List.of(policy.policy(), policy.revisionId()));
         for (String name : List.of("alpha", "beta")) {
             lambda.listAliases(b -> b.functionName(name)).aliases().forEach(a ->
                     seen.put(name + "@" + a.name(), List.of(a.functionVersion(), a.revisionId(), a.routingConfig() == null ? Map.of()
@@ -43,6 +48,13 @@ class RestartIT {
     }
 
     static void populate(LambdaClient lambda) {
+        for (String v : List.of("1", "2", "3")) {
+            lambda.publishLayerVersion(b -> b.layerName("deps").description("v" + v)
+                    .content(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("python/deps.py", "V = " + v + "\n"))))));
+        }
+        lambda.deleteLayerVersion(b -> b.layerName("deps").versionNumber(3L)); // the next is still 4 after a restart
+        lambda.addLayerVersionPermission(b -> b.layerName("deps").versionNumber(2L).statementId("all").action("lambda:GetLayerVersion")
+                .principal("*"));
         for (String name : List.of("alpha", "beta")) {
             lambda.createFunction(b -> b.functionName(name).runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
                     .publish(true).tags(Map.of("name", name, "stage", "dev"))
@@ -51,6 +63,8 @@ class RestartIT {
             lambda.updateFunctionConfiguration(b -> b.functionName(name).timeout(42).memorySize(512));
             lambda.createAlias(b -> b.functionName(name).name("live").functionVersion("1").routingConfig(r -> r.additionalVersionWeights(Map.of("2", 0.5))));
         }
+        String deps = lambda.getLayerVersion(b -> b.layerName("deps").versionNumber(2L)).layerVersionArn();
+        lambda.updateFunctionConfiguration(b -> b.functionName("beta").layers(deps));
         lambda.putFunctionConcurrency(b -> b.functionName("alpha").reservedConcurrentExecutions(3));
         String alpha = lambda.getFunction(b -> b.functionName("alpha")).configuration().functionArn();
         lambda.tagResource(b -> b.resource(alpha).tags(Map.of("stage", "prod", "owner", "ops")));
@@ -78,6 +92,11 @@ class RestartIT {
                     .containsEntry("beta#tags", Map.of("name", "beta", "stage", "dev")).containsEntry("beta#policy:null", "none");
             assertThat(before.get("alpha#policy:null").toString()).contains("arn:aws:iam::111111111111:root");
             assertThat(before.get("alpha#policy:live").toString()).contains("s3.amazonaws.com");
+            assertThat(before).containsKeys("deps:1", "deps:2").doesNotContainKey("deps:3");
+            assertThat(before.get("beta:$LATEST").toString()).contains(":layer:deps:2/");
+            var next = lambda.publishLayerVersion(b -> b.layerName("deps")
+                    .content(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("x", "4"))))));
+            assertThat(next.version()).isEqualTo(4L);
         }
     }
 

@@ -7,8 +7,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What the API answers: status, headers and body. */
-public record ApiResponse(int status, Map<String, String> headers, byte[] body) {
+/**
+ * What the API answers: status, headers and body, and {@code Set-Cookie} values (each its own
+ * header line; only function URLs set them).
+ */
+public record ApiResponse(int status, Map<String, String> headers, byte[] body, java.util.List<String> cookies) {
+
+    public ApiResponse {
+        cookies = cookies == null ? java.util.List.of() : java.util.List.copyOf(cookies);
+    }
+
+    public ApiResponse(int status, Map<String, String> headers, byte[] body) {
+        this(status, headers, body, java.util.List.of());
+    }
 
     public static ApiResponse json(int status, Object value) {
         try {
@@ -22,11 +33,19 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body) 
         return new ApiResponse(status, Map.of(), new byte[0]);
     }
 
-    /** AWS's error shape: x-amzn-ErrorType header, JSON body with Type and message (and e.g. Reason). */
+    /**
+     * The errors whose shape in botocore's model spells the member {@code Message}, as Lambda sends it;
+     * the others spell it {@code message} (BotocoreShapesIT checks both against the model).
+     */
+    private static final java.util.Set<String> CAPITAL_MESSAGE = java.util.Set.of("ResourceNotFoundException", "ServiceException",
+            "CodeSigningConfigNotFoundException", "InvalidZipFileException", "InvalidRuntimeException", "ResourceInUseException",
+            "InvalidCodeSignatureException", "CodeVerificationFailedException", "NoPublishedVersionException", "RecursiveInvocationException");
+
+    /** AWS's error shape: x-amzn-ErrorType header, JSON body with Type and message (or Message, per the model; and e.g. Reason). */
     public static ApiResponse error(LambdaException e, String requestId) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("Type", e.userFault() ? "User" : "Service");
-        body.put("message", e.getMessage());
+        body.put(CAPITAL_MESSAGE.contains(e.type()) ? "Message" : "message", e.getMessage());
         body.putAll(e.extra());
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", "application/json");
@@ -45,6 +64,6 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body) 
     public ApiResponse withHeader(String name, String value) {
         var h = new LinkedHashMap<>(headers);
         h.put(name, value);
-        return new ApiResponse(status, h, body);
+        return new ApiResponse(status, h, body, cookies);
     }
 }

@@ -23,25 +23,32 @@ final class ControlPlane {
 
     private final ConfigStore config;
     private final CodeLinks codeLinks;
+    private final PackageSource packages;
 
-    ControlPlane(ConfigStore config, CodeLinks codeLinks) {
+    ControlPlane(ConfigStore config, CodeLinks codeLinks, PackageSource packages) {
         this.config = config;
         this.codeLinks = codeLinks;
+        this.packages = packages;
     }
 
     ApiResponse createFunction(String account, ApiRequest r) {
         var b = RequestBody.parse(r.body());
-        if (b.node("Code.S3Bucket") != null || b.node("Code.ImageUri") != null) {
-            throw LambdaException.invalidParameter("Only Code.ZipFile is supported: S3 and container image packages are not");
+        if (b.node("Code.ImageUri") != null) {
+            throw LambdaException.invalidParameter("Only Code.ZipFile or Code.S3Bucket/S3Key are supported: container image packages are not");
         }
         if (b.text("FunctionName") == null) {
             throw LambdaException.invalidParameter("FunctionName is required");
         }
         UnsupportedFields.check(b, b.text("FunctionName"));
-        var created = config.createFunction(account, new FunctionRequests.Create(b.text("FunctionName"), b.text("Runtime"), b.text("Role"),
+        var request = new FunctionRequests.Create(b.text("FunctionName"), b.text("Runtime"), b.text("Role"),
                 b.text("Handler"), b.text("Description"), b.integer("Timeout"), b.integer("MemorySize"),
-                b.integer("EphemeralStorage.Size"), b.stringMap("Environment.Variables"), b.base64("Code.ZipFile"),
-                b.bool("Publish"), b.strings("Architectures"), b.text("PackageType"), b.stringMap("Tags")));
+                b.integer("EphemeralStorage.Size"), b.stringMap("Environment.Variables"), null,
+                b.bool("Publish"), b.strings("Architectures"), b.text("PackageType"), b.stringMap("Tags"), b.strings("Layers"));
+        config.checkCreate(account, request); // before an S3 object is fetched for a request that would be refused anyway
+        var created = config.createFunction(account, new FunctionRequests.Create(request.functionName(), request.runtime(), request.role(),
+                request.handler(), request.description(), request.timeout(), request.memorySize(), request.ephemeralStorageSize(),
+                request.environment(), packages.zip(b, "Code."), request.publish(), request.architectures(), request.packageType(),
+                request.tags(), request.layers()));
         return ApiResponse.json(201, Shapes.configuration(created));
     }
 
@@ -92,17 +99,18 @@ final class ControlPlane {
                 ? (b.stringMap("Environment.Variables") == null ? Map.of() : b.stringMap("Environment.Variables")) : null;
         var updated = config.updateConfiguration(fn, new FunctionRequests.UpdateConfiguration(b.text("Runtime"), b.text("Role"),
                 b.text("Handler"), b.text("Description"), b.integer("Timeout"), b.integer("MemorySize"),
-                b.integer("EphemeralStorage.Size"), env, b.text("RevisionId")));
+                b.integer("EphemeralStorage.Size"), env, b.text("RevisionId"), b.strings("Layers")));
         return ApiResponse.json(200, Shapes.configuration(updated));
     }
 
     ApiResponse updateCode(String account, String name, ApiRequest r) {
         var fn = FunctionName.parse(name, account);
         var b = RequestBody.parse(r.body());
-        if (b.text("S3Bucket") != null || b.text("ImageUri") != null) {
-            throw LambdaException.invalidParameter("Only ZipFile is supported: S3 and container image packages are not");
+        if (b.text("ImageUri") != null) {
+            throw LambdaException.invalidParameter("Only ZipFile or S3Bucket/S3Key are supported: container image packages are not");
         }
-        var updated = config.updateCode(fn, new FunctionRequests.UpdateCode(b.base64("ZipFile"), b.bool("Publish"), b.text("RevisionId"),
+        config.function(fn.key()); // 404 before an S3 object is fetched
+        var updated = config.updateCode(fn, new FunctionRequests.UpdateCode(packages.zip(b, ""), b.bool("Publish"), b.text("RevisionId"),
                 b.strings("Architectures"), b.bool("DryRun")));
         return ApiResponse.json(200, Shapes.configuration(updated));
     }

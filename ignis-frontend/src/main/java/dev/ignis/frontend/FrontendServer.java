@@ -56,6 +56,16 @@ public final class FrontendServer implements AutoCloseable {
          */
         Admission admit(ApiRequest head);
 
+        /** True for a request this frontend must answer itself, never forwarded (a function URL's: it is an invoke). */
+        default boolean servesLocally(ApiRequest head) {
+            return false;
+        }
+
+        /** The answer to a request refused by {@link #admit} (or by its body's bound). */
+        default ApiResponse refuse(ApiRequest head, LambdaException e) {
+            return ApiResponse.error(e, UUID.randomUUID().toString());
+        }
+
         /** Answers a request admitted by {@link #admit}, its body read within the admission's bound. */
         ApiResponse handle(ApiRequest request, Admission admission);
 
@@ -176,6 +186,9 @@ public final class FrontendServer implements AutoCloseable {
     private void serve(Handler api, ServerRequest req, ServerResponse res) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         req.headers().forEach(h -> headers.computeIfAbsent(h.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(h.allValues()));
+        // the peer's address, for function URL events (sourceIp): the connection's, never a client's header of that name
+        headers.put(UrlEvent.SOURCE_IP, List.of(req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : ""));
         String method = req.prologue().method().text();
         String path = req.path().rawPath();
         String query = req.query().rawValue();
@@ -187,12 +200,13 @@ public final class FrontendServer implements AutoCloseable {
         }
         byte[] body;
         Admission admission;
+        var head = new ApiRequest(method, path, query, headers, NO_BODY);
         try {
-            admission = api.admit(new ApiRequest(method, path, query, headers, NO_BODY));
+            admission = api.admit(head);
             body = body(req, admission);
         } catch (LambdaException e) {
             lingerOrClose(req, res, e.status() == 413 ? MAX_DECLARED : DRAIN_UNAUTHENTICATED);
-            send(res, ApiResponse.error(e, UUID.randomUUID().toString()));
+            send(res, api.refuse(head, e));
             return;
         }
         send(res, api.handle(new ApiRequest(method, path, query, headers, body), admission));
@@ -201,6 +215,9 @@ public final class FrontendServer implements AutoCloseable {
     private static void send(ServerResponse res, ApiResponse out) {
         res.status(out.status());
         out.headers().forEach((k, v) -> res.header(HeaderNames.create(k), v));
+        if (!out.cookies().isEmpty()) {
+            res.header(HeaderNames.SET_COOKIE, out.cookies().toArray(String[]::new));
+        }
         res.send(out.body());
     }
 

@@ -202,7 +202,7 @@ public final class InvokePath implements LambdaApi.Invoker {
     private SandboxSpec spec(FunctionConfig c) {
         return new SandboxSpec(c.accountId(), Region.NAME, c.functionName(), ConfigStore.functionArn(c.accountId(), c.functionName()),
                 c.version(), c.revisionId(), c.runtime(), c.handler(), c.memorySize(), c.timeout(), c.ephemeralStorageSize(),
-                c.environment(), config.code().unpacked(c.codeSha256Hex()));
+                c.environment(), config.code().unpacked(c.codeSha256Hex()), config.code().layers(c.layerSha256Hexes()));
     }
 
     /** $LATEST, a version, or an alias — with an alias's weighted routing applied per invoke. */

@@ -55,21 +55,39 @@ public final class LambdaApi implements FrontendServer.Handler {
     private final List<Binding> bindings;
     private final Route codeDownload = Route.of("GET", "/ignis/code/{file}");
     private final AdminHandler admin;
+    /** Function URLs; null where the invoker runs no invokes itself (a test's stand-in). */
+    private final FunctionUrlGateway urls;
 
     public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
                      dev.ignis.async.EventQueue events, AdminHandler admin) {
+        this(verifier, config, codeLinkKey, clock, invoker, events, admin, null);
+    }
+
+    /**
+     * @param s3 the operator's S3-compatible store that packages and layer archives may come from
+     *           ({@code Code.S3Bucket}/{@code S3Key}); null: none configured, such requests are refused
+     */
+    public LambdaApi(SigV4Verifier verifier, ConfigStore config, byte[] codeLinkKey, java.time.Clock clock, Invoker invoker,
+                     dev.ignis.async.EventQueue events, AdminHandler admin, S3Packages s3) {
         this.admin = admin;
         this.verifier = verifier;
         this.config = config;
         this.codeLinks = new CodeLinks(codeLinkKey, clock);
-        var cp = new ControlPlane(config, codeLinks);
+        var packages = new PackageSource(s3, S3Packages.MAX_OBJECT_BYTES);
+        var cp = new ControlPlane(config, codeLinks, packages);
+        var layers = new LayersApi(config, codeLinks, packages);
         var eic = new EventInvokeConfigApi(config, events);
         var csc = new CodeSigningApi(config);
         var tags = new TagsApi(config);
         var policies = new PolicyApi(config);
+        var hosts = UrlHosts.fromSystem();
+        var urlApi = new FunctionUrlApi(config, hosts);
+        this.urls = invoker instanceof InvokePath path ? new FunctionUrlGateway(config, hosts, verifier, path::execute, clock) : null;
+        String u = "/2021-10-31/functions/{name}/url";
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
         String fcsc = "/2020-06-30/functions/{name}/code-signing-config";
+        String lv = "/2018-10-31/layers/{layer}/versions";
         this.bindings = List.of(
                 bind("POST", f + "/{name}/invocations", "Invoke", PAYLOAD_BODY, (c, p, r, id) -> invoker.invoke(c, p.get(0), r, id)),
                 bind("POST", f, "CreateFunction", CODE_BODY, (c, p, r, id) -> cp.createFunction(c.accountId(), r)),
@@ -117,9 +135,40 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("GET", f + "/{name}/policy", "GetPolicy", JSON_BODY, (c, p, r, id) -> policies.get(c.accountId(), p.get(0), r)),
                 bind("DELETE", f + "/{name}/policy/{sid}", "RemovePermission", JSON_BODY,
                         (c, p, r, id) -> policies.remove(c.accountId(), p.get(0), p.get(1), r)),
+                bind("POST", u, "CreateFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.create(c.accountId(), p.get(0), r)),
+                bind("GET", u, "GetFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.get(c.accountId(), p.get(0), r)),
+                bind("PUT", u, "UpdateFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.update(c.accountId(), p.get(0), r)),
+                bind("DELETE", u, "DeleteFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.delete(c.accountId(), p.get(0), r)),
+                bind("POST", "/2021-11-15/functions/{name}/response-streaming-invocations", "InvokeWithResponseStream", PAYLOAD_BODY,
+                        (c, p, r, id) -> {
+                            throw LambdaException.invalidParameter("InvokeWithResponseStream is not supported by Ignis yet (response "
+                                    + "streaming is not built); call Invoke, which answers with the whole response of up to 6 MB");
+                        }),
+                bind("GET", u + "s", "ListFunctionUrlConfigs", JSON_BODY, (c, p, r, id) -> urlApi.list(c.accountId(), p.get(0), r)),
+                bind("POST", lv, "PublishLayerVersion", CODE_BODY, (c, p, r, id) -> layers.publish(c.accountId(), p.get(0), r)),
+                bind("GET", lv, "ListLayerVersions", JSON_BODY, (c, p, r, id) -> layers.listVersions(c.accountId(), p.get(0), r)),
+                bind("GET", lv + "/{n}", "GetLayerVersion", JSON_BODY, (c, p, r, id) -> layers.get(c.accountId(), p.get(0), p.get(1), r)),
+                bind("DELETE", lv + "/{n}", "DeleteLayerVersion", JSON_BODY, (c, p, r, id) -> layers.delete(c.accountId(), p.get(0), p.get(1))),
+                // ListLayers, and GetLayerVersionByArn (?find=LayerVersion&Arn=...) on the same path
+                bind("GET", "/2018-10-31/layers", "ListLayers", JSON_BODY, (c, p, r, id) -> layers.listOrFind(c.accountId(), r)),
+                bind("POST", lv + "/{n}/policy", "AddLayerVersionPermission", JSON_BODY,
+                        (c, p, r, id) -> layers.addPermission(c.accountId(), p.get(0), p.get(1), r)),
+                bind("GET", lv + "/{n}/policy", "GetLayerVersionPolicy", JSON_BODY, (c, p, r, id) -> layers.policy(c.accountId(), p.get(0), p.get(1))),
+                bind("DELETE", lv + "/{n}/policy/{sid}", "RemoveLayerVersionPermission", JSON_BODY,
+                        (c, p, r, id) -> layers.removePermission(c.accountId(), p.get(0), p.get(1), p.get(2), r)),
                 bind("GET", "/2017-03-31/tags/{arn}", "ListTags", JSON_BODY, (c, p, r, id) -> tags.list(c.accountId(), p.get(0))),
                 bind("POST", "/2017-03-31/tags/{arn}", "TagResource", JSON_BODY, (c, p, r, id) -> tags.tag(c.accountId(), p.get(0), r)),
                 bind("DELETE", "/2017-03-31/tags/{arn}", "UntagResource", JSON_BODY, (c, p, r, id) -> tags.untag(c.accountId(), p.get(0), r)));
+    }
+
+    /**
+     * The Lambda API operations this frontend routes, by botocore's names: one per route, and
+     * GetLayerVersionByArn, which shares ListLayers' path ({@code ?find=LayerVersion}).
+     */
+    public List<String> operations() {
+        var names = new java.util.ArrayList<>(bindings.stream().map(Binding::name).toList());
+        names.add("GetLayerVersionByArn");
+        return names;
     }
 
     private static Binding bind(String method, String template, String name, long maxBody, Operation op) {
@@ -133,6 +182,9 @@ public final class LambdaApi implements FrontendServer.Handler {
      */
     @Override
     public FrontendServer.Admission admit(ApiRequest head) {
+        if (urls != null && urls.isUrlRequest(head)) {
+            return urls.admit(head);
+        }
         if (codeDownload.match(head.method(), head.rawPath()) != null) {
             return new FrontendServer.Admission("GetCode", 0, null);
         }
@@ -161,6 +213,14 @@ public final class LambdaApi implements FrontendServer.Handler {
     @Override
     public ApiResponse handle(ApiRequest r, FrontendServer.Admission admitted) {
         String requestId = UUID.randomUUID().toString();
+        if (urls != null && urls.isUrlRequest(r)) {
+            try {
+                return urls.handle(r, admitted, requestId);
+            } catch (RuntimeException e) {
+                LOG.error("function URL request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
+                return FunctionUrlGateway.refusal(new LambdaException(500, "ServiceException", "Internal Server Error"), requestId);
+            }
+        }
         try {
             List<String> download = codeDownload.match(r.method(), r.rawPath());
             if (download != null) {
@@ -190,6 +250,18 @@ public final class LambdaApi implements FrontendServer.Handler {
             LOG.error("request {} {} {} failed", requestId, r.method(), r.rawPath(), e);
             return ApiResponse.error(LambdaException.service("Internal failure; request id " + requestId), requestId);
         }
+    }
+
+    @Override
+    public boolean servesLocally(ApiRequest head) {
+        return urls != null && urls.isUrlRequest(head);
+    }
+
+    /** A refused head: a function URL's refusal in its own shape, every other in the API's. */
+    @Override
+    public ApiResponse refuse(ApiRequest head, LambdaException e) {
+        String requestId = UUID.randomUUID().toString();
+        return urls != null && urls.isUrlRequest(head) ? FunctionUrlGateway.refusal(e, requestId) : ApiResponse.error(e, requestId);
     }
 
     private static LambdaException unknownOperation(ApiRequest r) {

@@ -13,11 +13,12 @@ import java.util.Map;
  * its versions or aliases ({@code Qualifier}, or a qualified ARN). Only the owner manages a
  * policy: another account's function is AccessDenied here as everywhere ({@link FunctionName#parse});
  * what a policy grants is enforced on Invoke ({@link InvokePath}). The members Ignis cannot honour
- * (organization principals, event source tokens, function URL auth) are refused by name, never
- * stored and ignored. The statement rules live in {@code ConfigStore.addPermission}.
+ * (organization principals, event source tokens) are refused by name, never stored and ignored;
+ * the function URL conditions ({@code FunctionUrlAuthType}, {@code InvokedViaFunctionUrl}) are
+ * stored and enforced by {@link FunctionUrlGateway}. The statement rules live in {@code ConfigStore.addPermission}.
  */
 final class PolicyApi {
-    private static final List<String> UNSUPPORTED = List.of("EventSourceToken", "PrincipalOrgID", "FunctionUrlAuthType", "InvokedViaFunctionUrl");
+    private static final List<String> UNSUPPORTED = List.of("EventSourceToken", "PrincipalOrgID");
 
     private final ConfigStore config;
 
@@ -31,12 +32,13 @@ final class PolicyApi {
         var b = RequestBody.parse(r.body());
         for (String field : UNSUPPORTED) {
             if (b.node(field) != null) {
-                throw LambdaException.invalidParameter(field + " is not supported: Ignis has no AWS Organizations, event sources "
-                        + "or function URLs to condition a permission on");
+                throw LambdaException.invalidParameter(field + " is not supported: Ignis has no AWS Organizations or event sources "
+                        + "to condition a permission on");
             }
         }
         var statement = config.addPermission(fn.key(), qualifier, new FunctionRequests.AddPermission(b.text("StatementId"),
-                b.text("Action"), b.text("Principal"), b.text("SourceArn"), b.text("SourceAccount"), b.text("RevisionId")));
+                b.text("Action"), b.text("Principal"), b.text("SourceArn"), b.text("SourceAccount"), b.text("RevisionId"),
+                b.text("FunctionUrlAuthType"), b.node("InvokedViaFunctionUrl") == null ? null : b.bool("InvokedViaFunctionUrl")));
         return ApiResponse.json(201, Map.of("Statement", ConfigStore.json(statement.document())));
     }
 

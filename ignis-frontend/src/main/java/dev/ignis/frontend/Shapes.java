@@ -29,6 +29,9 @@ final class Shapes {
         if (!c.environment().isEmpty()) {
             m.put("Environment", Map.of("Variables", c.environment()));
         }
+        if (!c.layers().isEmpty()) {
+            m.put("Layers", c.layers().stream().map(l -> Map.of("Arn", l.arn(), "CodeSize", l.codeSize())).toList());
+        }
         m.put("TracingConfig", Map.of("Mode", "PassThrough"));
         m.put("RevisionId", c.revisionId());
         m.put("State", c.state());

@@ -22,9 +22,6 @@ final class UnsupportedFields {
         if (b.node("FileSystemConfigs") != null && (!b.node("FileSystemConfigs").isArray() || !b.node("FileSystemConfigs").isEmpty())) {
             throw refuse("FileSystemConfigs", "Ignis does not mount EFS or other file systems into sandboxes");
         }
-        if (!empty(b.strings("Layers"))) {
-            throw refuse("Layers", "this Ignis installation does not serve layers yet; include the dependencies in the deployment package");
-        }
         if (b.node("ImageConfig") != null && (!empty(b.strings("ImageConfig.EntryPoint")) || !empty(b.strings("ImageConfig.Command"))
                 || b.text("ImageConfig.WorkingDirectory") != null)) {
             throw refuse("ImageConfig", "it applies to container image packages, which Ignis does not run (PackageType Zip only)");

@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * {@code /var/task}) or from scratch (a waiting launcher runs bwrap). Must run as root. Sandbox processes are started
  * from one long-lived owner thread: bwrap's {@code --die-with-parent} is tied to the thread that forked it, so a
  * sandbox started from a request thread would die with it.
+ *
+ * <p>Over 400 lines on purpose: it is the whole life of a process sandbox's host resources (uid, network namespace,
+ * cgroup, slot) — taken in two start paths, given back on failure, on close and by the sweep of a dead worker — and
+ * every take is easier to check against its give-back in one file.
  */
 public final class BubblewrapDriver implements SandboxDriver {
     private static final Logger LOG = LoggerFactory.getLogger(BubblewrapDriver.class);
@@ -179,8 +183,8 @@ public final class BubblewrapDriver implements SandboxDriver {
     @Override
     public SandboxDriver.Sandbox start(Start start) {
         var kind = new ReadyShells.Kind(start.runtime().id(), start.spec().memoryMb(), start.spec().ephemeralStorageMb());
-        if (shells == null) {
-            return fromScratch(start);
+        if (shells == null || start.spec().layersDirectory() != null) {
+            return fromScratch(start); // a ready shell's /opt is empty and fixed: functions with layers start without one
         }
         ReadyShells.Shell shell = path == StartPath.READY_SHELL ? shellNow(kind) : shells.take(kind);
         try {
@@ -223,7 +227,7 @@ public final class BubblewrapDriver implements SandboxDriver {
             start.runtimeApi().listen(netns.openLoopbackListener(ns, RUNTIME_API_PORT));
             group = cgroups.create(id, Cgroups.Limits.forMemory(spec.memoryMb(), config.pidsMax()));
             List<String> args = SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
-                    ns.path(), uid, start.runtime(), spec.codeDirectory(), start.ephemeralStorageBytes()), awaitBinary);
+                    ns.path(), uid, start.runtime(), spec.codeDirectory(), start.ephemeralStorageBytes(), spec.layersDirectory()), awaitBinary);
             long t0 = System.nanoTime();
             process = launchers.start(args, SandboxLauncher.Ready.runtimeMessage(start.runtime().command(), start.environment()));
             return new BwrapSandbox(id, process, ns, group, uid, null, t0);
@@ -290,7 +294,7 @@ public final class BubblewrapDriver implements SandboxDriver {
             List<String> command = new ArrayList<>();
             command.add(launcher.toString());
             command.addAll(SandboxCommand.launcherArgs(new SandboxCommand.Params(group.procsFiles(), seccompFile,
-                    ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L), awaitBinary));
+                    ns.path(), uid, rt, task, kind.ephemeralStorageMb() * 1024L * 1024L, null), awaitBinary));
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().clear(); // the runtime's environment comes with its command, at assignment
             pb.redirectErrorStream(true); // the runtime's stdout and stderr: one pipe, one log (see SandboxLog)
@@ -356,7 +360,8 @@ public final class BubblewrapDriver implements SandboxDriver {
 
         @Override
         public Stats stats() {
-            return new Stats(group.peakMemoryBytes(), group.oomKills());
+            // the OOM count is a keyed file (open, read, parse): only once the sandbox has ended, not after every invoke
+            return new Stats(group.peakMemoryBytes(), exit.isDone() ? group.oomKills() : 0);
         }
 
         @Override

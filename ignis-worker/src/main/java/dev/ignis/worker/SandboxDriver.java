@@ -138,7 +138,7 @@ public interface SandboxDriver extends AutoCloseable {
         /** Completes once, when the sandbox's last process is gone (see the class comment). */
         CompletableFuture<RuntimeEvent.Exited> exit();
 
-        /** What the sandbox uses now (diagnostics, and the worker's capacity view). */
+        /** What the sandbox used; read after every invoke (REPORT's Max Memory Used), so keep it to one cheap read. */
         Stats stats();
 
         /** Kills every process of the sandbox; returns once {@link #exit()} is complete or a bounded wait ran out. */
@@ -149,7 +149,11 @@ public interface SandboxDriver extends AutoCloseable {
         void close();
     }
 
-    /** A sandbox's use of its limits; a value the driver cannot tell is 0. */
+    /**
+     * A sandbox's use of its limits; a value the driver cannot tell is 0. The worker reads this after every invoke (the
+     * REPORT line's Max Memory Used), so a count that costs more than one cheap read, such as {@code oomKills}, may stay
+     * 0 while the sandbox lives: an OOM kill that ends the sandbox is said by {@link Sandbox#exit()}.
+     */
     record Stats(long peakMemoryBytes, long oomKills) {}
 
     /** Whether a driver can run here. */

@@ -97,6 +97,9 @@ public final class SandboxWorker implements Worker {
                 "InvalidRuntimeException", "Runtime " + spec.runtime() + " is not supported by worker " + workerId()));
         validate(spec);
         SandboxCommand.checkReachable(spec.codeDirectory());
+        if (spec.layersDirectory() != null) {
+            SandboxCommand.checkReachable(spec.layersDirectory());
+        }
         Admission.Ticket ticket = admission.admit(spec.memoryMb()); // a refusal comes before anything is taken
         try {
             SandboxHandle h = start(spec, rt);
@@ -290,15 +293,11 @@ public final class SandboxWorker implements Worker {
             inv.result().complete(already);
             return;
         }
-        RuntimeApi.Link parkedNext;
-        try {
-            parkedNext = sb.api().offerToDrive(inv);
-        } catch (IllegalStateException gone) {
-            inv.result().complete(awaitExit(sb));
-            return;
-        }
-        if (parkedNext != null) {
-            sb.runtimeApi.server().drive(parkedNext, inv);
+        switch (sb.api().offerToDrive(inv)) {
+            case RuntimeApi.Offer.Delivered d -> d.connection().drive(inv); // returns once answered (or undeliverable here)
+            case RuntimeApi.Offer.Queued q -> { } // a connection's own thread hands it out
+            case RuntimeApi.Offer.Gone g -> inv.result().complete(awaitExit(sb));
+            case RuntimeApi.Offer.Busy b -> throw new IllegalStateException("sandbox " + sb.id + " is busy: one invoke at a time");
         }
     }
 

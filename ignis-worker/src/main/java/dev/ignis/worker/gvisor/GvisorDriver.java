@@ -169,7 +169,8 @@ public final class GvisorDriver implements SandboxDriver {
             group = cgroups.create(id, limits);
             prepared = RunscCommand.prepare(runsc, base, awaitBinary, noSeccomp, new RunscCommand.Params(id, group.procsFiles(),
                     ns.path(), uid, start.runtime(), spec.codeDirectory(), start.ephemeralStorageBytes(), limits.memoryBytes(),
-                    limits.cpuQuotaMicros(), limits.cpuPeriodMicros(), config.pidsMax())); // the runtime's own: RLIMIT_NPROC
+                    limits.cpuQuotaMicros(), limits.cpuPeriodMicros(), config.pidsMax(), // the runtime's own: RLIMIT_NPROC
+                    spec.layersDirectory()));
             long t0 = System.nanoTime();
             process = launchers.start(prepared.launcherArgs(), SandboxLauncher.Ready.runtimeMessage(start.runtime().command(), start.environment()));
             return new GvisorSandbox(id, process, ns, group, uid, prepared, t0);

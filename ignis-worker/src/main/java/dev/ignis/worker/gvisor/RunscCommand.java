@@ -48,11 +48,12 @@ public final class RunscCommand {
 
     /**
      * Inputs for one sandbox. {@code tmpBytes} is the EphemeralStorage cap; the limits are also those of the
-     * cgroup the launcher joins ({@code cgroupProcs}).
+     * cgroup the launcher joins ({@code cgroupProcs}); {@code layersDirectory} is the function's merged layers (bound
+     * read-only at {@code /opt}) or null (an empty {@code /opt}).
      */
     public record Params(String sandboxId, List<Path> cgroupProcs, Path netnsPath, int uid, RuntimeDefinition runtime,
                          Path codeDirectory, long tmpBytes, long memoryBytes, long cpuQuotaMicros, long cpuPeriodMicros,
-                         int pidsMax) {
+                         int pidsMax, Path layersDirectory) {
         public Params {
             if (!sandboxId.matches("[A-Za-z0-9_.-]{1,64}")) {
                 throw new IllegalArgumentException("bad sandbox id: " + sandboxId);
@@ -124,7 +125,7 @@ public final class RunscCommand {
     /** The uid and gid of the runtime inside gVisor (Lambda's sandbox user is 993); the host sees the sandbox's own uid. */
     public static final int SANDBOX_UID = 993;
 
-    /** The read-only binds: the runtime's host paths, its library copies, /var/runtime, the waiting program, /var/task. */
+    /** The read-only binds: the runtime's host paths, its library copies, /var/runtime, the waiting program, /var/task, /opt. */
     static List<OciBundle.Mount> mounts(Params p, Path awaitBinary) {
         Map<String, OciBundle.Mount> m = new LinkedHashMap<>();
         for (Path host : new LinkedHashSet<>(p.runtime().hostReadOnlyPaths())) {
@@ -138,6 +139,9 @@ public final class RunscCommand {
         }
         m.put(AWAIT, OciBundle.Mount.readOnly(awaitBinary, AWAIT));
         m.put("/var/task", OciBundle.Mount.readOnly(p.codeDirectory(), "/var/task"));
+        if (p.layersDirectory() != null) {
+            m.put("/opt", OciBundle.Mount.readOnly(p.layersDirectory(), "/opt"));
+        }
         return List.copyOf(m.values());
     }
 

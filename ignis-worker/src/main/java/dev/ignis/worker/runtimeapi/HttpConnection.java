@@ -35,6 +35,9 @@ import java.util.Map;
  * is in progress: waiting for the next request never times out). A small
  * request that arrives in one piece costs what it did before: one array of its exact size, one
  * compare-and-set on the budget, no extra system call.
+ *
+ * <p>Over 400 lines on purpose: it is the whole parser of a hostile client, and each bound (head, headers, body,
+ * budget, drain, read timeout) is audited best next to the read it bounds.
  */
 final class HttpConnection {
     static final int MAX_HEAD_BYTES = 64 * 1024; // AWS's Java client sends an X-Ray header of several KB

@@ -10,38 +10,65 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Transitions: INIT --/next--> IDLE --{@link #offer}--> (queued) --/next--> BUSY
  * --/response|/error--> IDLE. {@code /init/error} is only valid during init. The worker calls
- * {@link #close} when the sandbox dies; a blocked /next then returns and its connection closes.
+ * {@link #close} when the sandbox dies; a waiting /next then returns {@link Next.Gone} and its connection closes.
  * Request ids that were already answered get 403 InvalidStateTransition; ids never handed out get
  * 400 InvalidRequestID, as AWS's runtime interface emulator does.
+ *
+ * <p>It also keeps which of the runtime's connections wait at {@code GET /next} ({@link RuntimeConnection.State}),
+ * under the same lock: an invoke finding exactly one such connection takes it over ({@link #offerToDrive}).
+ * Outcomes are values ({@link Offer}, {@link Next}), never exceptions.
  */
 public final class RuntimeApi {
     /** 6 MB response limit plus the 100 bytes of slack AWS allows. */
     public static final int MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
 
-    /**
-     * A connection of the runtime's, as this state machine sees it (the server owns the socket).
-     * Its serving thread waits in {@link #next(Link)} while the connection's {@code GET /next} is
-     * parked; an invoke may take the parked request over ({@link #offerToDrive}).
-     */
-    public static final class Link {
-        /** The server's connection object (set once by the server, before the link is used). */
-        Object connection;
-        /** Its GET /next waits for work and has not been answered (guarded by the lock). */
-        private boolean parkedAtNext;
-        /** Handed back after an invoking thread drove it: its serving thread reads it again (guarded by the lock). */
-        private boolean resumed;
+    /** What offering an invocation came to. */
+    public sealed interface Offer {
+        /**
+         * The runtime's parked {@code GET /next} on {@code connection} takes it: the invocation is delivered (its
+         * code may run from now on), and the caller writes it there and serves the connection until the answer is in
+         * ({@link RuntimeConnection#drive}).
+         */
+        record Delivered(RuntimeConnection connection) implements Offer {}
 
-        Link() {}
+        /** Queued: a connection's own thread hands it out at the runtime's (next) {@code GET /next}. */
+        record Queued() implements Offer {}
+
+        /** An invocation is queued or unanswered: one at a time. Nothing changed. */
+        record Busy() implements Offer {}
+
+        /** The sandbox is gone (its runtime exited, or it was retired). Nothing changed. */
+        record Gone() implements Offer {}
     }
 
-    /** What {@link #next(Link)} returns when an invoking thread answered the parked /next and handed the connection back. */
-    static final Invocation RESUME = new Invocation("", new byte[0], 0, "", "", null, null, new CompletableFuture<>());
+    private static final Offer QUEUED = new Offer.Queued();
+    private static final Offer BUSY = new Offer.Busy();
+    private static final Offer GONE = new Offer.Gone();
+
+    /** What a connection's {@code GET /next} came to, on the connection's own thread. */
+    sealed interface Next {
+        /** Write this invocation as the answer. */
+        record Work(Invocation invocation) implements Next {}
+
+        /** An invoking thread answered this /next itself, served the connection and handed it back: read on. */
+        record Resumed() implements Next {}
+
+        /** An invocation is unanswered: 403, and the connection closes. */
+        record Busy() implements Next {}
+
+        /** The sandbox is gone: the connection closes. */
+        record Gone() implements Next {}
+    }
+
+    private static final Next RESUMED = new Next.Resumed();
+    private static final Next NEXT_BUSY = new Next.Busy();
+    private static final Next NEXT_GONE = new Next.Gone();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workArrived = lock.newCondition();
-    /** Connections whose GET /next is parked, and the latest of them (null once it is unparked). */
+    /** Connections in {@link RuntimeConnection.State#PARKED}, and the latest of them (null once it left that state). */
     private int parkedCount;
-    private Link parked;
+    private RuntimeConnection parked;
     private final CompletableFuture<RuntimeEvent> init = new CompletableFuture<>();
     private Invocation queued;
     private Invocation current;
@@ -54,36 +81,40 @@ public final class RuntimeApi {
         return init;
     }
 
-    /** Hands an invocation to the runtime (now if it waits on /next, else when it next asks). */
-    public void offer(Invocation inv) {
+    /** Queues an invocation for the runtime (a connection's own thread hands it out at /next). */
+    public Offer offer(Invocation inv) {
         lock.lock();
         try {
-            checkOpenAndIdle();
+            Offer refused = refusal();
+            if (refused != null) {
+                return refused;
+            }
             enqueue(inv);
+            return QUEUED;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * As {@link #offer}, but when exactly one connection's {@code GET /next} is parked, the
-     * invocation is delivered on it by the caller instead of by that connection's thread: this
-     * returns the link, the invocation is already current (delivered), and the caller must write
-     * the /next answer and then serve the connection ({@code RuntimeApiServer.drive}) — no other
-     * thread is woken. Returns null when the invocation was queued as {@link #offer} queues it.
+     * As {@link #offer}, but when exactly one connection's {@code GET /next} is parked, the invocation is delivered on
+     * it by the caller instead of by that connection's thread ({@link Offer.Delivered}): no other thread is woken.
      */
-    public Link offerToDrive(Invocation inv) {
+    public Offer offerToDrive(Invocation inv) {
         lock.lock();
         try {
-            checkOpenAndIdle();
+            Offer refused = refusal();
+            if (refused != null) {
+                return refused;
+            }
             if (parkedCount == 1 && parked != null) {
-                Link l = parked;
-                unpark(l);
+                RuntimeConnection c = parked;
+                setState(c, RuntimeConnection.State.DRIVEN);
                 deliver(inv);
-                return l;
+                return new Offer.Delivered(c);
             }
             enqueue(inv);
-            return null;
+            return QUEUED;
         } finally {
             lock.unlock();
         }
@@ -100,54 +131,57 @@ public final class RuntimeApi {
         lastDelivered = inv.requestId();
     }
 
-    /** An invocation may be offered: the sandbox is open and has none queued or in flight (caller holds the lock). */
-    private void checkOpenAndIdle() {
+    /** Why an invocation cannot be offered now, or null (caller holds the lock). */
+    private Offer refusal() {
         if (closed) {
-            throw new IllegalStateException("sandbox is gone");
+            return GONE;
         }
-        if (queued != null || current != null) {
-            throw new IllegalStateException("sandbox is busy: one invoke at a time");
-        }
+        return queued != null || current != null ? BUSY : null;
     }
 
-    /**
-     * A driven connection asks for the next event again: it is parked as its serving thread's
-     * /next would be (that thread still waits for it). Throws IllegalStateException while the
-     * current invocation is unanswered (the caller answers 403, as for {@link #next(Link)}); returns
-     * false when the sandbox is closed.
-     */
-    boolean repark(Link link) {
+    /** What a driven connection's next {@code GET /next} came to ({@link #repark}). */
+    enum Repark {
+        /** Parked for its own thread, which still waits for it: the driving thread returns. */
+        PARKED,
+        /** The current invocation is unanswered: 403, and the connection closes. */
+        BUSY,
+        /** The sandbox is closed: the connection closes. */
+        GONE
+    }
+
+    /** A driven connection asks for the next event again: it is parked, as its own thread's /next would be. */
+    Repark repark(RuntimeConnection c) {
         init.complete(new RuntimeEvent.Ready());
         lock.lock();
         try {
             if (current != null) {
-                throw new IllegalStateException("an invocation is unanswered");
+                return Repark.BUSY;
             }
             if (closed) {
-                return false;
+                return Repark.GONE;
             }
-            park(link);
+            setState(c, RuntimeConnection.State.PARKED);
             if (queued != null) {
                 workArrived.signalAll(); // not while one invoke is in flight, but never leave work unseen
             }
-            return true;
+            return Repark.PARKED;
         } finally {
             lock.unlock();
         }
     }
 
-    /** The invoking thread is done with a driven connection: its serving thread reads it again. */
-    void handBack(Link link) {
+    /** The invoking thread is done with a driven connection: its own thread reads it again. */
+    void handBack(RuntimeConnection c) {
         lock.lock();
         try {
-            link.resumed = true;
+            setState(c, RuntimeConnection.State.READING);
             workArrived.signalAll();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Connections whose GET /next waits for work now (their serving threads wait for it): tests synchronize on it. */
+    /** Connections whose GET /next waits for work now (their own threads wait for it): tests synchronize on it. */
     int parkedCount() {
         lock.lock();
         try {
@@ -157,22 +191,18 @@ public final class RuntimeApi {
         }
     }
 
-    private void park(Link l) {
-        if (!l.parkedAtNext) {
-            l.parkedAtNext = true;
-            parkedCount++;
-            parked = l;
-        }
-    }
-
-    private void unpark(Link l) {
-        if (l.parkedAtNext) {
-            l.parkedAtNext = false;
+    /** Moves a connection to {@code next}, keeping the count of parked ones (caller holds the lock). */
+    private void setState(RuntimeConnection c, RuntimeConnection.State next) {
+        if (c.state == RuntimeConnection.State.PARKED && next != RuntimeConnection.State.PARKED) {
             parkedCount--;
-            if (parked == l) {
+            if (parked == c) {
                 parked = null;
             }
+        } else if (c.state != RuntimeConnection.State.PARKED && next == RuntimeConnection.State.PARKED) {
+            parkedCount++;
+            parked = c;
         }
+        c.state = next;
     }
 
     /** The sandbox is gone: wakes /next waiters; pending futures are completed by the caller. */
@@ -224,43 +254,38 @@ public final class RuntimeApi {
     static final Reply ACCEPTED = new Reply(202, "{\"status\":\"OK\"}".getBytes(StandardCharsets.UTF_8),
             "Content-Type", "application/json");
 
-    /** {@link #next(Link)} for a connection that is never driven (tests). */
-    Invocation next() throws InterruptedException {
-        return next(new Link());
-    }
-
     /**
-     * A connection's GET /next: blocks until work arrives (returns it), the sandbox closes (returns
-     * null), or an invoking thread answered this /next itself and handed the connection back (returns
-     * {@link #RESUME}: read on, answer nothing). Throws IllegalStateException while busy.
+     * A connection's GET /next, on its own thread: parks the connection and waits until work arrives
+     * ({@link Next.Work}), the sandbox closes ({@code Gone}), or an invoking thread answered this /next itself and
+     * handed the connection back ({@code Resumed}: read on, answer nothing). {@code Busy} while an invocation is
+     * unanswered.
      */
-    Invocation next(Link link) throws InterruptedException {
+    Next next(RuntimeConnection c) throws InterruptedException {
         init.complete(new RuntimeEvent.Ready());
         lock.lock();
         try {
             if (current != null) {
-                throw new IllegalStateException("an invocation is unanswered"); // caller answers 403
+                return NEXT_BUSY;
             }
-            park(link);
+            setState(c, RuntimeConnection.State.PARKED);
             while (true) {
                 if (closed) {
-                    unpark(link);
-                    return null;
+                    setState(c, RuntimeConnection.State.READING);
+                    return NEXT_GONE;
                 }
-                if (link.resumed) {
-                    link.resumed = false;
-                    return RESUME;
+                if (c.state == RuntimeConnection.State.READING) {
+                    return RESUMED; // handed back by the thread that drove it
                 }
-                if (link.parkedAtNext && queued != null) {
-                    unpark(link);
+                if (c.state == RuntimeConnection.State.PARKED && queued != null) {
+                    setState(c, RuntimeConnection.State.READING);
                     deliver(queued);
                     queued = null;
-                    return current;
+                    return new Next.Work(current);
                 }
                 workArrived.await();
             }
         } catch (InterruptedException e) {
-            unpark(link);
+            setState(c, RuntimeConnection.State.READING);
             throw e;
         } finally {
             lock.unlock();

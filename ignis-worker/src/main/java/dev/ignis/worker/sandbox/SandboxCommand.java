@@ -34,7 +34,13 @@ public final class SandboxCommand {
      * ENOSYS on Lambda, and cannot store anything outside the cap.
      */
     public record Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid,
-                         RuntimeDefinition runtime, Path codeDirectory, long tmpBytes) {}
+                         RuntimeDefinition runtime, Path codeDirectory, long tmpBytes, Path layersDirectory) {
+        /** Without layers: an empty /opt. */
+        public Params(List<Path> cgroupProcs, Path seccompFile, Path netnsPath, int uid, RuntimeDefinition runtime, Path codeDirectory,
+                      long tmpBytes) {
+            this(cgroupProcs, seccompFile, netnsPath, uid, runtime, codeDirectory, tmpBytes, null);
+        }
+    }
 
     /**
      * The launcher's arguments (after its own name): the first form in ignis-sandbox-exec.c. bwrap's
@@ -72,8 +78,10 @@ public final class SandboxCommand {
             a.addAll(List.of("--ro-bind", p.runtime().runtimeDirectory().toString(), "/var/runtime"));
         }
         a.addAll(extraBinds);
-        a.addAll(List.of("--ro-bind", p.codeDirectory().toString(), "/var/task",
-                "--dir", "/opt",
+        a.addAll(List.of("--ro-bind", p.codeDirectory().toString(), "/var/task"));
+        // the function's layers, merged in order on the host (ignis-config's LayerMerge), read-only like the code
+        a.addAll(p.layersDirectory() == null ? List.of("--dir", "/opt") : List.of("--ro-bind", p.layersDirectory().toString(), "/opt"));
+        a.addAll(List.of(
                 "--dev", "/dev", // a tmpfs with the device nodes (and an empty shm/): read-only below, like the root
                 "--proc", "/proc",
                 "--size", Long.toString(p.tmpBytes()), "--tmpfs", "/tmp",

@@ -189,7 +189,7 @@ final class GvisorHarness implements AutoCloseable {
         Cgroups.Group group = cgroups.create(id, limits);
         RunscCommand.Prepared prepared = RunscCommand.prepare(runsc, base.resolve("gvisor"), await, noSeccomp,
                 new RunscCommand.Params(id, group.procsFiles(), ns.path(), uid, runtime, code, tmpMb * 1024L * 1024L,
-                        limits.memoryBytes(), limits.cpuQuotaMicros(), limits.cpuPeriodMicros(), limits.pidsMax()));
+                        limits.memoryBytes(), limits.cpuQuotaMicros(), limits.cpuPeriodMicros(), limits.pidsMax(), null));
         Map<String, String> all = new java.util.LinkedHashMap<>(Map.of("PATH", "/usr/bin:/bin", "HOME", "/tmp", "LANG", "C.UTF-8",
                 "AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001", "LAMBDA_TASK_ROOT", "/var/task"));
         all.putAll(runtime.environment());

@@ -148,10 +148,10 @@ class RuntimeApiServerTest {
     private Thread drivenOnAThread(Invocation inv, String parkedBecause) throws Exception {
         var drove = new CompletableFuture<Boolean>();
         Thread t = Thread.ofVirtual().start(() -> {
-            RuntimeApi.Link link = api.offerToDrive(inv);
-            drove.complete(link != null);
-            if (link != null) {
-                server.drive(link, inv);
+            RuntimeApi.Offer offer = api.offerToDrive(inv);
+            drove.complete(offer instanceof RuntimeApi.Offer.Delivered);
+            if (offer instanceof RuntimeApi.Offer.Delivered d) {
+                d.connection().drive(inv);
             }
         });
         assertThat(drove.get(5, TimeUnit.SECONDS)).as(parkedBecause).isTrue();
