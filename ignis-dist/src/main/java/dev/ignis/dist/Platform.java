@@ -21,6 +21,7 @@ import dev.ignis.frontend.LambdaApi;
 import dev.ignis.frontend.SigV4Verifier;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
+import dev.ignis.worker.SandboxDrivers;
 import dev.ignis.worker.SandboxWorker;
 import dev.ignis.worker.WorkerConfig;
 import dev.ignis.worker.sandbox.SandboxReach;
@@ -105,8 +106,9 @@ public final class Platform implements AutoCloseable {
         S3PackageStore s3 = null;
         try {
             s3 = cfg.s3() == null ? null : new S3PackageStore(cfg.s3());
-            worker = SandboxWorker.process(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
-                    .withCapacity(cfg.workerCapacity()));
+            WorkerConfig workerConfig = WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
+                    .withCapacity(cfg.workerCapacity());
+            worker = new SandboxWorker(workerConfig, SandboxDrivers.create(cfg.sandboxDriver(), workerConfig));
             SandboxWorker w = worker;
             if (cfg.journalAssignment()) {
                 partition = ReplicatedPartition.open(JournalConfig.singlePeer(Partitioning.groupName(0),

@@ -16,9 +16,16 @@ import java.time.Duration;
  * @param workerCapacity what the worker's sandboxes may hold together (default: the host's, {@link WorkerCapacity#ofHost()})
  * @param metricsPort the operator's port on 127.0.0.1 ({@code /metrics} without a token, the probes); -1: none, 0: a free one
  * @param s3 the S3-compatible store packages and layer archives may come from ({@code --s3-endpoint}); null: none
+ * @param sandboxDriver the worker's sandbox driver ({@code SandboxDrivers.NAMES}: {@code process}, the default, or {@code gvisor})
  */
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
-                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort, S3PackageStore.Settings s3) {
+                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort, S3PackageStore.Settings s3,
+                             String sandboxDriver) {
+
+    public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
+                          boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort, S3PackageStore.Settings s3) {
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, s3, "process");
+    }
 
     public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
         this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost(), -1, null);
@@ -30,11 +37,11 @@ public record PlatformConfig(Path dataDir, String host, int port, Duration keepA
     }
 
     public PlatformConfig withS3(S3PackageStore.Settings store) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, store);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, store, sandboxDriver);
     }
 
     public PlatformConfig withMetricsPort(int metricsPort) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, s3);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, s3, sandboxDriver);
     }
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
@@ -42,11 +49,15 @@ public record PlatformConfig(Path dataDir, String host, int port, Duration keepA
     }
 
     public PlatformConfig withJournalAssignment(boolean journal) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort, s3);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort, s3, sandboxDriver);
     }
 
     public PlatformConfig withWorkerCapacity(WorkerCapacity capacity) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort, s3);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort, s3, sandboxDriver);
+    }
+
+    public PlatformConfig withSandboxDriver(String driver) {
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, s3, driver);
     }
 
     /**

@@ -51,6 +51,10 @@ final class ServeCommand implements Callable<Integer> {
             + "port (env IGNIS_METRICS_PORT; default none: metrics at /ignis-admin/metrics with the admin token)")
     Integer metricsPort;
 
+    @Option(names = "--sandbox", description = "Single node: the sandbox driver: process (default; bubblewrap, the host's "
+            + "kernel) or gvisor (gVisor's runsc: a user-space kernel per sandbox; apt-get install runsc)")
+    String sandbox = "process";
+
     @Option(names = "--s3-endpoint", description = "Single node: an S3-compatible store (e.g. MinIO) that Code.S3Bucket/S3Key and "
             + "layer Content.S3Bucket/S3Key are read from (env IGNIS_S3_ENDPOINT; credentials IGNIS_S3_ACCESS_KEY_ID, "
             + "IGNIS_S3_SECRET_ACCESS_KEY; region IGNIS_S3_REGION, default us-east-1); none: such requests are refused")
@@ -84,6 +88,10 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("ignis: --assignment must be in-memory or journal");
             return 2;
         }
+        if (!dev.ignis.worker.SandboxDrivers.NAMES.contains(sandbox)) {
+            System.err.println("ignis: --sandbox must be one of " + String.join(", ", dev.ignis.worker.SandboxDrivers.NAMES));
+            return 2;
+        }
         Path data = dataDir.get();
         String h = host != null ? host : env("IGNIS_HOST", "127.0.0.1");
         int p = port != null ? port : Integer.parseInt(env("IGNIS_PORT", "9000"));
@@ -97,7 +105,8 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort());
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort())
+                .withSandboxDriver(sandbox);
         try {
             cfg = cfg.withS3(S3PackageStore.Settings.fromEnvironment(s3Endpoint));
         } catch (IllegalArgumentException e) {

@@ -16,16 +16,25 @@ abstract class PlatformTestBase {
     LambdaClient lambda;
     ConfigStore.IssuedKey key;
 
+    /** The platform's configuration (overridden to run a suite on another sandbox driver). */
+    PlatformConfig config(Path dataDir) {
+        return TestPlatform.config(dataDir, java.time.Duration.ofMinutes(5));
+    }
+
     @BeforeAll
     void startPlatform() {
-        platform = TestPlatform.start(dir);
+        platform = Platform.start(config(dir));
         key = platform.config().createAccount("alice");
         lambda = TestPlatform.client(platform.port(), key.accessKeyId(), key.secretAccessKey());
     }
 
     @AfterAll
     void stopPlatform() {
-        lambda.close();
-        platform.close();
+        if (lambda != null) {
+            lambda.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
     }
 }

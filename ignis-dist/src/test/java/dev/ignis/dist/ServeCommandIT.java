@@ -59,4 +59,12 @@ class ServeCommandIT {
         assertThat(refused.output()).contains("the data directory " + locked.resolve("data") + " cannot be reached by the sandboxes")
                 .contains(locked + " is rwx------").contains("chmod o+x " + locked);
     }
+
+    @Test
+    void anUnknownSandboxDriverIsRefusedNamingTheKnownOnes() throws Exception {
+        Exit refused = serve("--data-dir", dir.resolve("data").toString(), "--port", "0", "--sandbox", "firecracker");
+        assertThat(refused.code()).as(refused.output()).isEqualTo(2);
+        assertThat(refused.output()).contains("--sandbox must be one of process, gvisor");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
 }

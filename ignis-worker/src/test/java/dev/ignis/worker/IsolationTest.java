@@ -116,9 +116,14 @@ class IsolationTest {
         return BubblewrapDriver.StartPath.FROM_SCRATCH;
     }
 
+    /** The worker the suite runs on (overridden to run the suite on another driver). */
+    TestSandboxes sandboxes() {
+        return new TestSandboxes(startPath());
+    }
+
     @BeforeAll
     void start() {
-        t = new TestSandboxes(startPath());
+        t = sandboxes();
         hostile = t.python(HOSTILE, 512, 10, 16);
         neighbourCode = t.code(java.util.Map.of("function.py", HOSTILE));
         neighbour = t.worker.createSandbox(TestSandboxes.spec("python3.11", neighbourCode, 512, 10, 16, java.util.Map.of()));

@@ -72,7 +72,9 @@ final class TestSandboxes implements AutoCloseable {
     final Path base;
     final Path runtimeDir;
     final SandboxWorker worker;
+    /** The bubblewrap driver, or null when the suite runs on another driver ({@link #sandboxDriver}). */
     final BubblewrapDriver driver;
+    final SandboxDriver sandboxDriver;
     final String workerId;
     /** Runtimes a test adds after start (the worker looks runtimes up at createSandbox). */
     final Map<String, RuntimeDefinition> extraRuntimes = new java.util.concurrent.ConcurrentHashMap<>();
@@ -105,6 +107,16 @@ final class TestSandboxes implements AutoCloseable {
 
     TestSandboxes(java.time.Duration initTimeout, dev.ignis.worker.runtimeapi.RuntimeApiLimits runtimeApi, WorkerCapacity capacity,
                   BubblewrapDriver.StartPath path) {
+        this(initTimeout, runtimeApi, capacity, config -> new BubblewrapDriver(config, path));
+    }
+
+    /** A worker on the driver {@code drivers} makes (the invoke suites run on every driver). */
+    TestSandboxes(java.util.function.Function<WorkerConfig, SandboxDriver> drivers) {
+        this(java.time.Duration.ofSeconds(30), null, WorkerCapacity.ofHost(), drivers);
+    }
+
+    TestSandboxes(java.time.Duration initTimeout, dev.ignis.worker.runtimeapi.RuntimeApiLimits runtimeApi, WorkerCapacity capacity,
+                  java.util.function.Function<WorkerConfig, SandboxDriver> drivers) {
         try {
             base = Files.createDirectories(Path.of("/tmp/ignis-worker-test-" + UUID.randomUUID()));
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
@@ -125,8 +137,9 @@ final class TestSandboxes implements AutoCloseable {
         WorkerConfig config = new WorkerConfig(d.workerId(), d.dataDir(), d.runtimes(), d.clock(), d.uidBase(), d.uidCount(),
                 PIDS_MAX, initTimeout, d.logFileMaxBytes(), d.logFilesKept(), d.warmNetns(), runtimeApi != null ? runtimeApi : d.runtimeApi(),
                 capacity);
-        driver = new BubblewrapDriver(config, path);
-        worker = new SandboxWorker(config, driver);
+        sandboxDriver = drivers.apply(config);
+        driver = sandboxDriver instanceof BubblewrapDriver b ? b : null;
+        worker = new SandboxWorker(config, sandboxDriver);
     }
 
     /** Whether a live sandbox started in a ready shell. */

@@ -1,7 +1,7 @@
 /*
  * ignis-sandbox-exec: the first step of every process sandbox, run as root by the worker.
  *
- *   ignis-sandbox-exec CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]
+ *   ignis-sandbox-exec [--kernel-nofile=N] CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]
  *   ignis-sandbox-exec --stdin
  *   ignis-sandbox-exec --await        (inside a ready sandbox: bwrap's program)
  *
@@ -183,6 +183,21 @@ int main(int argc, char **argv) {
         read_instructions(&argc, &argv, &envp, 0); /* stdin stays: the sandbox's --await reads the rest */
     }
     int i = 1;
+    /* --kernel-nofile=N: PROGRAM is a user-space kernel (gVisor's runsc), not the tenant's process. gVisor
+     * enforces the sandbox's own 1,024 itself (the bundle's rlimits); its Sentry and Gofer hold about two host
+     * descriptors per file the sandbox has open, so the host limit must be theirs (at 1,024 a sandbox could
+     * open 433 files). Bounded here, still set soft and hard. */
+    long nofile_limit = SANDBOX_NOFILE;
+    if (i < argc && strncmp(argv[i], "--kernel-nofile=", 16) == 0) {
+        char *nend;
+        errno = 0;
+        nofile_limit = strtol(argv[i] + 16, &nend, 10);
+        if (errno != 0 || *nend != '\0' || nofile_limit < SANDBOX_NOFILE || nofile_limit > 65536) {
+            fprintf(stderr, "ignis-sandbox-exec: bad %s (1024..65536)\n", argv[i]);
+            return 2;
+        }
+        i++;
+    }
     char pid[32];
     snprintf(pid, sizeof pid, "%d\n", (int) getpid());
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -196,7 +211,7 @@ int main(int argc, char **argv) {
         close(fd);
     }
     if (i + 5 > argc) {
-        fprintf(stderr, "usage: ignis-sandbox-exec CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]\n");
+        fprintf(stderr, "usage: ignis-sandbox-exec [--kernel-nofile=N] CGROUP_PROCS... -- SECCOMP_FILE NETNS_PATH UID PROGRAM [ARG...]\n");
         return 2;
     }
     const char *seccomp = argv[i + 1];
@@ -232,7 +247,7 @@ int main(int argc, char **argv) {
     /* Lambda's quotas: 1,024 file descriptors, no core files. Soft and hard, so the sandbox's uid cannot
      * raise them; otherwise it inherits the worker's (the JVM raises its own to the hard limit, 1M on
      * some hosts), and each descriptor pins kernel memory the host shares. */
-    struct rlimit nofile = {SANDBOX_NOFILE, SANDBOX_NOFILE}, nocore = {0, 0};
+    struct rlimit nofile = {(rlim_t) nofile_limit, (rlim_t) nofile_limit}, nocore = {0, 0};
     if (setrlimit(RLIMIT_NOFILE, &nofile) != 0 || setrlimit(RLIMIT_CORE, &nocore) != 0) {
         die("cannot set the sandbox's resource limits", NULL);
     }

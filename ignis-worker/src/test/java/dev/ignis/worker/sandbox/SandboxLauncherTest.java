@@ -101,6 +101,31 @@ class SandboxLauncherTest {
     }
 
     @Test
+    void aUserSpaceKernelGetsItsOwnDescriptorLimitWithinBoundsAndEverythingElseKeepsLambdas() throws Exception {
+        String ns = "/run/netns/" + netns;
+        String[] limits = {"/bin/sh", "-c", "echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -c)"};
+        assertThat(run(group.procsFiles(), ns, Integer.toString(UID), limits).output()).contains("1024 1024 0");
+        Run kernel = runWith("--kernel-nofile=8192", ns, limits);
+        assertThat(kernel.exit()).as(kernel.output()).isZero();
+        assertThat(kernel.output()).contains("8192 8192 0");
+        for (String bad : List.of("--kernel-nofile=100", "--kernel-nofile=70000", "--kernel-nofile=8k", "--kernel-nofile=")) {
+            Run r = runWith(bad, ns, "/usr/bin/touch", dir.resolve("ran").toString());
+            assertThat(r.exit()).as(bad).isEqualTo(2);
+        }
+        assertThat(dir.resolve("ran")).doesNotExist();
+    }
+
+    private Run runWith(String first, String netnsPath, String... program) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(launcher.toString(), first));
+        group.procsFiles().forEach(p -> argv.add(p.toString()));
+        argv.addAll(List.of("--", seccomp.toString(), netnsPath, Integer.toString(UID)));
+        argv.addAll(List.of(program));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void isBuiltOncePerSourceVersionAndOnlyRootCanTouchIt() throws Exception {
         assertThat(SandboxLauncher.build(dir)).isEqualTo(launcher);
         assertThat(Files.getPosixFilePermissions(launcher)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
