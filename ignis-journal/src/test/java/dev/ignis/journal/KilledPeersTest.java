@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KilledPeersTest {
 
-    static final Duration WAIT = Duration.ofSeconds(60);
+    static final Duration WAIT = Duration.ofSeconds(120);
 
     @TempDir Path dir;
 
@@ -168,7 +168,11 @@ class KilledPeersTest {
             }
             Thread.sleep(5);
         }
-        throw new AssertionError("no leader within " + WAIT);
+        final StringBuilder seen = new StringBuilder();
+        for (Peer p : peers.values()) {
+            seen.append("\n").append(p.id).append(eligible.test(p) ? "" : " (not eligible)").append(": ").append(p.tail());
+        }
+        throw new AssertionError("no leader within " + WAIT + seen);
     }
 
     private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
@@ -214,6 +218,12 @@ class KilledPeersTest {
         }
 
         /** Says it leads and, asked, is ready for appends (Ratis announces a leader before it is ready). */
+        String tail() {
+            synchronized (lines) {
+                return String.join(" | ", lines.subList(Math.max(0, lines.size() - 8), lines.size()));
+            }
+        }
+
         boolean leads() {
             if (!leads || !process.isAlive()) {
                 return false;

@@ -35,7 +35,10 @@ public final class PeerChild {
             }
         };
         final RatisJournal journal = RatisJournal.open(
-                new JournalConfig(args[0], args[1], peers, Path.of(args[3])).withAutoSnapshotEvery(0), machine);
+                new JournalConfig(args[0], args[1], peers, Path.of(args[3])).withAutoSnapshotEvery(0)
+                        // The test is about crashes and pauses, not election speed: a timeout that a 2-core box
+                        // running several builds does not trip by itself keeps leadership from churning meanwhile.
+                        .withElectionTimeout(java.time.Duration.ofSeconds(1)), machine);
         say("READY");
         final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
