@@ -28,7 +28,7 @@ import java.util.function.LongSupplier;
  *
  * <p>What bounds the ownership: a lease idle here longer than {@code idleReturn} goes back to the
  * leader (so other frontends, keep-alive and capacity eviction see the sandbox idle again), and one
- * owned longer than {@code maxHold} is returned at its next release rather than reused, so a lease's
+ * owned longer than {@code maxHold} is returned at its next release (or found by the next invoke) rather than reused, so a lease's
  * age on the log stays below the leader's orphan bound ({@code maxLease}, 960 s) by that margin plus
  * the longest invoke.
  */
@@ -42,6 +42,8 @@ final class OwnedLeases {
     private final Map<SandboxKey, Deque<Owned>> idle = new ConcurrentHashMap<>();
     /** When each lease this frontend holds (idle here or running an invoke) was leased by the leader. */
     private final Map<Long, Long> ownedSince = new ConcurrentHashMap<>();
+    /** Owned too long, taken out of the idle deques by {@link #take}: to hand back at the next {@link #expired}. */
+    private final java.util.Queue<Lease> due = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     OwnedLeases(Duration idleReturn, Duration maxHold, LongSupplier nanos) {
         this.idleReturn = Objects.requireNonNull(idleReturn, "idleReturn");
@@ -73,7 +75,10 @@ final class OwnedLeases {
         if (d == null) {
             return null;
         }
-        Owned o = d.pollFirst();
+        Owned o;
+        while ((o = d.pollFirst()) != null && nanos.getAsLong() - o.ownedSince() >= maxHold.toNanos()) {
+            due.add(o.lease()); // owned too long to start another invoke on: the returner hands it back
+        }
         if (o == null) {
             return null;
         }
@@ -114,6 +119,10 @@ final class OwnedLeases {
     List<Lease> expired(boolean all) {
         long now = nanos.getAsLong();
         List<Lease> out = new ArrayList<>();
+        for (Lease l; (l = due.poll()) != null; ) {
+            ownedSince.remove(l.leaseId());
+            out.add(l);
+        }
         for (Deque<Owned> d : idle.values()) {
             for (Owned o : d) {
                 boolean due = all || now - o.idleSince() >= idleReturn.toNanos() || now - o.ownedSince() >= maxHold.toNanos();
@@ -126,6 +135,13 @@ final class OwnedLeases {
         for (SandboxKey k : List.copyOf(idle.keySet())) {
             idle.computeIfPresent(k, (key, d) -> d.isEmpty() ? null : d);
         }
+        return out;
+    }
+
+    /** The idle leases owned here now, changing nothing (for the simulation and metrics). */
+    List<Lease> idleSnapshot() {
+        List<Lease> out = new ArrayList<>(due);
+        idle.values().forEach(d -> d.forEach(o -> out.add(o.lease())));
         return out;
     }
 
