@@ -49,20 +49,28 @@ for round in $(seq 1 "$ROUNDS"); do
     [ -d "$build/ignis-dist/target/lib" ] || { echo "not packaged: $build (./mvnw -pl ignis-dist -am package -DskipTests)" >&2; exit 1; }
     for dep in $DEPLOYMENTS; do
       data="$WORK/r$round-b$b-$dep"; log="$data.log"; mkdir -p "$data"
-      case "$dep" in
-        single)
-          ignis_bg "$build" "$log" serve --data-dir "$data" --port 0 --runtime-home "$RUNTIMES"
-          for _ in $(seq 1 120); do [ -f "$data/server.json" ] && break; sleep 1; done
-          [ -f "$data/server.json" ] || { echo "single node of $build did not start; see $log" >&2; tail -20 "$log" >&2; exit 1; }
-          port=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['port'])" "$data/server.json")
-          endpoint="http://127.0.0.1:$port"; creds="$data/aws/credentials";;
-        in-memory|journal)
-          ignis_bg "$build" "$log" cluster up --assignment "$dep" --data-dir "$data" --port 0 --runtime-home "$RUNTIMES"
-          for _ in $(seq 1 300); do grep -qs "cluster is up" "$log" && break; kill -0 "$PID" 2>/dev/null || break; sleep 1; done
-          endpoint=$( (grep -so 'frontend[0-9]* \[frontend\] http://[0-9.:]*' "$log" || true) | tail -1 | awk '{print $3}')
-          creds="$data/cluster/shared/aws/credentials";;
-      esac
-      [ -n "$endpoint" ] && [ -f "$creds" ] || { echo "$dep of $build did not start; see $log" >&2; tail -20 "$log" >&2; exit 1; }
+      endpoint=""; creds=""
+      for attempt in 1 2 3; do   # a cluster on a loaded 2-core machine sometimes fails its first elections: start it again
+        rm -rf "$data"; mkdir -p "$data"
+        case "$dep" in
+          single)
+            ignis_bg "$build" "$log" serve --data-dir "$data" --port 0 --runtime-home "$RUNTIMES"
+            for _ in $(seq 1 120); do [ -f "$data/server.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 1; done
+            if [ -f "$data/server.json" ]; then
+              port=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['port'])" "$data/server.json")
+              endpoint="http://127.0.0.1:$port"; creds="$data/aws/credentials"
+            fi;;
+          in-memory|journal)
+            ignis_bg "$build" "$log" cluster up --assignment "$dep" --data-dir "$data" --port 0 --runtime-home "$RUNTIMES"
+            for _ in $(seq 1 300); do grep -qs "cluster is up" "$log" && break; kill -0 "$PID" 2>/dev/null || break; sleep 1; done
+            endpoint=$( (grep -so 'frontend[0-9]* \[frontend\] http://[0-9.:]*' "$log" || true) | tail -1 | awk '{print $3}')
+            creds="$data/cluster/shared/aws/credentials";;
+        esac
+        [ -n "$endpoint" ] && [ -f "$creds" ] && break
+        echo "$dep of $build did not start (attempt $attempt; load $(cut -d' ' -f1 /proc/loadavg)): $(grep -m1 -o 'cannot start.*' "$log" || tail -1 "$log")" >&2
+        stop; endpoint=""
+      done
+      if [ -z "$endpoint" ]; then echo "$round $b $dep did-not-start" >> "$WORK/failed.txt"; continue; fi
       before=$(ticks "$data")
       ignis "$ROOT" bench --endpoint "$endpoint" --credentials "$creds" --scenario "$SCENARIO" --baseline none \
         --scale "$SCALE" --out "$OUT/r$round-b$b-$dep" > "$data.bench.log" 2>&1 || { cat "$data.bench.log" >&2; exit 1; }
@@ -100,5 +108,7 @@ for (b, dep, ph), v in sorted(rows.items(), key=lambda kv: (kv[0][2], kv[0][0], 
     med = lambda i: statistics.median(x[i] for x in v)
     print(f"| {os.path.basename(builds[int(b)]) or builds[int(b)]} | {dep} | {ph} | {med(0):,.0f} | {med(1):.2f} | {med(2):.2f} | "
           f"{sum(x[3] for x in v)} | {med(4):.2f} |")
+if os.path.exists(os.path.join(work, "failed.txt")):
+    print("did not start (round build deployment):", open(os.path.join(work, "failed.txt")).read().strip().replace("\n", "; "))
 print("reports and logs:", work)
 PY
