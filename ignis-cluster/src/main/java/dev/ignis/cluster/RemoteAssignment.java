@@ -26,7 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The assignment service as a frontend sees it: a partitioned table on other nodes. Each call goes
+ * The assignment service as a frontend sees it: a partitioned table on other nodes. A warm invoke
+ * first takes a sandbox this frontend already owns ({@link OwnedLeases}: a lease kept between invokes
+ * and handed back after {@link #IDLE_RETURN} idle): no call at all. Otherwise the call goes
  * to the partition's leader (journal mode; learned by push) or to the partition's worker manager
  * (in-memory mode: the first live node in the partition's order). When that node refuses (not the
  * leader) or is unreachable (it died), the call is retried — with the same request id, so a lease
@@ -58,8 +60,37 @@ public final class RemoteAssignment implements Assignment {
     private static final int MAX_SPECS = 10_000;
     private final AtomicLong cold = new AtomicLong();
     private final AtomicLong warm = new AtomicLong();
+    private final AtomicLong owned = new AtomicLong();
+    /** An owned sandbox idle this long goes back to the leader, for the other frontends, keep-alive and eviction. */
+    static final Duration IDLE_RETURN = Duration.ofSeconds(1);
+    /**
+     * An owned lease older than this goes back at its next release: with Lambda's 900 s longest invoke it
+     * keeps every lease younger than the leader's orphan bound ({@code ReplicatedAssignment.DEFAULT_MAX_LEASE}, 960 s).
+     */
+    static final Duration MAX_HOLD = Duration.ofSeconds(30);
+    private final OwnedLeases ownedLeases;
+    private final java.util.concurrent.ScheduledExecutorService returner;
 
     public RemoteAssignment(Topology topology, Rpc.Channels channels, LeaderWatch leaders, Function<String, Worker> workers) {
+        this(topology, channels, leaders, workers, IDLE_RETURN, MAX_HOLD);
+    }
+
+    /**
+     * @param idleReturn how long an owned sandbox may sit idle at this frontend before it is released to the leader
+     * @param maxHold    how long this frontend may own one lease; zero turns ownership off (every invoke
+     *                   acquires and releases at the leader, the protocol before issue 19)
+     */
+    public RemoteAssignment(Topology topology, Rpc.Channels channels, LeaderWatch leaders, Function<String, Worker> workers,
+                            Duration idleReturn, Duration maxHold) {
+        this.ownedLeases = new OwnedLeases(idleReturn, maxHold, System::nanoTime);
+        if (ownedLeases.enabled()) {
+            long period = Math.max(50, idleReturn.toMillis() / 4);
+            this.returner = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("lease-return").daemon().factory());
+            returner.scheduleWithFixedDelay(() -> giveBack(false), period, period, TimeUnit.MILLISECONDS);
+        } else {
+            this.returner = null;
+        }
         this.topology = topology;
         this.partitioning = new Partitioning(topology.partitions());
         this.channels = channels;
@@ -75,6 +106,12 @@ public final class RemoteAssignment implements Assignment {
 
     @Override
     public Lease acquire(SandboxKey key, Supplier<SandboxSpec> spec, String requestId) {
+        Lease mine = ownedLeases.take(key);
+        if (mine != null) {
+            owned.incrementAndGet();
+            warm.incrementAndGet();
+            return mine;
+        }
         int p = partitioning.partitionOf(key);
         var specMsg = specs.get(key);
         if (specMsg == null) {
@@ -93,12 +130,42 @@ public final class RemoteAssignment implements Assignment {
             throw LambdaException.service("assignment leased a sandbox on unknown worker " + l.getWorkerId());
         }
         (l.getCold() ? cold : warm).incrementAndGet();
-        return new Lease(l.getLeaseId(), l.getSandboxId(), w, key,
+        Lease lease = new Lease(l.getLeaseId(), l.getSandboxId(), w, key,
                 l.getCold() ? Duration.ofNanos(l.getInitDurationNanos()) : null);
+        ownedLeases.granted(lease);
+        return lease;
     }
 
+    /**
+     * Ends an invoke on the lease: a reusable sandbox stays owned by this frontend for its next invokes
+     * (no call); one that is not reusable, or owned for {@link #MAX_HOLD}, is released at the leader.
+     */
     @Override
     public void release(Lease lease, boolean reusable) {
+        if (reusable && ownedLeases.keep(lease)) {
+            return;
+        }
+        ownedLeases.forget(lease);
+        releaseAtLeader(lease, reusable);
+    }
+
+    /** Hands idle owned sandboxes back to their leaders (those idle for the return period, or all). */
+    private void giveBack(boolean all) {
+        try {
+            for (Lease l : ownedLeases.expired(all)) {
+                releaseAtLeader(l, true);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("returning owned leases failed", e);
+        }
+    }
+
+    /** Invokes served on a sandbox this frontend owned, without a call to the assignment leader. */
+    public long ownedInvokes() {
+        return owned.get();
+    }
+
+    private void releaseAtLeader(Lease lease, boolean reusable) {
         int p = partitioning.partitionOf(lease.key());
         var msg = ReleaseMsg.newBuilder().setReusable(reusable).setLease(LeaseMsg.newBuilder().setLeaseId(lease.leaseId())
                 .setSandboxId(lease.sandboxId()).setWorkerId(lease.worker().workerId()).setKey(Messages.key(lease.key()))
@@ -122,8 +189,14 @@ public final class RemoteAssignment implements Assignment {
         return new Stats(0, 0, cold.get(), warm.get(), 0);
     }
 
+    /** Hands every owned sandbox back to its leader, so the others can use it at once. */
     @Override
-    public void close() {}
+    public void close() {
+        if (returner != null) {
+            returner.shutdownNow();
+            giveBack(true);
+        }
+    }
 
     private <T> T call(int partition, Function<Topology.Node, T> rpc) {
         String group = Partitioning.groupName(partition);

@@ -153,7 +153,7 @@ public final class ClusterNode implements AutoCloseable {
                 return eventsJournal.get();
             }, event -> AsyncInvocations.run(invokePath.get(), event), clock, EventQueue.Settings.aws()));
             LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
-            RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
+            RemoteAssignment assignment = closeLater(new RemoteAssignment(topology, channels, leaders, pool::worker));
             metrics.watch(events, assignment);
             invokePath.set(new InvokePath(config, assignment, events, metrics.registry()));
             var api = new LambdaApi(Platform.verifier(config, clock), config, Secrets.codeLinkKey(shared), clock, invokePath.get(),
@@ -242,7 +242,7 @@ public final class ClusterNode implements AutoCloseable {
                 throw new IllegalStateException("no config node sent the configuration within 60 s");
             }
             LeaderWatch leaders = closeLater(new LeaderWatch(leaderSources, channels));
-            RemoteAssignment assignment = new RemoteAssignment(topology, channels, leaders, pool::worker);
+            RemoteAssignment assignment = closeLater(new RemoteAssignment(topology, channels, leaders, pool::worker));
             var invokePath = new InvokePath(view, assignment, null, metrics.registry());
             var api = new LambdaApi(Platform.verifier(view, clock), view, Secrets.codeLinkKey(shared), clock, invokePath, null,
                     new Admin.MetricsEndpoint(metrics, Secrets.adminToken(shared)));
