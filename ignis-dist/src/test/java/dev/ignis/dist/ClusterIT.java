@@ -442,7 +442,11 @@ class ClusterIT {
             Load led = underLoad(cluster, "steady", () -> Thread.sleep(3_000));
             assertNoErrors(cluster, led, "failed invokes under the replacement leader");
             assertThat(led.ok()).isGreaterThan(0);
-            assertThat(cluster.placements() - before).as("the replacement leader reuses the sandboxes of its log").isZero();
+            // It reuses the sandboxes of its log: a table lost in the rebuild would re-create one per client. With lease
+            // ownership (docs/cluster.md) each frontend serves from the sandboxes it owns, so a frontend whose share
+            // falls one short may create one while the other holds an idle one: at most one per frontend.
+            assertThat(cluster.placements() - before).as("sandboxes created under the replacement leader")
+                    .isLessThanOrEqualTo(cluster.nodes(Role.FRONTEND).size());
         }
     }
 }
