@@ -89,6 +89,9 @@ public record GuestImage(Path kernel, Path initramfs, String version) {
             if (image == null) {
                 throw new IllegalStateException("the guest image in " + cacheDir + " is incomplete after preparing it");
             }
+            // every VM's QEMU reads them as its own unprivileged uid
+            Files.setPosixFilePermissions(image.initramfs(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(image.kernel(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             return image;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the microVM guest image in " + cacheDir, e);

@@ -163,8 +163,10 @@ public final class MicroVmDriver implements SandboxDriver {
             int vcpus = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(),
                     (spec.memoryMb() + Cgroups.MB_PER_VCPU - 1) / Cgroups.MB_PER_VCPU));
             Cgroups.Limits vmLimits = Cgroups.Limits.forMemory(guestMb + QEMU_OVERHEAD_MB, QEMU_PIDS);
+            // CPU: the VM's vCPUs in full (not the process driver's MemorySize/1769 share): the guest kernel's boot
+            // is not the function's work, and under TCG every guest instruction costs tens of host ones
             group = cgroups.create(id, new Cgroups.Limits(vmLimits.memoryBytes(),
-                    Cgroups.Limits.forMemory(spec.memoryMb(), 1).cpuQuotaMicros(), vmLimits.cpuPeriodMicros(), QEMU_PIDS));
+                    vcpus * Cgroups.CPU_PERIOD_MICROS, Cgroups.CPU_PERIOD_MICROS, QEMU_PIDS));
             ServerSocketChannel listener = relayNs.listen();
             start.runtimeApi().listen(listener);
             listening = true;

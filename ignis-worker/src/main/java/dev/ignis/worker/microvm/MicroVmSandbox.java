@@ -76,8 +76,10 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
         this.output = Channels.newInputStream(log);
         channel.exit.thenRun(this::kill); // the runtime ended: the VM's work is done
         channel.ended.thenAccept(why -> {
-            if (!exit.isDone() && !why.equals("closed") && qemu.isAlive()) {
-                LOG.info("microVM {}: {}; stopping it", id, why);
+            if (!exit.isDone() && !why.equals("closed") && !killed) {
+                boolean died = qemu.onExit().completeOnTimeout(null, 1, TimeUnit.SECONDS).join() != null;
+                LOG.info("microVM {}: {}; stopping it{}", id, why, died
+                        ? " (QEMU exited with " + qemu.exitValue() + ": " + tail(dir.resolve("qemu.out")) + ")" : "");
                 kill();
             }
         });
@@ -90,6 +92,10 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
         if (g != null) {
             exit.complete(new RuntimeEvent.Exited(g.exitValue(), g.oomKills() > 0 || hostOoms > 0));
         } else {
+            if (!killed) {
+                LOG.warn("microVM {}: QEMU exited with {} before its runtime ended: {} / console: {}", id, qemu.exitValue(),
+                        tail(dir.resolve("qemu.out")), tail(dir.resolve("console")));
+            }
             exit.complete(new RuntimeEvent.Exited(qemu.exitValue() == 0 ? 1 : qemu.exitValue(), hostOoms > 0));
         }
         try {
@@ -103,7 +109,10 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
         }
     }
 
+    private volatile boolean killed;
+
     private void kill() {
+        killed = true;
         qemu.destroyForcibly();
         group.killAll();
     }

@@ -52,6 +52,8 @@ final class QemuCommand {
                 a.addAll(List.of("--ro-bind", s.toString(), s.toString()));
             }
         }
+        // mount points first: a bind below /tmp (a code directory there) must come after the tmpfs
+        a.addAll(List.of("--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"));
         for (Path s : List.of(p.image().kernel(), p.image().initramfs())) {
             a.addAll(List.of("--ro-bind", s.toString(), s.toString()));
         }
@@ -60,8 +62,7 @@ final class QemuCommand {
                 a.addAll(List.of("--ro-bind", s.hostPath().toString(), s.hostPath().toString()));
             }
         }
-        a.addAll(List.of("--bind", p.vmDir().toString(), p.vmDir().toString(), "--dev", "/dev", "--proc", "/proc",
-                "--tmpfs", "/tmp"));
+        a.addAll(List.of("--bind", p.vmDir().toString(), p.vmDir().toString()));
         if (p.accel().kvm()) {
             a.addAll(List.of("--dev-bind", "/dev/kvm", "/dev/kvm"));
         }

@@ -1,0 +1,141 @@
+package dev.ignis.worker;
+
+import static dev.ignis.worker.TestSandboxes.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The microvm driver through the worker: echo, a timeout, a crash, OOM and isolation probes, each in its own VM.
+ * Tagged {@code microvm} (slow under TCG: every VM boots a kernel); run with {@code -Pmicrovm}.
+ */
+@Tag("microvm")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MicroVmSandboxTest {
+    MicroVmSandboxes t;
+
+    @BeforeAll
+    void start() {
+        t = new MicroVmSandboxes();
+    }
+
+    @AfterAll
+    void stop() {
+        if (t != null) {
+            t.close();
+        }
+    }
+
+    @Test
+    void pythonEchoWarmReuseLogsAndIsolation() throws Exception {
+        Path hostSecret = t.base.resolve("host-secret");
+        Files.writeString(hostSecret, "host only");
+        SandboxHandle h = t.python("""
+                import json, os, socket
+                print("init in the guest")
+                def handler(event):
+                    if event == "probe":
+                        def can_connect(host, port):
+                            try:
+                                socket.create_connection((host, port), timeout=1).close(); return True
+                            except OSError:
+                                return False
+                        return {"uid": os.getuid(), "root": sorted(os.listdir("/")),
+                                "etc": os.path.exists("/etc/passwd"), "hostSecret": os.path.exists(%s),
+                                "ifaces": sorted(os.listdir("/sys/class/net")),
+                                "taskWritable": os.access("/var/task", os.W_OK),
+                                "usrWritable": os.access("/usr/bin", os.W_OK),
+                                "host": can_connect("10.0.2.2", 22),
+                                "env": os.environ.get("SECRET_OF_THE_FUNCTION"),
+                                "tmp": os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize}
+                    print("handling", event)
+                    return event
+                """.formatted("\"" + hostSecret + "\""), 128, 30);
+        try {
+            assertThat(h.initDuration()).isPositive();
+            InvokeOutcome first = t.invoke(h, "{\"hello\":\"world\"}");
+            assertThat(first.status()).as(text(first)).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            assertThat(text(first)).isEqualTo("{\"hello\": \"world\"}");
+            assertThat(TestSandboxes.tail(first)).contains("START RequestId: ", "handling {'hello': 'world'}", "END RequestId: ",
+                    "\tInit Duration: ");
+            InvokeOutcome probe = t.invoke(h, "\"probe\"");
+            String p = text(probe);
+            assertThat(p).contains("\"uid\": 993", "\"etc\": false", "\"hostSecret\": false", "\"ifaces\": [\"lo\"]",
+                    "\"taskWritable\": false", "\"usrWritable\": false", "\"host\": false", "\"env\": \"s3cr3t\"",
+                    "\"tmp\": 67108864");
+            assertThat(p).doesNotContain("\"root\"", "\"home\"", "\"work\"");
+            // warm latency, this driver (the process driver's figure is measured by the same loop in WorkerBenchmarkTest)
+            List<Long> micros = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                long t0 = System.nanoTime();
+                InvokeOutcome o = t.invoke(h, "\"w" + i + "\"");
+                micros.add((System.nanoTime() - t0) / 1000);
+                assertThat(text(o)).isEqualTo("\"w" + i + "\"");
+            }
+            micros.sort(null);
+            System.out.printf("microvm(%s): init %d ms, warm invoke median %d us, p90 %d us%n", t.driver.accel().name(),
+                    h.initDuration().toMillis(), micros.get(15), micros.get(27));
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+        assertThat(t.worker.sandboxes()).isEmpty();
+    }
+
+    @Test
+    void shellRuntimeEchoOverNewConnectionsEachRequest() {
+        SandboxHandle h = t.shell(TestSandboxes.ECHO_BOOTSTRAP, 128, 30);
+        try {
+            for (int i = 0; i < 3; i++) {
+                InvokeOutcome o = t.invoke(h, "{\"n\":" + i + "}");
+                assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.SUCCESS);
+                assertThat(text(o)).isEqualTo("{\"n\":" + i + "}");
+            }
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+    }
+
+    @Test
+    void timeoutKillsTheVm() {
+        SandboxHandle h = t.python("""
+                import time
+                def handler(event):
+                    time.sleep(60)
+                """, 128, 2);
+        InvokeOutcome o = t.invoke(h, "{}");
+        assertThat(o.status()).isEqualTo(InvokeOutcome.Status.TIMEOUT);
+        assertThat(text(o)).contains("Task timed out after 2");
+        assertThat(t.worker.sandboxes()).extracting(SandboxHandle::sandboxId).doesNotContain(h.sandboxId());
+    }
+
+    @Test
+    void crashIsAnExitErrorAndOomIsReported() {
+        SandboxHandle crash = t.python("""
+                import os
+                def handler(event):
+                    os._exit(3)
+                """, 128, 30);
+        InvokeOutcome o = t.invoke(crash, "{}");
+        assertThat(o.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
+        assertThat(text(o)).contains("Runtime.ExitError").contains("exit status 3");
+
+        SandboxHandle oom = t.python("""
+                def handler(event):
+                    hog = []
+                    while True:
+                        hog.append(bytearray(8 << 20))
+                """, 128, 60);
+        InvokeOutcome m = t.invoke(oom, "{}");
+        assertThat(m.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
+        assertThat(text(m)).contains("Runtime.ExitError").contains("out of memory");
+        assertThat(t.worker.sandboxes()).isEmpty();
+    }
+}
