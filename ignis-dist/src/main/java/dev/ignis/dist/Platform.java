@@ -100,8 +100,8 @@ public final class Platform implements AutoCloseable {
         EventQueue events = null;
         FrontendServer ops = null;
         try {
-            worker = SandboxWorker.process(WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
-                    .withCapacity(cfg.workerCapacity()));
+            worker = SandboxDrivers.worker(cfg.sandboxDriver(), WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"),
+                    runtimes::find).withCapacity(cfg.workerCapacity()));
             SandboxWorker w = worker;
             if (cfg.journalAssignment()) {
                 partition = ReplicatedPartition.open(JournalConfig.singlePeer(Partitioning.groupName(0),

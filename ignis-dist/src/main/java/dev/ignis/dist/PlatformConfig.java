@@ -15,16 +15,27 @@ import java.time.Duration;
  *                  node the sandboxes die with the process either way, so memory is the default
  * @param workerCapacity what the worker's sandboxes may hold together (default: the host's, {@link WorkerCapacity#ofHost()})
  * @param metricsPort the operator's port on 127.0.0.1 ({@code /metrics} without a token, the probes); -1: none, 0: a free one
+ * @param sandboxDriver the worker's sandbox driver ({@link SandboxDrivers}): {@code process} (default) or {@code microvm}
  */
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
-                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort) {
+                             boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort, String sandboxDriver) {
+
+    public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
+                          boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort) {
+        this(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, "process");
+    }
+
+    public PlatformConfig withSandboxDriver(String driver) {
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity,
+                metricsPort, driver);
+    }
 
     public PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome) {
         this(dataDir, host, port, keepAlive, workerId, runtimeHome, false, WorkerCapacity.ofHost(), -1);
     }
 
     public PlatformConfig withMetricsPort(int metricsPort) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, workerCapacity, metricsPort, sandboxDriver);
     }
 
     public static PlatformConfig defaults(Path dataDir, String host, int port) {
@@ -32,11 +43,11 @@ public record PlatformConfig(Path dataDir, String host, int port, Duration keepA
     }
 
     public PlatformConfig withJournalAssignment(boolean journal) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journal, workerCapacity, metricsPort, sandboxDriver);
     }
 
     public PlatformConfig withWorkerCapacity(WorkerCapacity capacity) {
-        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort);
+        return new PlatformConfig(dataDir, host, port, keepAlive, workerId, runtimeHome, journalAssignment, capacity, metricsPort, sandboxDriver);
     }
 
     /**

@@ -39,6 +39,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--assignment", description = "Single node: where the sandbox table lives: in-memory (default) or journal")
     String assignment = "in-memory";
 
+    @Option(names = "--sandbox", description = "Single node: the sandbox driver: process (bubblewrap, default) or microvm "
+            + "(each sandbox its own kernel under QEMU's microvm machine; KVM where the host has it, else TCG)")
+    String sandbox = "process";
+
     @Option(names = "--sandbox-memory", description = "Single node: MB of memory for all sandboxes together; a sandbox "
             + "beyond it is refused with 429 (default: the host's memory less an eighth, at least 1 GiB)")
     Long sandboxMemoryMb;
@@ -66,6 +70,10 @@ final class ServeCommand implements Callable<Integer> {
         if (peers != null || node != null || roles != null) {
             return serveClusterNode();
         }
+        if (!SandboxDrivers.NAMES.contains(sandbox)) {
+            System.err.println("ignis: --sandbox must be one of " + SandboxDrivers.NAMES);
+            return 2;
+        }
         if (!assignment.equals("in-memory") && !assignment.equals("journal")) {
             System.err.println("ignis: --assignment must be in-memory or journal");
             return 2;
@@ -83,7 +91,8 @@ final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         var cfg = new PlatformConfig(data, h, p, Duration.ofSeconds(keepAliveSeconds), PlatformConfig.workerIdFor(data),
-                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort());
+                runtimeHome != null ? runtimeHome.toAbsolutePath() : data, assignment.equals("journal"), capacity, metricsPort(),
+                sandbox);
         DataDirLock lock = DataDirLock.acquire(data);
         Platform platform;
         try {
