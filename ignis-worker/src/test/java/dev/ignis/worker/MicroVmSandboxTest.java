@@ -88,7 +88,7 @@ class MicroVmSandboxTest {
         } finally {
             t.worker.retire(h.sandboxId());
         }
-        assertThat(t.worker.sandboxes()).isEmpty();
+        assertThat(t.driver.info(h.sandboxId())).isEmpty();
     }
 
     @Test
@@ -106,16 +106,25 @@ class MicroVmSandboxTest {
     }
 
     @Test
-    void timeoutKillsTheVm() {
+    void timeoutKillsTheVm() throws Exception {
         SandboxHandle h = t.python("""
                 import time
                 def handler(event):
                     time.sleep(60)
                 """, 128, 2);
-        InvokeOutcome o = t.invoke(h, "{}");
-        assertThat(o.status()).isEqualTo(InvokeOutcome.Status.TIMEOUT);
-        assertThat(text(o)).contains("Task timed out after 2");
-        assertThat(t.worker.sandboxes()).extracting(SandboxHandle::sandboxId).doesNotContain(h.sandboxId());
+        try {
+            long pid = t.driver.info(h.sandboxId()).orElseThrow().qemuPid();
+            assertThat(ProcessHandle.of(pid)).as("QEMU's process").isPresent();
+            InvokeOutcome o = t.invoke(h, "{}");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.TIMEOUT);
+            assertThat(text(o)).contains("Task timed out after 2.00 seconds");
+            assertThat(o.sandboxReusable()).isFalse();
+            // the whole VM is gone, not just the runtime
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+        assertThat(t.driver.info(h.sandboxId())).isEmpty();
     }
 
     @Test
@@ -125,19 +134,28 @@ class MicroVmSandboxTest {
                 def handler(event):
                     os._exit(3)
                 """, 128, 30);
-        InvokeOutcome o = t.invoke(crash, "{}");
-        assertThat(o.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
-        assertThat(text(o)).contains("Runtime.ExitError").contains("exit status 3");
-
+        try {
+            InvokeOutcome o = t.invoke(crash, "{}");
+            assertThat(o.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
+            assertThat(text(o)).contains("Runtime.ExitError").contains("exit status 3").doesNotContain("out of memory");
+            assertThat(o.sandboxReusable()).isFalse();
+        } finally {
+            t.worker.retire(crash.sandboxId());
+        }
         SandboxHandle oom = t.python("""
                 def handler(event):
                     hog = []
                     while True:
                         hog.append(bytearray(8 << 20))
                 """, 128, 60);
-        InvokeOutcome m = t.invoke(oom, "{}");
-        assertThat(m.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
-        assertThat(text(m)).contains("Runtime.ExitError").contains("out of memory");
-        assertThat(t.worker.sandboxes()).isEmpty();
+        try {
+            InvokeOutcome m = t.invoke(oom, "{}");
+            assertThat(m.status()).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
+            assertThat(text(m)).contains("Runtime.ExitError").contains("out of memory");
+        } finally {
+            t.worker.retire(oom.sandboxId());
+        }
+        assertThat(t.driver.info(crash.sandboxId())).isEmpty();
+        assertThat(t.driver.info(oom.sandboxId())).isEmpty();
     }
 }

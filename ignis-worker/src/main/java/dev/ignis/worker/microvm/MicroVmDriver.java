@@ -57,6 +57,35 @@ public final class MicroVmDriver implements SandboxDriver {
     /** Every QEMU is spawned from this long-lived thread (bwrap's --die-with-parent is tied to the forking thread). */
     final ExecutorService owner;
 
+    private final java.util.Map<String, MicroVmSandbox> live = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * What the driver knows of one live VM (diagnostics and measurements).
+     *
+     * @param qemuPid            the QEMU process (its PSS is the VM's host memory), -1 once it is gone
+     * @param guestMemoryMb      the guest's RAM
+     * @param agentStartMs       guest uptime when the agent (PID 1) started: the kernel's boot; -1 until known
+     * @param runtimeExecMs      guest uptime when the agent started the runtime; -1 until known
+     */
+    public record VmInfo(long qemuPid, int guestMemoryMb, long agentStartMs, long runtimeExecMs) {}
+
+    /** The live VM of {@code sandboxId}, if this driver runs it. */
+    public java.util.Optional<VmInfo> info(String sandboxId) {
+        MicroVmSandbox vm = live.get(sandboxId);
+        if (vm == null) {
+            return java.util.Optional.empty();
+        }
+        long[] t = vm.bootTimings();
+        // the process started is the jail (sh -> setpriv -> bwrap, one pid); QEMU is bwrap's child in its pid namespace
+        long qemuPid = vm.qemu().descendants().filter(h -> h.info().command().map(c -> c.equals(QemuCommand.QEMU.toString()))
+                .orElse(false)).mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
+        return java.util.Optional.of(new VmInfo(qemuPid, vm.guestMemoryMb(), t[0], t[1]));
+    }
+
+    void forget(String sandboxId) {
+        live.remove(sandboxId);
+    }
+
     /** Uses the guest image in {@link #defaultCacheDir()}, fetching and building it if missing. */
     public MicroVmDriver(WorkerConfig config) {
         this(config, GuestImage.prepare(defaultCacheDir()));
@@ -113,7 +142,8 @@ public final class MicroVmDriver implements SandboxDriver {
         }
         if (image == null) {
             return new Availability.Unavailable("no guest image in " + defaultCacheDir()
-                    + ": run `ignis install-microvm` (fetches Debian's linux-image-amd64, builds the initramfs)");
+                    + ": the driver fetches Debian's linux-image-amd64 and builds the initramfs when it starts "
+                    + "(needs apt-get, dpkg-deb and gcc with a static libc: libc6-dev)");
         }
         return new Availability.Available();
     }
@@ -181,7 +211,8 @@ public final class MicroVmDriver implements SandboxDriver {
                     .redirectOutput(vmDir.resolve("qemu.out").toFile()).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start()).get();
-            vm = new MicroVmSandbox(this, id, uid, vmDir, group, qemu, t0);
+            vm = new MicroVmSandbox(this, id, uid, vmDir, group, qemu, t0, guestMb);
+            live.put(id, vm);
             SocketChannel mux = vm.connect("mux");
             SocketChannel log = vm.connect("log");
             vm.attach(new GuestChannel(mux, relayNs, listener.getLocalAddress(), guestConfig), log);

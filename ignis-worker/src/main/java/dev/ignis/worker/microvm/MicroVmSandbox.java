@@ -37,7 +37,11 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
     private volatile SocketChannel log;
     private volatile InputStream output = InputStream.nullInputStream();
 
-    MicroVmSandbox(MicroVmDriver driver, String id, int uid, Path dir, Cgroups.Group group, Process qemu, long started) {
+    private final int guestMemoryMb;
+
+    MicroVmSandbox(MicroVmDriver driver, String id, int uid, Path dir, Cgroups.Group group, Process qemu, long started,
+                   int guestMemoryMb) {
+        this.guestMemoryMb = guestMemoryMb;
         this.driver = driver;
         this.id = id;
         this.uid = uid;
@@ -151,6 +155,10 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
                 : new long[] {c.agentUptimeMs.getNow(-1L), c.runtimeExecUptimeMs.getNow(-1L)};
     }
 
+    int guestMemoryMb() {
+        return guestMemoryMb;
+    }
+
     /** The QEMU process (measurements: its RSS/PSS). */
     Process qemu() {
         return qemu;
@@ -186,6 +194,7 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
             // closing
         }
         group.remove();
+        driver.forget(id);
         MicroVmDriver.deleteQuietly(dir);
         driver.releaseUid(uid);
     }
