@@ -62,8 +62,8 @@ final class GuestChannel implements AutoCloseable {
     }
 
     /** The CONFIG fields: NUL-terminated strings, in the order the agent reads them. */
-    static byte[] config(long memoryBytes, long tmpBytes, int pidsMax, List<String[]> mounts, List<String> argv,
-                         java.util.Map<String, String> env) {
+    static byte[] config(long memoryBytes, long tmpBytes, int pidsMax, List<String[]> mounts, List<String[]> binds,
+                         List<String> argv, java.util.Map<String, String> env) {
         StringBuilder b = new StringBuilder();
         java.util.function.Consumer<String> f = s -> b.append(s).append('\0');
         f.accept(Long.toString(memoryBytes));
@@ -73,6 +73,11 @@ final class GuestChannel implements AutoCloseable {
         for (String[] m : mounts) {
             f.accept(m[0]);
             f.accept(m[1]);
+        }
+        f.accept(Integer.toString(binds.size()));
+        for (String[] bind : binds) {
+            f.accept(bind[0]);
+            f.accept(bind[1]);
         }
         f.accept(Integer.toString(argv.size()));
         argv.forEach(f);

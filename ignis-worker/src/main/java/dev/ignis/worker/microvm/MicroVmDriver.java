@@ -200,12 +200,13 @@ public final class MicroVmDriver implements SandboxDriver {
             ServerSocketChannel listener = relayNs.listen();
             start.runtimeApi().listen(listener);
             listening = true;
-            List<QemuCommand.Share> shares = shares(start.runtime(), spec.codeDirectory());
+            GuestFiles guest = guestFiles(start.runtime(), spec.codeDirectory());
+            List<QemuCommand.Share> shares = guest.shares();
             List<String> cmd = QemuCommand.of(new QemuCommand.Params(group.procsFiles(), uid, accel.kvm() ? kvmGid() : null,
                     accel, image, vmDir, guestMb, vcpus, shares));
             List<String[]> mounts = shares.stream().map(s -> new String[] {s.tag(), s.guestPath()}).toList();
             byte[] guestConfig = GuestChannel.config(start.memoryBytes(), start.ephemeralStorageBytes(), config.pidsMax(),
-                    mounts, start.runtime().command(), start.environment());
+                    mounts, guest.binds(), start.runtime().command(), start.environment());
             long t0 = System.nanoTime();
             Process qemu = owner.submit(() -> new ProcessBuilder(cmd)
                     .redirectOutput(vmDir.resolve("qemu.out").toFile()).redirectErrorStream(true)
@@ -241,13 +242,25 @@ public final class MicroVmDriver implements SandboxDriver {
         }
     }
 
-    /** The 9p exports: the runtime's host paths at their own paths, its library binds, /var/runtime, /var/task. */
-    static List<QemuCommand.Share> shares(RuntimeDefinition rt, Path code) throws IOException {
+    /**
+     * What the guest sees of the host: 9p exports of the runtime's host directories at their own paths, its library
+     * binds, /var/runtime and /var/task; and the single files among its host paths (an interpreter, a CA bundle),
+     * which 9p cannot export: copied once per set into a directory of this worker's ({@code files-<hash>}), exported
+     * as one share at {@link #FILES_IN_GUEST} and bound by the agent onto their own paths, read-only.
+     */
+    record GuestFiles(List<QemuCommand.Share> shares, List<String[]> binds) {}
+
+    static final String FILES_IN_GUEST = "/.ignis-files";
+
+    GuestFiles guestFiles(RuntimeDefinition rt, Path code) throws IOException {
         List<QemuCommand.Share> s = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
         int i = 0;
         for (Path p : new java.util.LinkedHashSet<>(rt.hostReadOnlyPaths())) {
-            if (Files.exists(p)) {
+            if (Files.isDirectory(p)) {
                 s.add(new QemuCommand.Share("h" + i++, p.toString(), p.toRealPath()));
+            } else if (Files.isRegularFile(p)) {
+                files.add(p);
             }
         }
         for (var b : rt.directoryBinds().entrySet()) {
@@ -257,13 +270,47 @@ public final class MicroVmDriver implements SandboxDriver {
             s.add(new QemuCommand.Share("runtime", "/var/runtime", rt.runtimeDirectory()));
         }
         s.add(new QemuCommand.Share("task", "/var/task", code));
+        List<String[]> binds = new ArrayList<>();
+        if (!files.isEmpty()) {
+            s.add(new QemuCommand.Share("files", FILES_IN_GUEST, stageFiles(files)));
+            for (Path f : files) {
+                binds.add(new String[] {FILES_IN_GUEST + f, f.toString()});
+            }
+        }
+        s.sort(java.util.Comparator.comparing(QemuCommand.Share::guestPath)); // a parent is mounted before its children
         for (QemuCommand.Share x : s) {
             String h = x.hostPath().toString();
             if (h.indexOf(',') >= 0 || h.indexOf('\0') >= 0 || x.guestPath().indexOf('\0') >= 0) {
                 throw new IllegalStateException("a path QEMU cannot take (comma): " + h);
             }
         }
-        return s;
+        return new GuestFiles(s, binds);
+    }
+
+    /** A world-readable copy of {@code files} at their own paths below one directory, made once per set and version. */
+    private synchronized Path stageFiles(List<Path> files) throws IOException {
+        StringBuilder key = new StringBuilder();
+        for (Path f : files) {
+            key.append(f).append('\0').append(Files.size(f)).append('\0').append(Files.getLastModifiedTime(f)).append('\0');
+        }
+        Path dir = vmRoot.resolve("files-" + Integer.toHexString(key.toString().hashCode()));
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        Path tmp = Files.createTempDirectory(vmRoot, "files-");
+        for (Path f : files) {
+            Path to = tmp.resolve(f.toString().substring(1));
+            Files.createDirectories(to.getParent());
+            Files.copy(f, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("r-xr-xr-x"));
+        }
+        try (var walk = Files.walk(tmp)) {
+            for (Path d : walk.filter(Files::isDirectory).toList()) {
+                Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return dir;
     }
 
     private static Integer kvmGid() {

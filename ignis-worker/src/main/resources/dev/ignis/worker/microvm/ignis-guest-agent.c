@@ -207,7 +207,8 @@ int main(void) {
         }
         send_frame(F_HELLO, 0, hello, (size_t) hn);
     }
-    /* CONFIG: NUL-terminated fields: memory_bytes, tmp_bytes, pids_max, nmounts, (tag, path)*, argc, argv*, env* */
+    /* CONFIG: NUL-terminated fields: memory_bytes, tmp_bytes, pids_max, nmounts, (tag, path)*, nbinds, (src, dst)*,
+     * argc, argv*, env* */
     unsigned char h[4];
     read_exact(h, 4);
     size_t len = ((size_t) h[2] << 8) | h[3];
@@ -243,6 +244,20 @@ int main(void) {
         mkdirs(path);
         if (mount(tag, path, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
                   "trans=virtio,version=9p2000.L,cache=loose,msize=262144") != 0) fail(path);
+    }
+    /* single files (the interpreter, a CA bundle): bound read-only from the files share onto their own path */
+    int nbinds = atoi(NEXT());
+    for (int i = 0; i < nbinds; i++) {
+        const char *src = NEXT();
+        const char *dst = NEXT();
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", dst);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) { *slash = 0; mkdirs(parent); }
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+        if (fd >= 0) close(fd);
+        if (mount(src, dst, NULL, MS_BIND, NULL) != 0) fail(dst);
+        if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) fail(dst);
     }
     int argc = atoi(NEXT());
     if (argc < 1 || argc > 4096) { errno = EPROTO; fail("argc"); }
