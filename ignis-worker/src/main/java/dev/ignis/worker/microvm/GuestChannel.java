@@ -110,6 +110,9 @@ final class GuestChannel implements AutoCloseable {
             }
         } catch (IOException e) {
             end("the guest's channel failed: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("guest channel reader failed", e);
+            end("the guest's channel failed: " + e);
         }
     }
 
@@ -134,7 +137,11 @@ final class GuestChannel implements AutoCloseable {
                 if (f.length != 3) {
                     return violation("EXIT " + text(body));
                 }
-                exit.complete(new GuestExit(Integer.parseInt(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));
+                try {
+                    exit.complete(new GuestExit(Integer.parseInt(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));
+                } catch (NumberFormatException e) {
+                    return violation("EXIT " + text(body.rewind()));
+                }
             }
             case OPEN -> {
                 if (slots[conn] != null) {
