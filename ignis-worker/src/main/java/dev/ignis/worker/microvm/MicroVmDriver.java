@@ -124,6 +124,20 @@ public final class MicroVmDriver implements SandboxDriver {
                 image.version(), cgroups.describe());
     }
 
+    /**
+     * Init bound of microVM sandboxes: Lambda's 10 s holds the guest kernel's boot too here, which takes seconds under
+     * TCG; {@link #withBootTime} raises a worker's init timeout to this (docs/sandbox-microvm.md).
+     */
+    public static final java.time.Duration INIT_TIMEOUT = java.time.Duration.ofSeconds(120);
+
+    /** {@code config} with its init timeout raised to at least {@link #INIT_TIMEOUT} (a worker on this driver). */
+    public static WorkerConfig withBootTime(WorkerConfig config) {
+        return new WorkerConfig(config.workerId(), config.dataDir(), config.runtimes(), config.clock(), config.uidBase(),
+                config.uidCount(), config.pidsMax(),
+                config.initTimeout().compareTo(INIT_TIMEOUT) < 0 ? INIT_TIMEOUT : config.initTimeout(),
+                config.logFileMaxBytes(), config.logFilesKept(), config.warmNetns(), config.runtimeApi(), config.capacity());
+    }
+
     /** {@code -Dignis.microvm.cache}, else {@code /var/cache/ignis/microvm}: shared by the host's workers. */
     public static Path defaultCacheDir() {
         return Path.of(System.getProperty("ignis.microvm.cache", "/var/cache/ignis/microvm"));
