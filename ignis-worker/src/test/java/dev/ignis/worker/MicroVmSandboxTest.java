@@ -66,6 +66,8 @@ class MicroVmSandboxTest {
             assertThat(text(first)).isEqualTo("{\"hello\": \"world\"}");
             assertThat(TestSandboxes.tail(first)).contains("START RequestId: ", "handling {'hello': 'world'}", "END RequestId: ",
                     "\tInit Duration: ");
+            // Max Memory Used: the guest's runtime cgroup peak, reported by the agent ahead of the response
+            assertThat(TestSandboxes.tail(first)).containsPattern("\tMax Memory Used: [1-9]\\d* MB");
             InvokeOutcome probe = t.invoke(h, "\"probe\"");
             String p = text(probe);
             assertThat(p).contains("\"uid\": 993", "\"etc\": false", "\"hostSecret\": false", "\"ifaces\": [\"lo\"]",

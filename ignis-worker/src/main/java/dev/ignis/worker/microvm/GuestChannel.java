@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GuestChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GuestChannel.class);
-    static final int HELLO = 1, CONFIG = 2, OPEN = 3, DATA = 4, CLOSE = 5, STARTED = 6, EXIT = 7;
+    static final int HELLO = 1, CONFIG = 2, OPEN = 3, DATA = 4, CLOSE = 5, STARTED = 6, EXIT = 7, STATS = 8;
     static final int MAX_CONNECTIONS = 8;
     private static final int MAX_PAYLOAD = 65535;
 
@@ -43,6 +43,9 @@ final class GuestChannel implements AutoCloseable {
     /** Completes when the channel ends (the VM died, or the guest broke the protocol: then with the reason). */
     final CompletableFuture<String> ended = new CompletableFuture<>();
     private volatile boolean configSent;
+    /** The runtime cgroup's memory.peak and OOM kills as of the guest's last STATS (0 until one came). */
+    volatile long peakMemoryBytes;
+    volatile long oomKills;
 
     private static final class Conn {
         final SocketChannel ch;
@@ -117,7 +120,7 @@ final class GuestChannel implements AutoCloseable {
     }
 
     private boolean handle(int type, int conn, ByteBuffer body) throws IOException {
-        if (type != HELLO && type != STARTED && type != EXIT && conn >= MAX_CONNECTIONS) {
+        if (type != HELLO && type != STARTED && type != EXIT && type != STATS && conn >= MAX_CONNECTIONS) {
             return violation("connection " + conn);
         }
         switch (type) {
@@ -132,6 +135,15 @@ final class GuestChannel implements AutoCloseable {
                 }
             }
             case STARTED -> runtimeExecUptimeMs.complete(lastNumber(text(body)));
+            case STATS -> {
+                String[] f = text(body).trim().split(" ");
+                try {
+                    peakMemoryBytes = Math.max(peakMemoryBytes, Math.max(0, Long.parseLong(f[0])));
+                    oomKills = Math.max(oomKills, f.length > 1 ? Math.max(0, Long.parseLong(f[1])) : 0);
+                } catch (NumberFormatException e) {
+                    return violation("STATS");
+                }
+            }
             case EXIT -> {
                 String[] f = text(body).trim().split(" ");
                 if (f.length != 3) {

@@ -144,8 +144,13 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
     @Override
     public SandboxDriver.Stats stats() {
         GuestChannel c = channel;
-        GuestChannel.GuestExit g = c == null ? null : c.exit.getNow(null);
-        return new SandboxDriver.Stats(g == null ? 0 : Math.max(0, g.peakMemoryBytes()), g == null ? 0 : Math.max(0, g.oomKills()));
+        if (c == null) {
+            return new SandboxDriver.Stats(0, 0);
+        }
+        GuestChannel.GuestExit g = c.exit.getNow(null);
+        long peak = Math.max(c.peakMemoryBytes, g == null ? 0 : g.peakMemoryBytes());
+        long ooms = Math.max(c.oomKills, g == null ? 0 : g.oomKills());
+        return new SandboxDriver.Stats(peak, ooms);
     }
 
     /** Guest uptime (ms) when the agent started and when it started the runtime, once known. */

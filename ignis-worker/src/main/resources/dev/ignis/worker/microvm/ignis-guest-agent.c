@@ -12,7 +12,8 @@
  *
  * Runtime API: every connection the runtime opens to 127.0.0.1:9001 is relayed as frames over the mux port (OPEN,
  * DATA, CLOSE per connection, at most MAXCONN at once); the host turns each into a TCP connection to the worker's
- * own Runtime API server, so there is one implementation of the API. When the runtime exits the agent sends EXIT
+ * own Runtime API server, so there is one implementation of the API. Before each chunk the runtime sends, a STATS
+ * frame carries the runtime cgroup's memory.peak and OOM kills (REPORT's Max Memory Used). When the runtime exits the agent sends EXIT
  * (wait status, the cgroup's oom_kill count, memory.peak) and the host stops the VM.
  *
  * Frame: u8 type, u8 connection, u16 length (big endian), then length bytes.
@@ -43,7 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { F_HELLO = 1, F_CONFIG = 2, F_OPEN = 3, F_DATA = 4, F_CLOSE = 5, F_STARTED = 6, F_EXIT = 7 };
+enum { F_HELLO = 1, F_CONFIG = 2, F_OPEN = 3, F_DATA = 4, F_CLOSE = 5, F_STARTED = 6, F_EXIT = 7, F_STATS = 8 };
 #define MAXCONN 8
 #define RUNTIME_UID 993
 #define MAXCONFIG (1 << 20)
@@ -360,7 +361,15 @@ int main(void) {
         for (int i = 0; i < MAXCONN; i++) {
             if (conns[i] >= 0 && (p[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) {
                 ssize_t n = read(conns[i], buf, sizeof buf);
-                if (n > 0) send_frame(F_DATA, i, buf, (size_t) n);
+                if (n > 0) {
+                    /* the runtime's memory so far, ahead of its bytes: the worker's REPORT (Max Memory Used) reads it */
+                    char st[64];
+                    int sn2 = snprintf(st, sizeof st, "%ld %ld",
+                                       read_keyed("/sys/fs/cgroup/runtime/memory.peak", ""),
+                                       read_keyed("/sys/fs/cgroup/runtime/memory.events", "oom_kill"));
+                    send_frame(F_STATS, 0, st, (size_t) sn2);
+                    send_frame(F_DATA, i, buf, (size_t) n);
+                }
                 else if (n == 0 || errno != EINTR) {
                     close(conns[i]);
                     conns[i] = -1;
