@@ -139,6 +139,15 @@ class GuestChannelTest {
     }
 
     @Test
+    void statsKeepTheHighestPeakAndAMalformedOneEndsTheChannel() throws Exception {
+        send(GuestChannel.STATS, 0, "52428800 0".getBytes());
+        send(GuestChannel.STATS, 0, "1048576 0".getBytes()); // a lower figure never lowers the peak
+        send(GuestChannel.STATS, 0, "peak".getBytes());
+        assertThat(channel.ended.get(5, TimeUnit.SECONDS)).contains("STATS");
+        assertThat(channel.peakMemoryBytes).isEqualTo(52428800);
+    }
+
+    @Test
     void aMalformedExitEndsTheChannel() throws Exception {
         send(GuestChannel.EXIT, 0, "not a status".getBytes());
         assertThat(channel.ended.get(5, TimeUnit.SECONDS)).contains("EXIT");
