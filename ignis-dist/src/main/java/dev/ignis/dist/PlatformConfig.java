@@ -16,7 +16,7 @@ import java.time.Duration;
  * @param workerCapacity what the worker's sandboxes may hold together (default: the host's, {@link WorkerCapacity#ofHost()})
  * @param metricsPort the operator's port on 127.0.0.1 ({@code /metrics} without a token, the probes); -1: none, 0: a free one
  * @param s3 the S3-compatible store packages and layer archives may come from ({@code --s3-endpoint}); null: none
- * @param sandboxDriver the worker's sandbox driver ({@code SandboxDrivers.NAMES}: {@code process}, the default, or {@code gvisor})
+ * @param sandboxDriver the worker's sandbox driver ({@code SandboxDrivers.NAMES}: {@code process}, the default, {@code gvisor} or {@code microvm})
  */
 public record PlatformConfig(Path dataDir, String host, int port, Duration keepAlive, String workerId, Path runtimeHome,
                              boolean journalAssignment, WorkerCapacity workerCapacity, int metricsPort, S3PackageStore.Settings s3,

@@ -52,7 +52,8 @@ final class ServeCommand implements Callable<Integer> {
     Integer metricsPort;
 
     @Option(names = "--sandbox", description = "Single node: the sandbox driver: process (default; bubblewrap, the host's "
-            + "kernel) or gvisor (gVisor's runsc: a user-space kernel per sandbox; apt-get install runsc)")
+            + "kernel), gvisor (gVisor's runsc: a user-space kernel per sandbox; apt-get install runsc) or microvm (each "
+            + "sandbox its own kernel under QEMU's microvm machine; KVM where the host has it, else TCG)")
     String sandbox = "process";
 
     @Option(names = "--s3-endpoint", description = "Single node: an S3-compatible store (e.g. MinIO) that Code.S3Bucket/S3Key and "

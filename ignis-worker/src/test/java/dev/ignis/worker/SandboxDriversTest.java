@@ -13,7 +13,7 @@ class SandboxDriversTest {
     void anUnknownNameIsRefusedListingTheKnownOnesAndNothingIsStarted(@TempDir Path dir) {
         WorkerConfig config = WorkerConfig.defaults("tdrv", dir.resolve("data"), id -> Optional.empty());
         assertThatThrownBy(() -> SandboxDrivers.create("firecracker", config)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("process, gvisor");
+                .hasMessageContaining("process, gvisor, microvm");
         assertThat(dir.resolve("data")).doesNotExist();
         assertThat(SandboxDrivers.NAMES.getFirst()).isEqualTo("process");
     }
