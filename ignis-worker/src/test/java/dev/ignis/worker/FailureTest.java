@@ -63,9 +63,13 @@ class FailureTest {
             assertThat(o.status()).isEqualTo(InvokeOutcome.Status.TIMEOUT);
             assertThat(text(o)).isEqualTo("{\"errorMessage\":\"Task timed out after 1.00 seconds\",\"errorType\":\"Sandbox.Timeout\"}");
             assertThat(o.sandboxReusable()).isFalse();
-            assertThat(ms).isBetween(990L, 3000L);
-            assertThat(TestSandboxes.tail(o)).contains("sleeping", "Task timed out after 1.00 seconds", "REPORT RequestId: ")
-                    .containsPattern("\tDuration: 1\\d{3}\\.\\d{2} ms\t");
+            // Not before the 1 s timeout, and before the function's own 5 s sleep would have ended: the timeout cut it.
+            // (No bound tighter than the function's: how fast the kill lands is a benchmark's figure, not a test's.)
+            assertThat(ms).isGreaterThanOrEqualTo(990L).isLessThan(5_000L);
+            assertThat(TestSandboxes.tail(o)).contains("sleeping", "Task timed out after 1.00 seconds", "REPORT RequestId: ");
+            var duration = java.util.regex.Pattern.compile("\tDuration: (\\d+)\\.\\d{2} ms\t").matcher(TestSandboxes.tail(o));
+            assertThat(duration.find()).as("REPORT has a Duration").isTrue();
+            assertThat(Long.parseLong(duration.group(1))).isGreaterThanOrEqualTo(1_000L).isLessThan(5_000L);
         } finally {
             t.worker.retire(h.sandboxId());
         }
@@ -150,7 +154,8 @@ class FailureTest {
         try (TestSandboxes quick = sandboxes(java.time.Duration.ofSeconds(1))) {
             long t0 = System.nanoTime();
             SandboxHandle h = quick.shell("#!/bin/sh\necho 'slow init'\nsleep 30\n", 256, 5);
-            assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(1000L, 4000L);
+            // Not before the 1 s init timeout, and well before the 30 s the init would have taken on its own.
+            assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(1000L).isLessThan(30_000L);
             InvokeOutcome o = quick.invoke(h, "{}");
             assertThat(o.status()).isEqualTo(InvokeOutcome.Status.INIT_ERROR);
             assertThat(text(o)).isEqualTo("{\"errorMessage\":\"Init timed out after 1.00 seconds\",\"errorType\":\"Sandbox.Timeout\"}");
