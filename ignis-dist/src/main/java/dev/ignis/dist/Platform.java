@@ -106,8 +106,8 @@ public final class Platform implements AutoCloseable {
         S3PackageStore s3 = null;
         try {
             s3 = cfg.s3() == null ? null : new S3PackageStore(cfg.s3());
-            WorkerConfig workerConfig = WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find)
-                    .withCapacity(cfg.workerCapacity());
+            WorkerConfig workerConfig = SandboxDrivers.configFor(cfg.sandboxDriver(),
+                    WorkerConfig.defaults(cfg.workerId(), data.resolve("worker"), runtimes::find).withCapacity(cfg.workerCapacity()));
             worker = new SandboxWorker(workerConfig, SandboxDrivers.create(cfg.sandboxDriver(), workerConfig));
             SandboxWorker w = worker;
             if (cfg.journalAssignment()) {
