@@ -429,13 +429,22 @@ class ClusterIT {
             System.out.printf("CLUSTER replacement %s caught up with the partition's log %d ms after the warm-up%n", follower,
                     (System.nanoTime() - t0) / 1_000_000);
             // Hand it the partition (as an operator drains a node), under load: it must lead with the table it rebuilt.
-            Load handover = underLoad(cluster, "steady", () -> {
-                Thread.sleep(500);
-                cluster.transferLeadership("assignment-p0", follower);
-                Thread.sleep(1_500);
-            });
-            assertNoErrors(cluster, handover, "failed invokes during the leadership transfer");
-            String current = cluster.leaderOf("assignment-p0");
+            // On a loaded 2-core box (150 ms election timeouts) leadership can move on again right after a transfer;
+            // what matters is that the replacement can take the partition and lead it, so the transfer is repeated
+            // (at most three times) until it holds, every round under load and without a failed invoke.
+            String current = null;
+            for (int attempt = 1; attempt <= 3 && !follower.equals(current); attempt++) {
+                Load handover = underLoad(cluster, "steady", () -> {
+                    Thread.sleep(500);
+                    cluster.transferLeadership("assignment-p0", follower);
+                    Thread.sleep(1_500);
+                });
+                assertNoErrors(cluster, handover, "failed invokes during the leadership transfer");
+                current = cluster.leaderOf("assignment-p0");
+                if (!follower.equals(current)) {
+                    System.out.println("CLUSTER transfer attempt " + attempt + ": leadership moved on to " + current);
+                }
+            }
             System.out.println("CLUSTER replacement " + follower + " leads: " + current.equals(follower));
             assertThat(current).as("the replacement node became leader").isEqualTo(follower);
             long before = cluster.placements();
