@@ -64,7 +64,7 @@ class StructuredLogsIT {
                 String requestId = r.responseMetadata().requestId();
                 JsonNode failed = awaitLine(err, l -> l.path("formattedMessage").asText().contains("failed init"));
                 assertThat(failed.path("level").asText()).isEqualTo("INFO");
-                assertThat(failed.path("loggerName").asText()).isEqualTo("dev.ignis.worker.ProcessWorker");
+                assertThat(failed.path("loggerName").asText()).isEqualTo("dev.ignis.worker.SandboxWorker");
                 assertThat(failed.path("timestamp").asLong()).isPositive();
                 JsonNode mdc = failed.path("mdc");
                 assertThat(mdc.path("requestId").asText()).isEqualTo(requestId);
