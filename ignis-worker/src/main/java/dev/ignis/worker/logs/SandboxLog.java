@@ -107,7 +107,7 @@ public final class SandboxLog {
      * frame; what a function writes meanwhile is the next turn's, so this ends however fast it prints.
      */
     public void drain() {
-        pump.pumpAvailable(DRAIN_MAX);
+        pump.pumpAvailable(DRAIN_MAX, true);
     }
 
     /** The process is gone: read the pipe to its end (bounded by what the pipe holds). */
@@ -189,9 +189,12 @@ public final class SandboxLog {
 
         /**
          * Reads what the pipe holds now, at most {@code limit} bytes, without blocking; returns the number of
-         * bytes consumed. What arrives meanwhile waits for the next call.
+         * bytes consumed. What arrives meanwhile waits for the next call. {@code endOfTurn}: a line still open
+         * is written as it is (the invoke's frame ends); otherwise it waits for its newline, because an
+         * unbuffered writer sends one line in several writes ({@code print("handling", event)} is three) and a
+         * turn of the pump between them must not cut it in two.
          */
-        synchronized int pumpAvailable(int limit) {
+        synchronized int pumpAvailable(int limit, boolean endOfTurn) {
             if (eof) {
                 return 0;
             }
@@ -213,7 +216,9 @@ public final class SandboxLog {
             } catch (IOException e) {
                 end();
             }
-            flushPartial();
+            if (endOfTurn) {
+                flushPartial();
+            }
             return total;
         }
 
@@ -311,7 +316,7 @@ public final class SandboxLog {
             while (!eof) {
                 int got;
                 try {
-                    got = pumpAvailable(CHUNK);
+                    got = pumpAvailable(CHUNK, false);
                 } catch (InternalError lateFault) {
                     got = 1; // a late fault of a cut log file (FunctionLogFile): the pump must go on, or the runtime blocks
                 }

@@ -243,6 +243,33 @@ class LogFilesTest {
     }
 
     @Test
+    void aLineWrittenInPiecesStaysOneLineWhenThePumpReadsBetweenThePieces() throws Exception {
+        // python's print("handling", event) unbuffered is three writes; the microVM's log channel delivers them apart
+        Path dir = LogFiles.directory(data, "123456789012", "fn");
+        try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
+            java.io.PipedOutputStream feed = new java.io.PipedOutputStream();
+            java.io.PipedInputStream pipe = new java.io.PipedInputStream(feed, 1 << 16);
+            SandboxLog log = new SandboxLog(f, "s", InstantSource.fixed(Instant.EPOCH), pipe);
+            log.start("r1", "$LATEST");
+            for (String piece : List.of("handling", " ", "{'hello': 'world'}")) {
+                feed.write(piece.getBytes());
+                feed.flush();
+                long until = System.nanoTime() + 10_000_000_000L;
+                while (pipe.available() > 0 && System.nanoTime() < until) {
+                    Thread.sleep(1); // the pump's own turn reads the piece
+                }
+                assertThat(pipe.available()).as("the pump read the piece").isZero();
+            }
+            feed.write("\nno newline yet".getBytes());
+            String tail = new String(java.util.Base64.getDecoder().decode(log.end("r1", "REPORT RequestId: r1", true)));
+            assertThat(tail).isEqualTo("START RequestId: r1 Version: $LATEST\nhandling {'hello': 'world'}\nno newline yet\n"
+                    + "END RequestId: r1\nREPORT RequestId: r1\n");
+            feed.close();
+            log.finish();
+        }
+    }
+
+    @Test
     void aFileCutUnderTheWriterIsWrittenAgainFromItsNewEnd() throws Exception {
         Path dir = LogFiles.directory(data, "123456789012", "fn");
         try (FunctionLogFile f = new FunctionLogFile(dir, 1 << 20, 2)) {
