@@ -36,11 +36,11 @@ class KilledPeersTest {
     static final Duration WAIT = Duration.ofSeconds(120);
     /**
      * How long the two members left may take to elect a new leader once the old one stops answering: election timeouts
-     * of 1–2 s (PeerChild) and a pre-vote round, stretched by a 2-core box running several builds (measured 2–6 s).
+     * of 1–2 s (PeerChild) and a pre-vote round, stretched by a 2-core box running several builds (measured 1.6–4.6 s).
      */
     static final Duration ELECTION_BOUND = Duration.ofSeconds(45);
     /**
-     * How long a member that starts late may take, once its journal is open, to receive a short log: measured 1.2–2.4 s
+     * How long a member that starts late may take, once its journal is open, to receive a short log: measured 1.2–4.0 s
      * on the loaded box, 1.2–7.7 s with Ratis's default retry wait (RatisSettings.APPENDER_RETRY_POLICY).
      */
     static final Duration CATCH_UP_BOUND = Duration.ofSeconds(30);
