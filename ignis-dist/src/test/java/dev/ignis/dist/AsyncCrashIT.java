@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.lambda.model.InvocationType;
  * request id from the functions' START lines: a duplicate is an event that had started on the killed
  * server, run once more.
  */
+@org.junit.jupiter.api.Timeout(value = 6, unit = java.util.concurrent.TimeUnit.MINUTES) // two platform starts and 40 events around a kill: 116 s measured on the loaded box
 class AsyncCrashIT {
     static final int EVENTS = 40;
     @TempDir Path dir;

@@ -19,6 +19,9 @@ final class RatisSettings {
     static final TimeDuration SINGLE_PEER_FIRST_ELECTION_MIN = TimeDuration.valueOf(5, TimeUnit.MILLISECONDS);
     static final TimeDuration SINGLE_PEER_FIRST_ELECTION_MAX = TimeDuration.valueOf(10, TimeUnit.MILLISECONDS);
 
+    /** Wait before retrying a follower: 1 ms for 10 tries, 100 ms for 20, then 500 ms (Ratis: then 1 s, then 5 s). */
+    static final String APPENDER_RETRY_POLICY = "1ms,10, 100ms,20, 500ms,1000000";
+
     private RatisSettings() {}
 
     static RaftProperties of(JournalConfig config) {
@@ -37,6 +40,14 @@ final class RatisSettings {
         // the longest log — the dead member's successor has just appended — nobody else can win, so the
         // whole wait was an outage (seen in ClusterIT: an 11.4 s failover). Two election timeouts.
         RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(4 * min, TimeUnit.MILLISECONDS));
+        // How long the leader waits before it tries a follower again after a failed appendEntries. Ratis's default
+        // ("1ms,10, 1s,20, 5s,1000") waits 5 s a try after 30 failures, and a follower that is down racks those up within
+        // seconds (every refused connection counts; so does the INCONSISTENCY reply that starts its catch-up). A member
+        // that boots late or comes back then waits for its log in 5 s steps: once its journal was open, 1.2–7.7 s
+        // (median 4.5 s) against 1.2–2.4 s (median 1.6 s) with this policy, 6 runs each (KilledPeersTest, loaded 2-core
+        // box). Until a new member holds an entry its vote does not count (RATIS-1995), so the group survives no further
+        // failure meanwhile. The price: a dead follower gets two connection attempts a second instead of one per 5 s.
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
         if (config.peers().size() == 1) {
             RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, SINGLE_PEER_FIRST_ELECTION_MIN);
             RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, SINGLE_PEER_FIRST_ELECTION_MAX);

@@ -34,6 +34,16 @@ import org.junit.jupiter.api.io.TempDir;
 class KilledPeersTest {
 
     static final Duration WAIT = Duration.ofSeconds(120);
+    /**
+     * How long the two members left may take to elect a new leader once the old one stops answering: election timeouts
+     * of 1–2 s (PeerChild) and a pre-vote round, stretched by a 2-core box running several builds (measured 1.6–4.6 s).
+     */
+    static final Duration ELECTION_BOUND = Duration.ofSeconds(45);
+    /**
+     * How long a member that starts late may take, once its journal is open, to receive a short log: measured 1.2–4.0 s
+     * on the loaded box, 1.2–7.7 s with Ratis's default retry wait (RatisSettings.APPENDER_RETRY_POLICY).
+     */
+    static final Duration CATCH_UP_BOUND = Duration.ofSeconds(30);
 
     @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) Path dir; // a failed run keeps the children's logs
 
@@ -80,25 +90,30 @@ class KilledPeersTest {
     }
 
     /**
-     * Open finding (issue 24), kept out of the default run by its tag and run with
-     * {@code -Djournal.excludedGroups=bench}: in 3 of 5 runs on a loaded 2-core machine, after SIGSTOP of the leader
-     * the two followers elected nobody within 2 minutes (they never reported leadership, with 150 ms and with 1 s
-     * election timeouts), while a SIGKILLed leader is replaced in 1–3 s and a hand-run of the same three child
-     * processes elected within 25 s. Suspected: a follower whose append from the stopped leader is still in progress
-     * (the TCP stream stays open: no RST, unlike SIGKILL) does not start an election. The children's stderr (Ratis's
-     * log) is kept beside their data ({@code <member>.stderr}) for whoever picks this up.
+     * A leader stopped (SIGSTOP: a stalled VM, a long GC pause; its TCP connections stay open) long enough for the
+     * other two to elect a new one: the new leader is elected within {@link #ELECTION_BOUND}, and the old one, resumed,
+     * believes for a moment that it still leads, yet its append fails and is never applied anywhere.
+     *
+     * <p>The group is fully replicated before the pause, as a group in service is. A member that has never received
+     * an entry does not count as a voter in Ratis 3.2 (RATIS-1995: it cannot be told from a member whose disk was
+     * reformatted), so pausing the leader while the third member is still empty leaves no electable majority until the
+     * leader resumes — that is a two-of-three failure, not a paused leader, and is what made this test fail in 2 of 6
+     * loaded runs (issue 24; docs/journal.md). {@link #aMemberStartedAfterTheOthersElectedReceivesTheLog} pins how long a
+     * late member stays empty.
      */
     @Test
-    @org.junit.jupiter.api.Tag("investigating")
     void aLeaderPausedPastItsTermCannotCommitWhatItAcceptsWhenResumed() throws Exception {
         startGroup("paused");
         final List<String> acked = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             acked.add(append("c" + i, p -> true));
         }
+        awaitReplicated(acked.size());
         final Peer stale = awaitLeader(p -> true);
         stale.signal("STOP");
-        final Peer next = awaitLeader(p -> p != stale);
+        final long stopped = System.nanoTime();
+        final Peer next = awaitLeader(p -> p != stale, ELECTION_BOUND);
+        System.out.printf("SIGSTOP of leader %s: %s leads %.0f ms later%n", stale.id, next.id, (System.nanoTime() - stopped) / 1e6);
         for (int i = 10; i < 20; i++) {
             acked.add(append("c" + i, p -> p != stale));
         }
@@ -118,6 +133,32 @@ class KilledPeersTest {
             await(() -> p.dump().size() >= expected.size(), p.id + " applies " + expected.size());
             assertThat(p.dump().subList(0, expected.size())).as(p.id + "'s log").isEqualTo(expected);
         }
+    }
+
+    /**
+     * A member that starts after the other two have elected and committed (a node that boots late, a replacement
+     * node with an empty disk) receives the whole log: until it has, it does not count as a voter (see above), so the
+     * group tolerates no further failure meanwhile. The leader tried to reach it while it was down.
+     */
+    @Test
+    void aMemberStartedAfterTheOthersElectedReceivesTheLog() throws Exception {
+        group = "late";
+        for (int i = 1; i <= 3; i++) {
+            addresses.put("n" + i, new InetSocketAddress("127.0.0.1", TestCluster.freePort()));
+        }
+        start("n1");
+        start("n2");
+        final List<String> acked = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            acked.add(append("d" + i, p -> true));
+        }
+        start("n3"); // returns once its journal is open (READY): what follows is the group's doing, not the JVM's start
+        final long started = System.nanoTime();
+        final Peer late = peers.get("n3");
+        await(() -> late.dump().size() >= acked.size(), "n3 applies the " + acked.size() + " records committed before it started",
+                CATCH_UP_BOUND);
+        System.out.printf("late member n3 has the log %.0f ms after it opened its journal%n", (System.nanoTime() - started) / 1e6);
+        assertThat(late.dump()).isEqualTo(awaitLeader(p -> true).dump().subList(0, late.dump().size()));
     }
 
     /**
@@ -158,7 +199,15 @@ class KilledPeersTest {
                 .map(e -> e.getKey() + "=127.0.0.1:" + e.getValue().getPort()).collect(Collectors.joining(","));
         final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         final Process process = new ProcessBuilder(java.toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "--enable-native-access=ALL-UNNAMED", PeerChild.class.getName(), group, id, peerList,
+                "--enable-native-access=ALL-UNNAMED",
+                // the leader's retry wait for an A/B against Ratis's default; RatisSettings's unless given
+                "-Djournal.appenderRetryPolicy=" + System.getProperty("journal.appenderRetryPolicy", RatisSettings.APPENDER_RETRY_POLICY),
+                // Ratis's election story (timeouts, votes, role changes) with times, in <member>.stderr, kept on failure
+                "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server.impl=info",
+                "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server.leader=info",
+                "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.grpc.server.GrpcLogAppender=info",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+                PeerChild.class.getName(), group, id, peerList,
                 dir.resolve(id).toString())
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".stderr").toFile()))
                 .start();
@@ -169,7 +218,11 @@ class KilledPeersTest {
 
     /** A live peer that says it leads and takes an append (leadership may move while we wait). */
     private Peer awaitLeader(java.util.function.Predicate<Peer> eligible) throws InterruptedException {
-        final long deadline = System.nanoTime() + WAIT.toNanos();
+        return awaitLeader(eligible, WAIT);
+    }
+
+    private Peer awaitLeader(java.util.function.Predicate<Peer> eligible, Duration wait) throws InterruptedException {
+        final long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             for (Peer p : peers.values()) {
                 if (eligible.test(p) && p.leads()) {
@@ -182,11 +235,22 @@ class KilledPeersTest {
         for (Peer p : peers.values()) {
             seen.append("\n").append(p.id).append(eligible.test(p) ? "" : " (not eligible)").append(": ").append(p.tail());
         }
-        throw new AssertionError("no leader within " + WAIT + seen);
+        throw new AssertionError("no leader within " + wait + seen);
+    }
+
+    /** Every live peer has applied at least {@code n} records. */
+    private void awaitReplicated(int n) throws InterruptedException {
+        for (Peer p : peers.values()) {
+            await(() -> p.dump().size() >= n, p.id + " applies " + n + " records");
+        }
     }
 
     private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        final long deadline = System.nanoTime() + WAIT.toNanos();
+        await(condition, what, WAIT);
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, String what, Duration wait) throws InterruptedException {
+        final long deadline = System.nanoTime() + wait.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);

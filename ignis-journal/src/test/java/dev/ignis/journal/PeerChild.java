@@ -38,7 +38,13 @@ public final class PeerChild {
                 new JournalConfig(args[0], args[1], peers, Path.of(args[3])).withAutoSnapshotEvery(0)
                         // The test is about crashes and pauses, not election speed: a timeout that a 2-core box
                         // running several builds does not trip by itself keeps leadership from churning meanwhile.
-                        .withElectionTimeout(java.time.Duration.ofSeconds(1)), machine);
+                        .withElectionTimeout(java.time.Duration.ofSeconds(1)), machine, properties -> {
+                    // A/B of the leader's retry wait (KilledPeersTest passes -Djournal.appenderRetryPolicy through)
+                    final String retry = System.getProperty("journal.appenderRetryPolicy");
+                    if (retry != null) {
+                        org.apache.ratis.server.RaftServerConfigKeys.Log.Appender.setRetryPolicy(properties, retry);
+                    }
+                });
         say("READY");
         final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;

@@ -259,8 +259,13 @@ class SinglePeerJournalTest {
             count = Thread.activeCount();
         }
         if (target == Integer.MAX_VALUE) {
-            Thread.sleep(500);
-            count = Thread.activeCount();
+            // no target (the baseline): settled once five samples 100 ms apart agree, rather than after a fixed 500 ms
+            for (int same = 0; same < 5 && System.nanoTime() < deadline; ) {
+                Thread.sleep(100);
+                final int now = Thread.activeCount();
+                same = now == count ? same + 1 : 0;
+                count = now;
+            }
         }
         return count;
     }

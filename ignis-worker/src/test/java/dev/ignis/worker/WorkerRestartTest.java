@@ -67,7 +67,14 @@ class WorkerRestartTest {
         StringBuilder join = new StringBuilder();
         stale.forEach(d -> join.append("echo $$ > ").append(d.resolve("cgroup.procs")).append("; "));
         Process orphan = new ProcessBuilder("/bin/sh", "-c", join + "exec sleep 300").start();
-        Thread.sleep(200);
+        // the orphan has joined all three sandbox cgroups (its shell wrote its pid into each)
+        String pid = Long.toString(orphan.pid());
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!stale.stream().allMatch(d -> procs(d).contains(pid))) {
+            assertThat(orphan.isAlive()).as("the orphan, joining its cgroups").isTrue();
+            assertThat(System.nanoTime()).as("the orphan joins its cgroups within 30 s").isLessThan(deadline);
+            Thread.sleep(5);
+        }
         assertThat(orphan.isAlive()).isTrue();
 
         Path slot = leaveSlot(id);
@@ -123,5 +130,13 @@ class WorkerRestartTest {
     private static List<String> slotMounts(String workerId) throws Exception {
         return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .filter(l -> l.contains(BubblewrapDriver.SLOTS + "/" + workerId + ".")).toList();
+    }
+
+    private static List<String> procs(Path cgroup) {
+        try {
+            return Files.readAllLines(cgroup.resolve("cgroup.procs"));
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
     }
 }

@@ -67,7 +67,11 @@ final class AssignmentCluster implements AutoCloseable {
     /** (Re)opens a member on {@code dir} with an empty state machine: it rebuilds from snapshot + log. */
     Member open(String id, Path dir) {
         SandboxStateMachine sm = new SandboxStateMachine();
-        JournalConfig config = new JournalConfig("assignment-test", id, peers, dir).withAutoSnapshotEvery(0);
+        // These tests are about what the table keeps across failovers, not election speed: with Ratis's 150 ms a box
+        // running several builds (load ~24 on 2 cores) moved leadership by itself in the middle of a test's acquires
+        // (NotLeaderException, 4 of 8 runs); 1 s as in KilledPeersTest's children.
+        JournalConfig config = new JournalConfig("assignment-test", id, peers, dir).withAutoSnapshotEvery(0)
+                .withElectionTimeout(Duration.ofSeconds(1));
         RatisJournal j = smallSegments ? SmallSegmentJournals.open(config, sm) : RatisJournal.open(config, sm);
         ReplicatedAssignment a = new ReplicatedAssignment(j, sm, placement, workersById::get, Clock.systemUTC(),
                 Duration.ofMinutes(10), MAX_LEASE, 4);

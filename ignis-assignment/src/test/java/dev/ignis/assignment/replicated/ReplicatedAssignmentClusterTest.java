@@ -186,12 +186,15 @@ class ReplicatedAssignmentClusterTest {
                 }
             }));
         }
-        Thread.sleep(300);
+        // the kill lands while leases are being granted: wait for some, rather than for a time
+        await(Duration.ofSeconds(30), () -> granted.get() >= 20, "20 leases granted before the kill");
         killedAt.set(System.nanoTime());
         cluster.kill(old.id());
         await(Duration.ofSeconds(30), () -> firstAfter.get() != Long.MAX_VALUE, "a lease granted by the new leader");
         long pauseMs = (firstAfter.get() - killedAt.get()) / 1_000_000;
-        Thread.sleep(300);
+        // and go on under the new leader for a while: 20 more leases
+        int grantedAtTakeover = granted.get();
+        await(Duration.ofSeconds(30), () -> granted.get() >= grantedAtTakeover + 20, "20 leases granted by the new leader");
         stop.set(true);
         for (Thread t : acquirers) {
             t.join();

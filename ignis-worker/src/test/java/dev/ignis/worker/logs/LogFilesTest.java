@@ -202,7 +202,12 @@ class LogFilesTest {
             SandboxLog log = new SandboxLog(f, "s", InstantSource.fixed(Instant.EPOCH), endless, new SandboxLog.Budget(1 << 20, 200_000));
             try {
                 log.start("r1", "$LATEST");
-                Thread.sleep(300);
+                // the function is past its budget and the pump is dropping what it prints
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (log.droppedBytes() == 0) {
+                    assertThat(System.nanoTime()).as("the pump drops output within 30 s").isLessThan(deadline);
+                    Thread.sleep(5);
+                }
                 // today: the END drain reads for as long as the pipe has data, i.e. forever
                 String tail = assertTimeoutPreemptively(Duration.ofSeconds(5),
                         () -> new String(java.util.Base64.getDecoder().decode(log.end("r1", "REPORT RequestId: r1", true))));
