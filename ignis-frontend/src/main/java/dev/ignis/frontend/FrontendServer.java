@@ -36,6 +36,7 @@ import java.util.UUID;
  * head too, unauthenticated, ahead of the handler.
  */
 public final class FrontendServer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendServer.class);
     /** CreateFunction carries up to 50 MB of zip as base64 in JSON: AWS's own bound for the request. */
     public static final long MAX_REQUEST = 69_905_067L;
     /** Helidon's own bound: above it Helidon refuses the request before we see it (not in AWS's shape). */
@@ -218,7 +219,18 @@ public final class FrontendServer implements AutoCloseable {
         if (!out.cookies().isEmpty()) {
             res.header(HeaderNames.SET_COOKIE, out.cookies().toArray(String[]::new));
         }
-        res.send(out.body());
+        if (out.stream() == null) {
+            res.send(out.body());
+            return;
+        }
+        // no Content-Length: Helidon sends the body chunked, each flush a chunk on the wire
+        try (var body = res.outputStream()) {
+            out.stream().writeTo(body);
+        } catch (IOException | UncheckedIOException e) {
+            // the client went away mid-stream, or the stream ended abnormally: the connection closes unfinished
+            LOG.debug("streamed response ended early: {}", e.toString());
+            throw new UncheckedIOException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+        }
     }
 
     /**

@@ -213,16 +213,6 @@ public final class SandboxWorker implements Worker {
 
     @Override
     public InvokeOutcome invoke(String sandboxId, InvokeRequest request, ResponseStream stream) {
-        try {
-            return invokeOn(sandboxId, request, stream);
-        } finally {
-            if (stream != null) {
-                stream.close();
-            }
-        }
-    }
-
-    private InvokeOutcome invokeOn(String sandboxId, InvokeRequest request, ResponseStream stream) {
         LiveSandbox sb = sandboxes.get(sandboxId);
         if (sb == null) {
             // The table that leased it and this worker disagree (the worker restarted, or retired it): nothing
@@ -254,7 +244,9 @@ public final class SandboxWorker implements Worker {
             // the deadline or the runtime's exit ends a stream that is still arriving: a producer waiting on a slow
             // client gives up (and its connection closes) instead of outliving the invoke
             inv.result().whenComplete((e, x) -> {
-                if (e instanceof RuntimeEvent.TimedOut || e instanceof RuntimeEvent.Exited || x != null) {
+                // (an exit before delivery ran nothing: the caller tries another sandbox with the same stream)
+                if (e instanceof RuntimeEvent.TimedOut || x != null
+                        || e instanceof RuntimeEvent.Exited && sb.api().delivered(req.requestId())) {
                     stream.abort();
                 }
             });

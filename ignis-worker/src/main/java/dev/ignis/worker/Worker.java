@@ -25,7 +25,8 @@ public interface Worker extends AutoCloseable {
     /**
      * As {@link #invoke(String, InvokeRequest)}, and the response's bytes go to {@code stream} as the runtime sends them
      * ({@code Lambda-Runtime-Function-Response-Mode: streaming}), or as one chunk when it answers with a whole body. The
-     * stream is closed when this returns; the outcome carries no payload then, only the status (and an error body).
+     * caller closes the stream once this returns; the outcome's payload is then empty on success (its bytes went to the
+     * stream) and the error body otherwise. A {@link SandboxGoneException} leaves the stream untouched (nothing ran).
      * Only a worker whose {@link #streamsResponses()} is true implements it.
      */
     default InvokeOutcome invoke(String sandboxId, InvokeRequest request, ResponseStream stream) {

@@ -37,6 +37,7 @@ public final class ResponseStream {
     private boolean closed;
     private boolean aborted;
     private boolean cancelled;
+    private boolean streamed;
 
     /**
      * @param capacity bytes the pipe holds at most
@@ -73,10 +74,25 @@ public final class ResponseStream {
         }
     }
 
-    void contentType(String type) {
+    /** The runtime began a streamed /response of this type (null: it sent none). */
+    void begin(String type) {
         lock.lock();
         try {
             contentType = type;
+            streamed = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * True once the runtime began a streamed /response; false while it has not, or when it answered with a whole body
+     * (which the worker writes as one chunk). Read it after {@link #take} returned something, or null.
+     */
+    public boolean streamed() {
+        lock.lock();
+        try {
+            return streamed;
         } finally {
             lock.unlock();
         }

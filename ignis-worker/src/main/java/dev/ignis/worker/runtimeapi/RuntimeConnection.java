@@ -257,7 +257,7 @@ public final class RuntimeConnection {
         if (stream == null) {
             return null;
         }
-        stream.contentType(headers.get("content-type"));
+        stream.begin(headers.get("content-type"));
         return new HttpConnection.Streamed(stream, stream.limit());
     }
 
