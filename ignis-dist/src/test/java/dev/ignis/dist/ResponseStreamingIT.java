@@ -49,11 +49,12 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * {@code java.net.http}.
  */
 class ResponseStreamingIT extends PlatformTestBase {
-    /** A streaming handler whose behaviour the event picks. Each write reports when the function made it (Date.now()). */
+    /** A streaming handler whose behaviour the event (or a URL request's body) picks. Each write reports when the function made it (Date.now()). */
     private static final String STREAMER = """
             const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
             const write = (s, data) => new Promise((resolve) => { if (s.write(data)) resolve(); else s.once('drain', resolve); });
-            export const handler = awslambda.streamifyResponse(async (event, stream, context) => {
+            export const handler = awslambda.streamifyResponse(async (input, stream, context) => {
+              const event = input.requestContext ? JSON.parse(input.body) : input; // a function URL's event carries it as its body
               if (event.mode === 'paced') {
                 stream.setContentType('text/plain');
                 await write(stream, 'first@' + Date.now() + ';');
