@@ -160,6 +160,9 @@ public final class FrontendServer implements AutoCloseable {
                 .host(host)
                 .port(port)
                 .maxPayloadSize(MAX_DECLARED)
+                // a streamed answer's chunks go out as flushed: without it Nagle holds each small chunk until the
+                // client's delayed ACK of the one before (~40 ms)
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .maxTcpConnections(limits.maxConnections())
                 .idleConnectionTimeout(limits.idleTimeout())
                 .idleConnectionPeriod(tick)
