@@ -67,6 +67,9 @@ class ResponseStreamingIT extends PlatformTestBase {
                 await write(stream, 'partial');
                 await sleep(100);
                 throw new Error('boom mid-stream');
+              } else if (event.mode === 'hang') {
+                await write(stream, 'started');
+                await sleep(600000);
               } else if (event.mode === 'http') {
                 stream = awslambda.HttpResponseStream.from(stream, {
                   statusCode: 201, headers: { 'content-type': 'text/plain', 'x-streamed': 'yes' }, cookies: ['flavour=oat'] });
@@ -93,6 +96,9 @@ class ResponseStreamingIT extends PlatformTestBase {
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         lambda.createFunction(b -> b.functionName("streamer").runtime(Runtime.NODEJS20_X).handler("index.handler").role(TestPlatform.ROLE)
                 .timeout(60).memorySize(256)
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("index.mjs", STREAMER))))));
+        lambda.createFunction(b -> b.functionName("streamer-short").runtime(Runtime.NODEJS20_X).handler("index.handler")
+                .role(TestPlatform.ROLE).timeout(2).memorySize(256)
                 .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("index.mjs", STREAMER))))));
         lambda.createFunction(b -> b.functionName("buffered").runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
                 .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.python(
@@ -168,6 +174,15 @@ class ResponseStreamingIT extends PlatformTestBase {
         assertThat(r.complete().errorDetails()).isEqualTo("boom mid-stream");
         String log = new String(Base64.getDecoder().decode(r.complete().logResult()), StandardCharsets.UTF_8);
         assertThat(log).contains("boom mid-stream").contains("REPORT RequestId:");
+    }
+
+    @Test
+    void theTimeoutEndsAStreamWithItsError() throws Exception {
+        var r = invokeStreaming(InvokeWithResponseStreamRequest.builder().functionName("streamer-short").payload(event("hang")).build());
+        assertThat(r.response().statusCode()).isEqualTo(200);
+        assertThat(r.text()).isEqualTo("started");
+        assertThat(r.complete().errorCode()).isEqualTo("Sandbox.Timeout");
+        assertThat(r.complete().errorDetails()).isEqualTo("Task timed out after 2.00 seconds");
     }
 
     @Test
