@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * The worker: admission, the table of live sandboxes, each sandbox's Runtime API, invoke (deliver, deadline,
  * outcome), logs. Sandboxes themselves come from a {@link SandboxDriver} ({@link BubblewrapDriver} today), which the
  * worker owns and closes. See docs/worker.md.
+ *
+ * <p>Over 400 lines: an invoke's whole life (deliver, deadline, every outcome, a streamed response's end) is read
+ * best in one place; the parts with a life of their own are apart ({@link Outcomes}, {@link InvokeDeadlines},
+ * {@link Admission}, the Runtime API).
  */
 public final class SandboxWorker implements Worker {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxWorker.class);

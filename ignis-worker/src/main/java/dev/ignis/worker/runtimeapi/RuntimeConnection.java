@@ -35,6 +35,8 @@ public final class RuntimeConnection {
     private final HttpConnection http;
     private final RuntimeApi api;
     private final AtomicLong requests;
+    /** {@link #route}, made once: a streamed /response is recognised from each request's head. */
+    private final HttpConnection.BodyRoute bodyRoute = this::route;
 
     /** A connection that is never read: tests of the state machine alone ({@link RuntimeApi} without sockets). */
     static RuntimeConnection detached(RuntimeApi api) {
@@ -80,7 +82,7 @@ public final class RuntimeConnection {
     /** The next request, or null when the connection must close (the client left, or sent a malformed request: answered 400). */
     private HttpRequest readRequest() throws IOException {
         try {
-            return http.read(RuntimeApi.MAX_RESPONSE_BYTES, this::route);
+            return http.read(RuntimeApi.MAX_RESPONSE_BYTES, bodyRoute);
         } catch (HttpConnection.BadRequest e) {
             badRequest(e);
             return null;
