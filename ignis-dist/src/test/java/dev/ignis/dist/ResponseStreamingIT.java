@@ -299,6 +299,35 @@ class ResponseStreamingIT extends PlatformTestBase {
         }
     }
 
+    /** A function that fails mid-stream: its URL's answer is cut (no last chunk), never complete-looking. */
+    @Test
+    void aUrlStreamCutByAnErrorIsNotComplete() throws Exception {
+        lambda.createFunction(b -> b.functionName("url-fail").runtime(Runtime.NODEJS20_X).handler("index.handler").role(TestPlatform.ROLE)
+                .code(c -> c.zipFile(SdkBytes.fromByteArray(Zips.of(Map.of("index.mjs", STREAMER))))));
+        lambda.createFunctionUrlConfig(b -> b.functionName("url-fail").authType(FunctionUrlAuthType.NONE).invokeMode(InvokeMode.RESPONSE_STREAM));
+        lambda.addPermission(b -> b.functionName("url-fail").statementId("url").action("lambda:InvokeFunctionUrl").principal("*")
+                .functionUrlAuthType(FunctionUrlAuthType.NONE));
+        lambda.addPermission(b -> b.functionName("url-fail").statementId("invoke").action("lambda:InvokeFunction").principal("*")
+                .invokedViaFunctionUrl(true));
+        String url = lambda.getFunctionUrlConfig(b -> b.functionName("url-fail")).functionUrl();
+        String id = url.substring("http://".length(), "http://".length() + 32);
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + platform.port() + "/lambda-url/" + id + "/"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"mode\":\"fail\"}")).header("content-type", "application/json")
+                .timeout(Duration.ofSeconds(60)).build();
+        HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        try (InputStream in = r.body()) {
+            var got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[1024];
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+                for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+                    got.write(buf, 0, n);
+                }
+            }).isInstanceOf(java.io.IOException.class);
+            assertThat(got.toString(StandardCharsets.UTF_8)).isEqualTo("partial");
+        }
+    }
+
     private static byte[] readUntil(InputStream in, char end) throws Exception {
         var out = new java.io.ByteArrayOutputStream();
         for (int b = in.read(); b >= 0; b = in.read()) {

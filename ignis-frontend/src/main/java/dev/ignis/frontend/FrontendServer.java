@@ -226,9 +226,13 @@ public final class FrontendServer implements AutoCloseable {
             res.send(out.body());
             return;
         }
-        // no Content-Length: Helidon sends the body chunked, each flush a chunk on the wire
-        try (var body = res.outputStream()) {
+        // no Content-Length: Helidon sends the body chunked, each flush a chunk on the wire. Closed only when the stream
+        // ended well: closing writes the last chunk, and a stream cut by an error must not look complete to the client
+        // (the handler's exception makes Helidon close the connection instead)
+        try {
+            var body = res.outputStream();
             out.stream().writeTo(body);
+            body.close();
         } catch (IOException | UncheckedIOException e) {
             // the client went away mid-stream, or the stream ended abnormally: the connection closes unfinished
             LOG.debug("streamed response ended early: {}", e.toString());
