@@ -2,7 +2,6 @@ package dev.ignis.worker.runtimeapi;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -32,7 +31,6 @@ public final class ResponseStream {
     private final ArrayDeque<byte[]> chunks = new ArrayDeque<>();
     private int buffered;
     private int highWater;
-    private long written;
     private String contentType;
     private boolean closed;
     private boolean aborted;
@@ -114,7 +112,6 @@ public final class ResponseStream {
                 if (aborted || closed) {
                     throw new IOException("the invoke ended while its response was still streaming");
                 }
-                written += n;
                 if (!cancelled) {
                     chunks.add(chunk);
                     buffered += n;
@@ -177,33 +174,6 @@ public final class ResponseStream {
         try {
             closed = true;
             changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits until the consumer has taken every chunk, at most {@code timeout}: false when it did not in time. */
-    public boolean awaitDrained(long timeout, TimeUnit unit) throws InterruptedException {
-        long left = unit.toNanos(timeout);
-        lock.lock();
-        try {
-            while (!chunks.isEmpty() && !cancelled) {
-                if (left <= 0) {
-                    return false;
-                }
-                left = changed.awaitNanos(left);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Bytes the producer has written (taken or dropped). */
-    public long written() {
-        lock.lock();
-        try {
-            return written;
         } finally {
             lock.unlock();
         }
