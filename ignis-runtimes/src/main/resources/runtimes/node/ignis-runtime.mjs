@@ -5,13 +5,19 @@
 // /runtime/init/error as Runtime.ImportModuleError / HandlerNotFound / MalformedHandlerName /
 // UserCodeSyntaxError. Loop: GET /next, call the handler (async or callback style), POST /response
 // or an error body to /error, with the next GET /next in the same write. One keep-alive socket to
-// the Runtime API carries every call.
+// the Runtime API carries every call. Response streaming as AWS's Node runtime offers it:
+// awslambda.streamifyResponse(handler) marks a handler that gets (event, responseStream, context);
+// its writes go to the Runtime API as chunks of a streaming POST /response (Lambda-Runtime-Function-
+// Response-Mode: streaming), an error after the first byte as the Lambda-Runtime-Function-Error-*
+// trailers; awslambda.HttpResponseStream.from(stream, {statusCode, headers, cookies}) opens a function
+// URL's answer with that prelude and 8 NUL bytes.
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { Writable } from 'node:stream';
 
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || '/var/task';
 const [API_HOST, API_PORT] = splitAddress(process.env.AWS_LAMBDA_RUNTIME_API);
@@ -346,6 +352,115 @@ function invoke(fn, event, headers) {
   });
 }
 
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
+
+// The response stream a streaming handler writes to: a Writable whose chunks go out as HTTP chunks of
+// the POST /response on the Runtime API socket. A write's callback runs once the socket took it, so a
+// slow reader on the platform's side slows the handler's writes (Writable's backpressure).
+class ResponseStream extends Writable {
+  constructor(c, requestId) {
+    super({ highWaterMark: 64 * 1024 });
+    this.c = c;
+    this.requestId = requestId;
+    this.type = 'application/octet-stream';
+    this.headSent = false;
+    this._onBeforeFirstWrite = undefined;
+  }
+
+  setContentType(type) {
+    if (this.headSent) throw new Error('Cannot set the content type after the first write');
+    this.type = String(type);
+  }
+
+  sendHead() {
+    if (this.headSent) return;
+    this.headSent = true;
+    const head = `POST ${PREFIX}/invocation/${this.requestId}/response HTTP/1.1\r\nHost: ${API_HOST}\r\n`
+      + 'Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n'
+      + `Content-Type: ${this.type.replace(/[\r\n]/g, ' ')}\r\n`
+      + 'Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n';
+    this.c.socket.write(head, 'latin1');
+    const before = this._onBeforeFirstWrite;
+    this._onBeforeFirstWrite = undefined;
+    if (before) before((b) => this.frame(toBuffer(typeof b === 'string' ? b : Buffer.from(b))));
+  }
+
+  frame(buf, cb) {
+    if (!buf.length) { if (cb) cb(); return; } // an empty chunk would end the body
+    this.c.socket.write(Buffer.concat([Buffer.from(buf.length.toString(16) + '\r\n', 'latin1'), buf, Buffer.from('\r\n', 'latin1')]), cb);
+  }
+
+  _write(chunk, encoding, cb) {
+    this.sendHead();
+    this.frame(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding), (err) => cb(err || undefined));
+  }
+
+  // Ends the body: cleanly, or with the error as trailers (its JSON body base64, as AWS's runtime sends it).
+  async finishBody(errBody) {
+    this.sendHead();
+    let tail = '0\r\n';
+    if (errBody) {
+      tail += `Lambda-Runtime-Function-Error-Type: ${String(errBody.errorType).replace(/[\r\n]/g, ' ')}\r\n`
+        + `Lambda-Runtime-Function-Error-Body: ${Buffer.from(JSON.stringify(errBody)).toString('base64')}\r\n`;
+    }
+    this.c.socket.write(tail + '\r\n', 'latin1');
+    return readResponse(this.c);
+  }
+}
+
+class HttpResponseStream {
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION);
+    const metadata = JSON.stringify(prelude ?? {});
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
+    return underlyingStream;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[HANDLER_STREAMING] = 'response';
+    return handler;
+  },
+  HttpResponseStream,
+};
+
+// A streaming handler's invocation: its promise settles the stream; an error ends it with trailers.
+async function invokeStreaming(fn, event, headers, requestId) {
+  if (!conn || conn.closed) conn = connect();
+  const c = conn;
+  c.socket.ref();
+  const stream = new ResponseStream(c, requestId);
+  const context = makeContext(headers, () => {});
+  let err = null;
+  try {
+    await fn(event, stream, context);
+    if (!stream.writableEnded) stream.end();
+    if (!stream.writableFinished) await new Promise((resolve, reject) => { stream.once('finish', resolve); stream.once('error', reject); });
+  } catch (e) {
+    err = e ?? new Error('Promise rejected with ' + e);
+  }
+  inFlight = undefined;
+  let body = null;
+  if (err) {
+    body = errorBody(err);
+    console.error('Invoke Error', JSON.stringify(body));
+  }
+  try {
+    await stream.finishBody(body);
+  } catch {
+    // the Runtime API cut the stream (over its limit) or the connection dropped: the next /next reconnects
+    c.socket.destroy();
+    conn = undefined;
+  }
+  if (conn === c) c.socket.unref();
+  return next();
+}
+
 async function main() {
   patchConsole();
   let fn;
@@ -373,6 +488,10 @@ async function answer(fn, next) {
     event = next.body.length ? JSON.parse(next.body.toString('utf8')) : null;
   } catch (e) {
     return postErrorAndNext(requestId, errorBody(new RuntimeFault('Runtime.UnmarshalError', e.message)));
+  }
+  if (fn[HANDLER_STREAMING] === 'response') {
+    inFlight = { settle: () => {} };
+    return invokeStreaming(fn, event, next.headers, requestId);
   }
   const { err, result } = await invoke(fn, event, next.headers);
   inFlight = undefined;

@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  */
 public final class ClusterFrontend implements FrontendServer.Handler {
     private static final Pattern INVOKE = Pattern.compile("/2015-03-31/functions/[^/]+/invocations");
+    private static final Pattern STREAMING_INVOKE = Pattern.compile("/2021-11-15/functions/[^/]+/response-streaming-invocations");
     private static final Duration RETRY_FOR = Duration.ofSeconds(15);
     private static final Duration READ_YOUR_WRITES = Duration.ofSeconds(5);
 
@@ -77,6 +78,9 @@ public final class ClusterFrontend implements FrontendServer.Handler {
         }
         if ("POST".equals(r.method()) && INVOKE.matcher(r.rawPath()).matches()) {
             return "Event".equals(r.header("x-amz-invocation-type")) ? Topology.EVENTS_GROUP : null;
+        }
+        if ("POST".equals(r.method()) && STREAMING_INVOKE.matcher(r.rawPath()).matches()) {
+            return null; // an invoke, served here: a forwarded answer could not carry a stream (and workers refuse it for now)
         }
         return Topology.CONFIG_GROUP;
     }

@@ -24,5 +24,7 @@ class ClusterFrontendTest {
         assertThat(ClusterFrontend.groupFor(req("GET", "/2015-03-31/functions/f", null))).isEqualTo(Topology.CONFIG_GROUP);
         assertThat(ClusterFrontend.groupFor(req("POST", "/ignis-admin/account-list", null))).isEqualTo(Topology.CONFIG_GROUP);
         assertThat(ClusterFrontend.groupFor(req("GET", inv, null))).isEqualTo(Topology.CONFIG_GROUP); // not an invoke: 404 there
+        // a forwarded answer cannot carry a stream: served (and, with remote workers, refused) by this frontend
+        assertThat(ClusterFrontend.groupFor(req("POST", "/2021-11-15/functions/f/response-streaming-invocations", null))).isNull();
     }
 }

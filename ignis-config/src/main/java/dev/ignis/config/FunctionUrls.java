@@ -39,11 +39,6 @@ final class FunctionUrls {
         if (mode != null && !(mode.equals(FunctionUrl.BUFFERED) || mode.equals(FunctionUrl.RESPONSE_STREAM))) {
             throw Limits.constraint("invokeMode", mode, "Member must satisfy enum value set: [BUFFERED, RESPONSE_STREAM]");
         }
-        if (FunctionUrl.RESPONSE_STREAM.equals(mode)) {
-            // refused rather than stored and served buffered: a client asking for a stream must not get a buffer silently
-            throw LambdaException.invalidParameter("InvokeMode RESPONSE_STREAM is not supported by Ignis yet (response streaming "
-                    + "is not built); use BUFFERED, which answers with the whole response of up to 6 MB");
-        }
         return mode;
     }
 

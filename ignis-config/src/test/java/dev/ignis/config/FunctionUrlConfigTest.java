@@ -97,7 +97,7 @@ class FunctionUrlConfigTest {
         assertStatus(() -> config.createUrl(new FunctionKey(account, "missing"), null, none()), 404);
         assertStatus(() -> config.createUrl(key, "$LATEST", new FunctionRequests.UrlConfig("BASIC", null, null)), 400);
         assertStatus(() -> config.createUrl(key, "$LATEST", new FunctionRequests.UrlConfig(null, null, null)), 400);
-        assertStatus(() -> config.createUrl(key, "$LATEST", new FunctionRequests.UrlConfig(FunctionUrl.AUTH_NONE, null, "RESPONSE_STREAM")), 400);
+        assertStatus(() -> config.createUrl(key, "$LATEST", new FunctionRequests.UrlConfig(FunctionUrl.AUTH_NONE, null, "STREAM")), 400);
         for (var cors : List.of(
                 new FunctionUrl.Cors(null, List.of(), List.of(), List.of("https://a.example\r\nSet-Cookie: x=1"), List.of(), null),
                 new FunctionUrl.Cors(null, List.of("a b"), List.of(), List.of(), List.of(), null),

@@ -87,13 +87,23 @@ class BotocoreShapesIT extends PlatformTestBase {
                 .build()) {
             exercise(c, other);
         }
-        // InvokeWithResponseStream is routed only to refuse it (streaming is not built); the synchronous SDK client has
-        // no such call, so it is sent signed by hand and its error body checked like the others.
+        // InvokeWithResponseStream: the synchronous SDK client has no such call, so it is sent signed by hand. Its error body
+        // is checked like the others; a success is an event stream (binary), whose events and their members are checked
+        // against the model's event shapes below.
         var streaming = RawSigned.send(platform.port(), key.accessKeyId(), key.secretAccessKey(), "POST",
                 "/2021-11-15/functions/shape-missing/response-streaming-invocations", "{}", java.time.Instant.now());
-        assertThat(streaming.statusCode()).isEqualTo(400);
+        assertThat(streaming.statusCode()).isEqualTo(404);
         recorder.seen.add(new Seen("InvokeWithResponseStream", streaming.statusCode(),
                 streaming.headers().firstValue("x-amzn-ErrorType").orElse(null), streaming.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        lambda.createFunction(b -> b.functionName("shape-stream").runtime(Runtime.PYTHON3_11).handler("app.handler").role(TestPlatform.ROLE)
+                .code(k -> k.zipFile(SdkBytes.fromByteArray(Zips.python("def handler(e, c):\n    return e\n")))));
+        var stream = RawSigned.send(platform.port(), key.accessKeyId(), key.secretAccessKey(), "POST",
+                "/2021-11-15/functions/shape-stream/response-streaming-invocations", "{\"k\":1}", java.time.Instant.now(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        List<String> streamProblems = new ArrayList<>();
+        checkEventStream(stream.headers(), stream.body(), streamProblems);
+        assertThat(streamProblems).as("InvokeWithResponseStream's event stream outside botocore's shapes").isEmpty();
 
         List<String> problems = new ArrayList<>();
         for (Seen s : recorder.seen) {
@@ -179,6 +189,62 @@ class BotocoreShapesIT extends PlatformTestBase {
 
     private static void refused(Runnable call) {
         assertThatThrownBy(call::run).isInstanceOf(LambdaException.class);
+    }
+
+    /**
+     * A successful InvokeWithResponseStream: headers of the output shape (Content-Type, X-Amz-Executed-Version), then
+     * event-stream messages (CRCs checked) whose {@code :event-type} is a member of the model's event union, ending
+     * with one InvokeComplete whose JSON members are the complete event's.
+     */
+    private static void checkEventStream(java.net.http.HttpHeaders headers, byte[] body, List<String> problems) throws IOException {
+        if (!headers.firstValue("content-type").orElse("").equals("application/vnd.amazon.eventstream")) {
+            problems.add("Content-Type " + headers.firstValue("content-type"));
+        }
+        if (headers.firstValue("x-amz-executed-version").isEmpty()) {
+            problems.add("no X-Amz-Executed-Version");
+        }
+        JsonNode union = MODEL.path("shapes").path("InvokeWithResponseStreamResponseEvent").path("members");
+        var in = java.nio.ByteBuffer.wrap(body);
+        List<String> events = new ArrayList<>();
+        while (in.remaining() > 0) {
+            int start = in.position();
+            int total = in.getInt();
+            int headersLength = in.getInt();
+            var crc = new java.util.zip.CRC32();
+            crc.update(body, start, 8);
+            if ((int) crc.getValue() != in.getInt()) {
+                problems.add("prelude CRC of message " + events.size());
+            }
+            java.util.Map<String, String> h = new java.util.HashMap<>();
+            int end = in.position() + headersLength;
+            while (in.position() < end) {
+                byte[] name = new byte[in.get() & 0xff];
+                in.get(name);
+                if (in.get() != 7) {
+                    problems.add("a header that is not a string");
+                }
+                byte[] value = new byte[in.getShort() & 0xffff];
+                in.get(value);
+                h.put(new String(name, java.nio.charset.StandardCharsets.UTF_8), new String(value, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            byte[] payload = new byte[total - 16 - headersLength];
+            in.get(payload);
+            crc = new java.util.zip.CRC32();
+            crc.update(body, start, total - 4);
+            if ((int) crc.getValue() != in.getInt()) {
+                problems.add("message CRC of message " + events.size());
+            }
+            String type = h.get(":event-type");
+            events.add(type);
+            if (!"event".equals(h.get(":message-type")) || type == null || !union.has(type)) {
+                problems.add("event " + type + " (" + h.get(":message-type") + ") is not a member of InvokeWithResponseStreamResponseEvent");
+            } else if (type.equals("InvokeComplete")) {
+                value(Json.mapper().readTree(payload), union.path(type).path("shape").asText(), "InvokeComplete", problems);
+            }
+        }
+        if (events.isEmpty() || !"InvokeComplete".equals(events.getLast()) || events.indexOf("InvokeComplete") != events.size() - 1) {
+            problems.add("the stream must end with exactly one InvokeComplete: " + events);
+        }
     }
 
     private static void check(Seen s, List<String> problems) throws IOException {

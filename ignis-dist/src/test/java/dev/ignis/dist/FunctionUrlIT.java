@@ -187,8 +187,6 @@ class FunctionUrlIT extends PlatformTestBase {
                 .cors(x -> x.maxAge(86401))), 400, "ValidationException");
         rejected(c -> c.createFunctionUrlConfig(b -> b.functionName("url-cp").qualifier("$LATEST").authType(FunctionUrlAuthType.NONE)
                 .invokeMode("FAST")), 400, "ValidationException");
-        rejected(c -> c.createFunctionUrlConfig(b -> b.functionName("url-cp").qualifier("$LATEST").authType(FunctionUrlAuthType.NONE)
-                .invokeMode(InvokeMode.RESPONSE_STREAM)), 400, "InvalidParameterValueException"); // streaming is not built: refused, not faked
         rejected(c -> c.getFunctionUrlConfig(b -> b.functionName("url-cp").qualifier("$LATEST")), 404, "ResourceNotFoundException");
         rejected(c -> c.addPermission(b -> b.functionName("url-cp").statementId("x").action("lambda:InvokeFunction").principal("*")
                 .functionUrlAuthType(FunctionUrlAuthType.NONE)), 400, "InvalidParameterValueException");

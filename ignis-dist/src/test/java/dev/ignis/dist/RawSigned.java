@@ -20,6 +20,11 @@ final class RawSigned {
 
     static HttpResponse<String> send(int port, String id, String secret, String method, String path, String body, Instant signedAt)
             throws Exception {
+        return send(port, id, secret, method, path, body, signedAt, HttpResponse.BodyHandlers.ofString());
+    }
+
+    static <T> HttpResponse<T> send(int port, String id, String secret, String method, String path, String body, Instant signedAt,
+                                    HttpResponse.BodyHandler<T> handler) throws Exception {
         var request = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(method)).protocol("http").host("127.0.0.1").port(port)
                 .encodedPath(path).putHeader("Content-Type", "application/json").build();
         var signed = AwsV4HttpSigner.create().sign(r -> r.identity(AwsCredentialsIdentity.create(id, secret)).request(request)
@@ -33,7 +38,7 @@ final class RawSigned {
             }
         });
         try (var http = HttpClient.newHttpClient()) {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(b.build(), handler);
         }
     }
 }

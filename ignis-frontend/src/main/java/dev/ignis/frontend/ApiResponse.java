@@ -9,16 +9,37 @@ import java.util.Map;
 
 /**
  * What the API answers: status, headers and body, and {@code Set-Cookie} values (each its own
- * header line; only function URLs set them).
+ * header line; only function URLs set them). A streamed answer (InvokeWithResponseStream, a streaming
+ * function URL) has a {@link Streamer} instead of a body: it writes the body as it comes, flushing each piece.
  */
-public record ApiResponse(int status, Map<String, String> headers, byte[] body, java.util.List<String> cookies) {
+public record ApiResponse(int status, Map<String, String> headers, byte[] body, java.util.List<String> cookies, Streamer stream) {
+
+    /** Writes a streamed body; each flush of {@code out} sends what was written (chunked transfer encoding). */
+    @FunctionalInterface
+    public interface Streamer {
+        void writeTo(java.io.OutputStream out) throws java.io.IOException;
+    }
 
     public ApiResponse {
         cookies = cookies == null ? java.util.List.of() : java.util.List.copyOf(cookies);
     }
 
+    public ApiResponse(int status, Map<String, String> headers, byte[] body, java.util.List<String> cookies) {
+        this(status, headers, body, cookies, null);
+    }
+
     public ApiResponse(int status, Map<String, String> headers, byte[] body) {
         this(status, headers, body, java.util.List.of());
+    }
+
+    /** A streamed answer. */
+    public static ApiResponse streamed(int status, Map<String, String> headers, java.util.List<String> cookies, Streamer stream) {
+        return new ApiResponse(status, headers, new byte[0], cookies, stream);
+    }
+
+    /** This answer with other headers (the body, cookies and stream kept). */
+    public ApiResponse withHeaders(Map<String, String> replaced) {
+        return new ApiResponse(status, replaced, body, cookies, stream);
     }
 
     public static ApiResponse json(int status, Object value) {
@@ -64,6 +85,6 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body, 
     public ApiResponse withHeader(String name, String value) {
         var h = new LinkedHashMap<>(headers);
         h.put(name, value);
-        return new ApiResponse(status, h, body, cookies);
+        return new ApiResponse(status, h, body, cookies, stream);
     }
 }

@@ -36,6 +36,7 @@ import java.util.UUID;
  * head too, unauthenticated, ahead of the handler.
  */
 public final class FrontendServer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FrontendServer.class);
     /** CreateFunction carries up to 50 MB of zip as base64 in JSON: AWS's own bound for the request. */
     public static final long MAX_REQUEST = 69_905_067L;
     /** Helidon's own bound: above it Helidon refuses the request before we see it (not in AWS's shape). */
@@ -159,6 +160,9 @@ public final class FrontendServer implements AutoCloseable {
                 .host(host)
                 .port(port)
                 .maxPayloadSize(MAX_DECLARED)
+                // a streamed answer's chunks go out as flushed: without it Nagle holds each small chunk until the
+                // client's delayed ACK of the one before (~40 ms)
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .maxTcpConnections(limits.maxConnections())
                 .idleConnectionTimeout(limits.idleTimeout())
                 .idleConnectionPeriod(tick)
@@ -218,7 +222,22 @@ public final class FrontendServer implements AutoCloseable {
         if (!out.cookies().isEmpty()) {
             res.header(HeaderNames.SET_COOKIE, out.cookies().toArray(String[]::new));
         }
-        res.send(out.body());
+        if (out.stream() == null) {
+            res.send(out.body());
+            return;
+        }
+        // no Content-Length: Helidon sends the body chunked, each flush a chunk on the wire. Closed only when the stream
+        // ended well: closing writes the last chunk, and a stream cut by an error must not look complete to the client
+        // (the handler's exception makes Helidon close the connection instead)
+        try {
+            var body = res.outputStream();
+            out.stream().writeTo(body);
+            body.close();
+        } catch (IOException | UncheckedIOException e) {
+            // the client went away mid-stream, or the stream ended abnormally: the connection closes unfinished
+            LOG.debug("streamed response ended early: {}", e.toString());
+            throw new UncheckedIOException(e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+        }
     }
 
     /**

@@ -38,6 +38,17 @@ final class FunctionUrlGateway {
         InvokePath.Execution execute(String accountId, String functionName, String qualifier, byte[] payload, String requestId);
     }
 
+    /** Starts one invoke whose answer streams: {@link InvokePath#executeStreaming}. */
+    interface StreamingExecutor {
+        InvokePath.StreamingExecution executeStreaming(String accountId, String functionName, String qualifier, byte[] payload,
+                                                       String requestId);
+    }
+
+    /** The content type of a streamed answer that opens with an HTTP prelude ({@code awslambda.HttpResponseStream.from}). */
+    static final String HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+    /** The most prelude bytes read while looking for its end (8 NUL bytes): a prelude is a status and headers. */
+    static final int MAX_PRELUDE = 64 * 1024;
+
     /** Where a URL id points. */
     private record Target(FunctionKey function, FunctionUrl url) {}
 
@@ -47,10 +58,13 @@ final class FunctionUrlGateway {
     private final UrlHosts hosts;
     private final SigV4Verifier verifier;
     private final Executor executor;
+    private final StreamingExecutor streaming;
     private final Clock clock;
     private volatile Index index;
 
-    FunctionUrlGateway(ConfigStore config, UrlHosts hosts, SigV4Verifier verifier, Executor executor, Clock clock) {
+    FunctionUrlGateway(ConfigStore config, UrlHosts hosts, SigV4Verifier verifier, Executor executor, StreamingExecutor streaming,
+                       Clock clock) {
+        this.streaming = streaming;
         this.config = config;
         this.hosts = hosts;
         this.verifier = verifier;
@@ -109,28 +123,152 @@ final class FunctionUrlGateway {
         if (event.length > MAX_EVENT) {
             throw new LambdaException(413, "RequestEntityTooLargeException", "Request Entity Too Large");
         }
-        InvokePath.Execution e;
-        try {
-            e = executor.execute(owner, t.function().functionName(), url.qualifier(), event, requestId);
-        } catch (LambdaException ex) {
-            if (ex.status() == 429) {
-                throw new LambdaException(429, "TooManyRequestsException", "Rate Exceeded.");
+        ApiResponse out;
+        if (FunctionUrl.RESPONSE_STREAM.equals(url.invokeMode())) {
+            out = streamed(owner, t.function().functionName(), url.qualifier(), event, requestId);
+        } else {
+            InvokePath.Execution e;
+            try {
+                e = executor.execute(owner, t.function().functionName(), url.qualifier(), event, requestId);
+            } catch (LambdaException ex) {
+                throw asUrlRefusal(ex);
             }
-            if (ex.status() == 404) {
-                throw forbidden(); // the alias or version went away under the URL
+            if (e.outcome().isFunctionError()) {
+                return functionFailed(requestId, e);
             }
-            throw ex;
+            out = UrlResponse.map(e.outcome().payload());
         }
-        if (e.outcome().isFunctionError()) {
-            LOG.debug("function URL request {}: the function failed ({})", requestId, e.outcome().status());
-            return message(502, "InternalServerError", "Internal Server Error", requestId)
-                    .withHeader("X-Amz-Function-Error", "Unhandled");
-        }
-        ApiResponse out = UrlResponse.map(e.outcome().payload());
         if (byPath) {
             out = sharedOriginConfined(out);
         }
         return url.cors() == null ? out : UrlCors.decorate(url.cors(), r, out);
+    }
+
+    private static LambdaException asUrlRefusal(LambdaException ex) {
+        if (ex.status() == 429) {
+            return new LambdaException(429, "TooManyRequestsException", "Rate Exceeded.");
+        }
+        if (ex.status() == 404) {
+            return forbidden(); // the alias or version went away under the URL
+        }
+        return ex;
+    }
+
+    private static ApiResponse functionFailed(String requestId, InvokePath.Execution e) {
+        LOG.debug("function URL request {}: the function failed ({})", requestId, e.outcome().status());
+        return message(502, "InternalServerError", "Internal Server Error", requestId).withHeader("X-Amz-Function-Error", "Unhandled");
+    }
+
+    /**
+     * A URL in {@code RESPONSE_STREAM} mode: the function's bytes go to the client as they come. The first chunk tells
+     * how: a whole {@code /response} (a function that does not stream) is mapped as a buffered URL maps it; a stream in
+     * {@link #HTTP_INTEGRATION} opens with a JSON prelude (status, headers, cookies) ended by 8 NUL bytes; any other
+     * stream is a 200 of the runtime's content type. A function that fails before its first byte is a 502; one that fails
+     * mid-stream has its connection closed before the chunked body's end, so the client sees a cut answer, not a whole one.
+     */
+    private ApiResponse streamed(String owner, String function, String qualifier, byte[] event, String requestId) {
+        InvokePath.StreamingExecution x;
+        try {
+            x = streaming.executeStreaming(owner, function, qualifier, event, requestId);
+            InvokePath.awaitStart(x);
+        } catch (LambdaException ex) {
+            throw asUrlRefusal(ex);
+        }
+        var stream = x.stream();
+        byte[] first = take(stream);
+        if (!stream.streamed()) { // a whole answer (at most 6 MB, bounded by the worker), or a failure
+            var whole = new java.io.ByteArrayOutputStream();
+            for (byte[] c = first; c != null; c = take(stream)) {
+                whole.writeBytes(c);
+            }
+            InvokePath.Execution e = x.done().join();
+            if (e.outcome().isFunctionError()) {
+                return functionFailed(requestId, e);
+            }
+            return UrlResponse.map(whole.toByteArray());
+        }
+        byte[] rest = first;
+        ApiResponse head;
+        try {
+            if (HTTP_INTEGRATION.equalsIgnoreCase(stream.contentType())) {
+                var prelude = new java.io.ByteArrayOutputStream();
+                int end = -1;
+                for (byte[] c = first; c != null && end < 0; ) {
+                    int from = Math.max(0, prelude.size() - 7);
+                    prelude.writeBytes(c);
+                    end = delimiter(prelude.toByteArray(), from);
+                    if (end < 0) {
+                        if (prelude.size() > MAX_PRELUDE) {
+                            throw new UrlResponse.BadResponse("the streamed response's prelude has no end within " + MAX_PRELUDE + " bytes");
+                        }
+                        c = take(stream);
+                    }
+                }
+                byte[] all = prelude.toByteArray();
+                if (end < 0) { // the stream ended inside its prelude
+                    end = all.length;
+                }
+                head = UrlResponse.prelude(java.util.Arrays.copyOf(all, end));
+                rest = java.util.Arrays.copyOfRange(all, Math.min(all.length, end + 8), all.length);
+            } else {
+                String type = stream.contentType() == null ? "application/octet-stream" : stream.contentType();
+                head = new ApiResponse(200, Map.of("content-type", type), new byte[0]);
+            }
+        } catch (UrlResponse.BadResponse bad) {
+            stream.cancel();
+            throw bad;
+        }
+        if (first == null) { // nothing streamed: the function may have failed before its first byte
+            InvokePath.Execution e = x.done().join();
+            if (e.outcome().isFunctionError()) {
+                return functionFailed(requestId, e);
+            }
+        }
+        boolean noBody = head.status() == 204 || head.status() == 304;
+        byte[] opening = rest;
+        return ApiResponse.streamed(head.status(), head.headers(), head.cookies(), out -> {
+            try {
+                if (opening != null && opening.length > 0 && !noBody) {
+                    out.write(opening);
+                    out.flush();
+                }
+                for (byte[] c = take(stream); c != null; c = take(stream)) {
+                    if (!noBody) {
+                        out.write(c);
+                        out.flush();
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                stream.cancel(); // the client left: the function runs on, its bytes dropped
+                throw e;
+            }
+            InvokePath.Execution e = x.done().join();
+            if (e.outcome().isFunctionError()) {
+                LOG.debug("function URL request {}: the function failed mid-stream ({})", requestId, e.outcome().status());
+                throw new java.io.IOException("the function failed mid-stream: the answer is cut");
+            }
+        });
+    }
+
+    /** Where 8 NUL bytes begin in {@code b}, looking from {@code from}; -1 when they are not there. */
+    static int delimiter(byte[] b, int from) {
+        for (int i = from, run = 0; i < b.length; i++) {
+            run = b[i] == 0 ? run + 1 : 0;
+            if (run == 8) {
+                return i - 7;
+            }
+        }
+        return -1;
+    }
+
+    private static byte[] take(dev.ignis.worker.runtimeapi.ResponseStream stream) {
+        try {
+            return stream.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stream.cancel();
+            throw new LambdaException(500, "ServiceException", "Internal Server Error");
+        }
     }
 
     /**
@@ -149,7 +287,7 @@ final class FunctionUrlGateway {
             }
         });
         headers.put("Content-Security-Policy", "sandbox allow-scripts allow-forms allow-popups allow-downloads allow-modals");
-        return new ApiResponse(out.status(), headers, out.body(), out.cookies());
+        return out.withHeaders(headers);
     }
 
     /** The owner's own keys (AWS_IAM), or both grants of the URL's policy for the caller (null: anonymous). */

@@ -16,7 +16,12 @@ import dev.ignis.worker.SandboxGoneException;
 import dev.ignis.worker.SandboxSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import dev.ignis.worker.runtimeapi.ResponseStream;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -92,6 +97,107 @@ public final class InvokePath implements LambdaApi.Invoker {
     }
 
     /**
+     * InvokeWithResponseStream: as {@link #invoke}, but the function's bytes go to the caller as they come, as
+     * {@code PayloadChunk} events of AWS's event stream, then one {@code InvokeComplete} (the error, if the function
+     * failed, mid-stream or before; the log tail for {@code LogType=Tail}). A refusal before a sandbox took the invoke
+     * (throttled, not found, bad input) is an ordinary AWS error; after it, errors travel in {@code InvokeComplete}.
+     */
+    public ApiResponse invokeWithResponseStream(SigV4Verifier.Caller caller, String name, ApiRequest r, String requestId) {
+        var fn = FunctionName.parseAnyAccount(name, caller.accountId());
+        String qualifier = fn.qualifierOr(r.query().get("Qualifier"));
+        String type = r.header("x-amz-invocation-type") == null ? "RequestResponse" : r.header("x-amz-invocation-type");
+        if (!type.equals("RequestResponse") && !type.equals("DryRun")) {
+            throw LambdaException.invalidParameter("InvocationType must be RequestResponse or DryRun for InvokeWithResponseStream");
+        }
+        String logType = r.header("x-amz-log-type");
+        if (logType != null && !logType.equals("None") && !logType.equals("Tail")) {
+            throw LambdaException.invalidParameter("LogType must be None or Tail");
+        }
+        String clientContext = clientContext(r.header("x-amz-client-context"));
+        FunctionEntry entry = fn.accountId().equals(caller.accountId()) ? config.function(fn.key())
+                : granted(fn, qualifier, caller.accountId(), name);
+        FunctionConfig version = resolve(fn, entry, qualifier);
+        if (type.equals("DryRun")) {
+            return ApiResponse.empty(204).withHeader("X-Amz-Executed-Version", version.version());
+        }
+        byte[] payload = r.body().length == 0 ? EMPTY_EVENT : r.body();
+        StreamingExecution x = startStreaming(fn, entry, version, qualifier, payload, requestId, clientContext, "Tail".equals(logType));
+        awaitStart(x);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", EventStream.CONTENT_TYPE);
+        headers.put("X-Amz-Executed-Version", x.executedVersion());
+        return ApiResponse.streamed(200, headers, List.of(), out -> {
+            try {
+                for (byte[] c = x.stream().take(); c != null; c = x.stream().take()) {
+                    out.write(EventStream.payloadChunk(c, 0, c.length));
+                    out.flush();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                x.stream().cancel();
+                throw new java.io.InterruptedIOException("interrupted");
+            } catch (java.io.IOException | RuntimeException e) {
+                x.stream().cancel(); // the client left: the function runs on, its bytes dropped
+                throw e;
+            }
+            out.write(complete(x.done()));
+            out.flush();
+        });
+    }
+
+    /** Waits until a sandbox took the streamed invoke; a refusal before that is thrown as the caller's error. */
+    static void awaitStart(StreamingExecution x) {
+        try {
+            x.started().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw LambdaException.service("interrupted");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        if (x.done().isCompletedExceptionally()) {
+            try {
+                x.done().join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** The InvokeComplete event of a finished streamed execution: ErrorCode = the error's type, ErrorDetails its message. */
+    private static byte[] complete(CompletableFuture<Execution> done) {
+        Execution e;
+        try {
+            e = done.join();
+        } catch (CompletionException ex) {
+            String message = ex.getCause() instanceof LambdaException le ? le.getMessage() : "Internal failure";
+            String code = ex.getCause() instanceof LambdaException le ? le.type() : "ServiceException";
+            return EventStream.invokeComplete(code, message, null);
+        }
+        InvokeOutcome o = e.outcome();
+        if (!o.isFunctionError()) {
+            return EventStream.invokeComplete(null, null, o.logTail());
+        }
+        String code = "Unhandled";
+        String details = new String(o.payload(), StandardCharsets.UTF_8);
+        try {
+            var body = dev.ignis.common.Json.mapper().readTree(o.payload());
+            if (body != null && body.path("errorType").isTextual()) {
+                code = body.get("errorType").asText();
+            }
+            if (body != null && body.path("errorMessage").isTextual()) {
+                details = body.get("errorMessage").asText();
+            }
+        } catch (java.io.IOException ignored) {
+            // not JSON: the body as it is
+        }
+        return EventStream.invokeComplete(code, details, o.logTail());
+    }
+
+    /**
      * Another account's function, by ARN: allowed only when the policy of exactly what was named
      * (the function, or that version or alias) grants the caller's account lambda:InvokeFunction.
      * A missing function is refused the same way, so a caller learns nothing of other accounts.
@@ -116,6 +222,51 @@ public final class InvokePath implements LambdaApi.Invoker {
 
     private Execution execute(FunctionName fn, FunctionEntry entry, FunctionConfig version, String qualifier, byte[] payload,
                               String requestId, String clientContext, boolean tail) {
+        return execute(fn, entry, version, qualifier, payload, requestId, clientContext, tail, null);
+    }
+
+    /**
+     * A streamed execution under way: its chunks arrive in {@code stream()}; {@code started()} completes once a sandbox
+     * took the invoke (from then on the answer is a stream), {@code done()} with the execution, or with what refused it
+     * before it started (throttled, no sandbox: an AWS error for the caller).
+     */
+    public record StreamingExecution(ResponseStream stream, String executedVersion, CompletableFuture<Void> started,
+                                     CompletableFuture<Execution> done) {}
+
+    /**
+     * Starts one invoke whose response streams (InvokeWithResponseStream, a streaming function URL) on a thread of its
+     * own; the caller reads {@code stream()} while it runs.
+     */
+    public StreamingExecution executeStreaming(String accountId, String functionName, String qualifier, byte[] payload,
+                                               String requestId) {
+        var fn = new FunctionName(accountId, functionName, null);
+        FunctionEntry entry = config.function(fn.key());
+        return startStreaming(fn, entry, resolve(fn, entry, qualifier), qualifier, payload, requestId, null, false);
+    }
+
+    private StreamingExecution startStreaming(FunctionName fn, FunctionEntry entry, FunctionConfig version, String qualifier,
+                                              byte[] payload, String requestId, String clientContext, boolean tail) {
+        var stream = new ResponseStream();
+        var started = new CompletableFuture<Void>();
+        var done = new CompletableFuture<Execution>();
+        Thread.ofVirtual().name("invoke-stream-" + requestId).start(() -> {
+            try {
+                done.complete(execute(fn, entry, version, qualifier, payload, requestId, clientContext, tail, new Streaming(stream, started)));
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            } finally {
+                stream.close();
+                started.complete(null); // a failure before the start is in done
+            }
+        });
+        return new StreamingExecution(stream, version.version(), started, done);
+    }
+
+    /** Where a streamed execution's bytes go, and the signal that a sandbox took it. */
+    private record Streaming(ResponseStream stream, CompletableFuture<Void> started) {}
+
+    private Execution execute(FunctionName fn, FunctionEntry entry, FunctionConfig version, String qualifier, byte[] payload,
+                              String requestId, String clientContext, boolean tail, Streaming streaming) {
         int reservedTotal = reservedTotal(fn.accountId());
         String invokedArn = ConfigStore.functionArn(fn.accountId(), fn.name()) + (qualifier == null ? "" : ":" + qualifier);
         var key = new SandboxKey(fn.accountId(), fn.name(), version.version(), version.revisionId());
@@ -139,9 +290,19 @@ public final class InvokePath implements LambdaApi.Invoker {
                     throw e;
                 }
                 InvokeOutcome outcome;
+                if (streaming != null && !lease.worker().streamsResponses()) {
+                    assignment.release(lease, true); // nothing ran on it
+                    throw LambdaException.invalidParameter("Response streaming is served by a single-node Ignis (ignis serve) only: "
+                            + "this cluster's workers cannot stream yet. Call Invoke, which answers with the whole response of up to 6 MB");
+                }
                 try {
-                    outcome = lease.worker().invoke(lease.sandboxId(),
-                            new InvokeRequest(requestId, payload, invokedArn, clientContext, null, tail));
+                    var request = new InvokeRequest(requestId, payload, invokedArn, clientContext, null, tail);
+                    if (streaming != null) {
+                        streaming.started().complete(null);
+                        outcome = lease.worker().invoke(lease.sandboxId(), request, streaming.stream());
+                    } else {
+                        outcome = lease.worker().invoke(lease.sandboxId(), request);
+                    }
                 } catch (SandboxGoneException gone) {
                     // nothing ran: retire it and send the invoke to another sandbox, as Lambda would
                     assignment.release(lease, false);

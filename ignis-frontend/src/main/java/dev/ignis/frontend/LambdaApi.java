@@ -90,7 +90,7 @@ public final class LambdaApi implements FrontendServer.Handler {
         var policies = new PolicyApi(config);
         var hosts = UrlHosts.fromSystem();
         var urlApi = new FunctionUrlApi(config, hosts);
-        this.urls = invoker instanceof InvokePath path ? new FunctionUrlGateway(config, hosts, verifier, path::execute, clock) : null;
+        this.urls = invoker instanceof InvokePath path ? new FunctionUrlGateway(config, hosts, verifier, path::execute, path::executeStreaming, clock) : null;
         String u = "/2021-10-31/functions/{name}/url";
         String f = "/2015-03-31/functions";
         String e = "/2019-09-25/functions/{name}/event-invoke-config";
@@ -149,8 +149,10 @@ public final class LambdaApi implements FrontendServer.Handler {
                 bind("DELETE", u, "DeleteFunctionUrlConfig", JSON_BODY, (c, p, r, id) -> urlApi.delete(c.accountId(), p.get(0), r)),
                 bind("POST", "/2021-11-15/functions/{name}/response-streaming-invocations", "InvokeWithResponseStream", PAYLOAD_BODY,
                         (c, p, r, id) -> {
-                            throw LambdaException.invalidParameter("InvokeWithResponseStream is not supported by Ignis yet (response "
-                                    + "streaming is not built); call Invoke, which answers with the whole response of up to 6 MB");
+                            if (!(invoker instanceof InvokePath path)) {
+                                throw LambdaException.invalidParameter("InvokeWithResponseStream is not served by this frontend; call Invoke");
+                            }
+                            return path.invokeWithResponseStream(c, p.get(0), r, id);
                         }),
                 bind("GET", u + "s", "ListFunctionUrlConfigs", JSON_BODY, (c, p, r, id) -> urlApi.list(c.accountId(), p.get(0), r)),
                 bind("POST", lv, "PublishLayerVersion", CODE_BODY, (c, p, r, id) -> layers.publish(c.accountId(), p.get(0), r)),

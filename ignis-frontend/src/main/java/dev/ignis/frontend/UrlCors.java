@@ -61,7 +61,7 @@ final class UrlCors {
             }
             h.put("vary", "Origin");
         }
-        return new ApiResponse(out.status(), h, out.body(), out.cookies());
+        return out.withHeaders(h);
     }
 
     private static boolean originAllowed(FunctionUrl.Cors cors, String origin) {

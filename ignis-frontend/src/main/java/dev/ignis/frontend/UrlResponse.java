@@ -38,6 +38,36 @@ final class UrlResponse {
         }
     }
 
+    /**
+     * The metadata prelude of a streamed answer in {@code application/vnd.awslambda.http-integration-response}
+     * ({@code HttpResponseStream.from}): JSON {@code statusCode} (default 200), {@code headers}, {@code cookies}, checked
+     * as a buffered answer's are. The body is the stream after the prelude; its content type defaults to
+     * {@code application/octet-stream}.
+     */
+    static ApiResponse prelude(byte[] json) {
+        JsonNode root;
+        try {
+            root = Json.mapper().readTree(json);
+        } catch (IOException e) {
+            throw new BadResponse("the streamed response's prelude is not JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw new BadResponse("the streamed response's prelude must be a JSON object");
+        }
+        var node = (com.fasterxml.jackson.databind.node.ObjectNode) root;
+        node.remove("body");
+        node.remove("isBase64Encoded");
+        if (!node.has("statusCode")) {
+            node.put("statusCode", 200);
+        }
+        boolean typed = false;
+        for (var e : node.path("headers").properties()) {
+            typed |= e.getKey().equalsIgnoreCase("content-type");
+        }
+        ApiResponse out = map(node.toString().getBytes(StandardCharsets.UTF_8));
+        return typed ? out : out.withHeader("content-type", "application/octet-stream");
+    }
+
     static ApiResponse map(byte[] payload) {
         JsonNode root;
         try {

@@ -7,6 +7,7 @@ import dev.ignis.worker.logs.LogFiles;
 import dev.ignis.worker.logs.SandboxLog;
 import dev.ignis.worker.runtimeapi.BodyBudget;
 import dev.ignis.worker.runtimeapi.Invocation;
+import dev.ignis.worker.runtimeapi.ResponseStream;
 import dev.ignis.worker.runtimeapi.RuntimeApi;
 import dev.ignis.worker.runtimeapi.RuntimeApiServer;
 import dev.ignis.worker.runtimeapi.RuntimeEvent;
@@ -37,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * The worker: admission, the table of live sandboxes, each sandbox's Runtime API, invoke (deliver, deadline,
  * outcome), logs. Sandboxes themselves come from a {@link SandboxDriver} ({@link BubblewrapDriver} today), which the
  * worker owns and closes. See docs/worker.md.
+ *
+ * <p>Over 400 lines: an invoke's whole life (deliver, deadline, every outcome, a streamed response's end) is read
+ * best in one place; the parts with a life of their own are apart ({@link Outcomes}, {@link InvokeDeadlines},
+ * {@link Admission}, the Runtime API).
  */
 public final class SandboxWorker implements Worker {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxWorker.class);
@@ -202,6 +207,16 @@ public final class SandboxWorker implements Worker {
 
     @Override
     public InvokeOutcome invoke(String sandboxId, InvokeRequest request) {
+        return invoke(sandboxId, request, null);
+    }
+
+    @Override
+    public boolean streamsResponses() {
+        return true;
+    }
+
+    @Override
+    public InvokeOutcome invoke(String sandboxId, InvokeRequest request, ResponseStream stream) {
         LiveSandbox sb = sandboxes.get(sandboxId);
         if (sb == null) {
             // The table that leased it and this worker disagree (the worker restarted, or retired it): nothing
@@ -212,14 +227,14 @@ public final class SandboxWorker implements Worker {
             throw new IllegalStateException("sandbox " + sandboxId + " is busy: one invoke at a time");
         }
         try {
-            return runInvoke(sb, request);
+            return runInvoke(sb, request, stream);
         } finally {
             sb.inFlight.set(null);
             sb.busy.set(false);
         }
     }
 
-    private InvokeOutcome runInvoke(LiveSandbox sb, InvokeRequest req) {
+    private InvokeOutcome runInvoke(LiveSandbox sb, InvokeRequest req, ResponseStream stream) {
         long start = System.nanoTime();
         sb.log.start(req.requestId(), sb.spec.version());
         if (sb.initError != null) {
@@ -228,7 +243,18 @@ public final class SandboxWorker implements Worker {
         long timeoutMs = sb.spec.timeoutSeconds() * 1000L;
         Invocation inv = new Invocation(req.requestId(), req.payload() == null ? new byte[0] : req.payload(), config.clock().millis() + timeoutMs,
                 req.invokedFunctionArn(), Outcomes.traceId(config.clock()), req.clientContext(), req.cognitoIdentity(),
-                new CompletableFuture<>());
+                new CompletableFuture<>(), stream);
+        if (stream != null) {
+            // the deadline or the runtime's exit ends a stream that is still arriving: a producer waiting on a slow
+            // client gives up (and its connection closes) instead of outliving the invoke
+            inv.result().whenComplete((e, x) -> {
+                // (an exit before delivery ran nothing: the caller tries another sandbox with the same stream)
+                if (e instanceof RuntimeEvent.TimedOut || x != null
+                        || e instanceof RuntimeEvent.Exited && sb.api().delivered(req.requestId())) {
+                    stream.abort();
+                }
+            });
+        }
         sb.inFlight.set(inv);
         RuntimeEvent ev;
         InvokeDeadlines.Entry watch = deadlines.watch(inv.result(), start + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
@@ -255,6 +281,10 @@ public final class SandboxWorker implements Worker {
             return outcomes.finish(sb, req, start, InvokeOutcome.Status.TIMEOUT, Outcomes.error(msg, "Sandbox.Timeout"), false);
         }
         return switch (ev) {
+            case RuntimeEvent.Response r when stream != null -> {
+                sendWhole(stream, r.body()); // a whole body to a caller that takes a stream: one chunk, as Lambda sends it
+                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.SUCCESS, new byte[0], true);
+            }
             case RuntimeEvent.Response r -> outcomes.finish(sb, req, start, InvokeOutcome.Status.SUCCESS, r.body(), true);
             case RuntimeEvent.Error err -> outcomes.finish(sb, req, start, InvokeOutcome.Status.FUNCTION_ERROR,
                     Outcomes.errorBody(err, Outcomes.errorType(err, "Function.Unknown")), true);
@@ -281,6 +311,17 @@ public final class SandboxWorker implements Worker {
             case RuntimeEvent.Ready ready -> throw new IllegalStateException("unexpected " + ready);
             case RuntimeEvent.TimedOut t -> throw new IllegalStateException("unreachable: handled above");
         };
+    }
+
+    private static void sendWhole(ResponseStream stream, byte[] body) {
+        if (body.length == 0) {
+            return;
+        }
+        try {
+            stream.write(body, 0, body.length);
+        } catch (java.io.IOException e) {
+            // the stream was ended meanwhile: nothing left to send it to
+        }
     }
 
     /**

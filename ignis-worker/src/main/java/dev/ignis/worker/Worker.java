@@ -1,5 +1,6 @@
 package dev.ignis.worker;
 
+import dev.ignis.worker.runtimeapi.ResponseStream;
 import java.util.Collection;
 
 /**
@@ -20,6 +21,22 @@ public interface Worker extends AutoCloseable {
 
     /** Runs one invoke on an idle sandbox and blocks until it ends (response, error, timeout, crash). */
     InvokeOutcome invoke(String sandboxId, InvokeRequest request);
+
+    /**
+     * As {@link #invoke(String, InvokeRequest)}, and the response's bytes go to {@code stream} as the runtime sends them
+     * ({@code Lambda-Runtime-Function-Response-Mode: streaming}), or as one chunk when it answers with a whole body. The
+     * caller closes the stream once this returns; the outcome's payload is then empty on success (its bytes went to the
+     * stream) and the error body otherwise. A {@link SandboxGoneException} leaves the stream untouched (nothing ran).
+     * Only a worker whose {@link #streamsResponses()} is true implements it.
+     */
+    default InvokeOutcome invoke(String sandboxId, InvokeRequest request, ResponseStream stream) {
+        throw new UnsupportedOperationException("worker " + workerId() + " does not stream responses");
+    }
+
+    /** Whether {@link #invoke(String, InvokeRequest, ResponseStream)} is served (a remote worker does not, yet). */
+    default boolean streamsResponses() {
+        return false;
+    }
 
     /** Stops the sandbox and frees its resources (process tree, cgroup, network namespace, /tmp). */
     void retire(String sandboxId);

@@ -84,6 +84,8 @@ final class HttpConnection {
         private int count;
         /** While set, needing more than the buffer holds throws {@link WouldBlock} instead of reading the socket. */
         private boolean bufferOnly;
+        /** While set (a streamed body), reads wait as long as it takes: the invoke's deadline bounds the stream instead. */
+        private boolean untimed;
         /** The socket whose SO_TIMEOUT bounds a read in the middle of a request (null: none, e.g. a test's stream). */
         private final Socket socket;
         private final int readTimeoutMs;
@@ -141,7 +143,7 @@ final class HttpConnection {
         private int readSocket(byte[] b, int off, int len, boolean inRequest) throws IOException {
             if (socket != null) {
                 int timeout = 0;
-                if (inRequest) { // the whole rest of the request, not each read: a byte now and then does not keep it open
+                if (inRequest && !untimed) { // the whole rest of the request, not each read: a byte now and then does not keep it open
                     long now = System.nanoTime();
                     if (requestDeadline == 0) {
                         requestDeadline = now + readTimeoutMs * 1_000_000L;
@@ -246,12 +248,32 @@ final class HttpConnection {
     }
 
     /**
-     * Reads the next request, or returns null when the client closed the connection between requests.
-     * A request with a body holds its length in the body budget until {@link #done} is called.
+     * Decides from a request's head whether its body is streamed into a {@link ResponseStream} instead of read into an
+     * array: a {@code POST /response} in {@code streaming} mode for the invocation in flight.
      */
+    interface BodyRoute {
+        BodyRoute NONE = (method, path, headers) -> null;
+
+        /** Where the body goes, or null: read it whole as usual. */
+        Streamed route(String method, String path, Map<String, String> headers);
+    }
+
+    /** A body passed on as it arrives, at most {@code limit} bytes of it; more cuts the request (too large). */
+    record Streamed(ResponseStream stream, long limit) {}
+
     HttpRequest read(int maxBody) throws IOException {
+        return read(maxBody, BodyRoute.NONE);
+    }
+
+    /**
+     * Reads the next request, or returns null when the client closed the connection between requests.
+     * A request with a body holds its length in the body budget until {@link #done} is called; a body that
+     * {@code route} streams holds nothing of it (the request comes back with an empty body, its trailers among
+     * its headers).
+     */
+    HttpRequest read(int maxBody, BodyRoute route) throws IOException {
         try {
-            return parse(maxBody);
+            return parse(maxBody, route);
         } finally {
             if (held != 0) { // the request failed or was refused: what its body held is free again
                 budget.release(held);
@@ -265,7 +287,7 @@ final class HttpConnection {
         budget.release(req.body().length);
     }
 
-    private HttpRequest parse(int maxBody) throws IOException {
+    private HttpRequest parse(int maxBody, BodyRoute route) throws IOException {
         headBudget = MAX_HEAD_BYTES;
         in.requestStarts();
         String requestLine = readLine(true);
@@ -313,6 +335,14 @@ final class HttpConnection {
             }
         }
         boolean expectContinue = "100-continue".equalsIgnoreCase(headers.get("expect"));
+        Streamed streamed = in.bufferOnly ? null : route.route(parts[0], parts[1], headers);
+        if (streamed != null) {
+            if (expectContinue) {
+                out.write(CONTINUE);
+                out.flush();
+            }
+            return readStreamed(parts[0], parts[1], headers, streamed, chunked ? -1 : length, keepAlive);
+        }
         if (!chunked && length > maxBody && expectContinue) {
             // refuse before the client sends anything; the connection cannot be reused
             return new HttpRequest(parts[0], parts[1], headers, EMPTY, maxBody, false);
@@ -443,8 +473,14 @@ final class HttpConnection {
             }
             headBudget = MAX_HEAD_BYTES; // the budget bounds each framing line, not the whole body
         }
+        int trailers = 0;
         for (String trailer = readLine(false); !trailer.isEmpty(); trailer = readLine(false)) {
-            // trailers are ignored
+            int colon = trailer.indexOf(':');
+            if (++trailers > MAX_HEADERS || colon <= 0) {
+                throw new BadRequest("malformed trailer");
+            }
+            // a runtime's mid-stream error (Lambda-Runtime-Function-Error-Type/-Body) arrives as trailers
+            headers.put(trailer.substring(0, colon).trim().toLowerCase(Locale.ROOT), trailer.substring(colon + 1).trim());
         }
         if (tooLarge) {
             return new HttpRequest(method, path, headers, EMPTY, maxBody, keepAlive);
@@ -461,6 +497,75 @@ final class HttpConnection {
         }
         held = 0; // the request's now, until done()
         return new HttpRequest(method, path, headers, body, HttpRequest.WHOLE, keepAlive);
+    }
+
+    /**
+     * A body passed on to {@code streamed} piece by piece as it arrives (chunked when {@code length} is -1), never held:
+     * each piece is copied into the stream, which waits while its consumer is behind. Reads wait untimed (the invoke's
+     * deadline ends a stalled stream by closing the connection). Past the limit the request is cut: it comes back too
+     * large and the connection is not reused (the rest is never read). Trailers become headers.
+     */
+    private HttpRequest readStreamed(String method, String path, Map<String, String> headers, Streamed streamed, long length,
+                                     boolean keepAlive) throws IOException {
+        byte[] piece = new byte[Math.min(in.buf.length, 16 * 1024)];
+        long total = 0;
+        in.untimed = true;
+        try {
+            boolean chunked = length < 0;
+            while (true) {
+                long size;
+                if (chunked) {
+                    String sizeLine = readLine(false);
+                    int semi = sizeLine.indexOf(';');
+                    try {
+                        size = Long.parseLong((semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).trim(), 16);
+                    } catch (NumberFormatException e) {
+                        throw new BadRequest("bad chunk size");
+                    }
+                    if (size < 0) {
+                        throw new BadRequest("bad chunk size");
+                    }
+                    headBudget = MAX_HEAD_BYTES;
+                } else {
+                    size = length - total;
+                }
+                if (size == 0) {
+                    break;
+                }
+                for (long left = size; left > 0; ) {
+                    if (total >= streamed.limit()) {
+                        return new HttpRequest(method, path, headers, EMPTY, streamed.limit(), false);
+                    }
+                    int want = (int) Math.min(Math.min(left, piece.length), streamed.limit() - total);
+                    int k = in.read(piece, 0, want);
+                    if (k < 0) {
+                        throw new EOFException("streamed body ended early");
+                    }
+                    streamed.stream().write(piece, 0, k);
+                    total += k;
+                    left -= k;
+                }
+                if (!chunked) {
+                    break;
+                }
+                if (!readLine(false).isEmpty()) {
+                    throw new BadRequest("missing CRLF after chunk");
+                }
+            }
+            if (chunked) {
+                int lines = 0;
+                for (String t = readLine(false); !t.isEmpty(); t = readLine(false)) {
+                    int colon = t.indexOf(':');
+                    if (++lines > MAX_HEADERS || colon <= 0) {
+                        throw new BadRequest("malformed trailer");
+                    }
+                    headers.put(t.substring(0, colon).trim().toLowerCase(Locale.ROOT), t.substring(colon + 1).trim());
+                }
+            }
+        } finally {
+            in.untimed = false;
+        }
+        return new HttpRequest(method, path, headers, EMPTY, HttpRequest.WHOLE, keepAlive);
     }
 
     private boolean skip(long n) throws IOException {

@@ -319,6 +319,16 @@ public final class RuntimeApi {
         return ACCEPTED;
     }
 
+    /** The stream of the invocation in flight with id {@code requestId}, or null (none in flight, or read whole). */
+    ResponseStream streamFor(String requestId) {
+        lock.lock();
+        try {
+            return current != null && current.requestId().equals(requestId) ? current.stream() : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** /init/error: valid only before the first /next. */
     Reply initError(RuntimeEvent.Error error) {
         if (init.isDone()) {

@@ -35,6 +35,8 @@ public final class RuntimeConnection {
     private final HttpConnection http;
     private final RuntimeApi api;
     private final AtomicLong requests;
+    /** {@link #route}, made once: a streamed /response is recognised from each request's head. */
+    private final HttpConnection.BodyRoute bodyRoute = this::route;
 
     /** A connection that is never read: tests of the state machine alone ({@link RuntimeApi} without sockets). */
     static RuntimeConnection detached(RuntimeApi api) {
@@ -80,7 +82,7 @@ public final class RuntimeConnection {
     /** The next request, or null when the connection must close (the client left, or sent a malformed request: answered 400). */
     private HttpRequest readRequest() throws IOException {
         try {
-            return http.read(RuntimeApi.MAX_RESPONSE_BYTES);
+            return http.read(RuntimeApi.MAX_RESPONSE_BYTES, bodyRoute);
         } catch (HttpConnection.BadRequest e) {
             badRequest(e);
             return null;
@@ -230,12 +232,56 @@ public final class RuntimeConnection {
                 if (verb.equals("response") || verb.equals("error")) {
                     RuntimeEvent event = req.bodyTooLarge()
                             ? new RuntimeEvent.TooLarge(req.bodyLimit())
-                            : verb.equals("response") ? new RuntimeEvent.Response(req.body()) : errorEvent(req);
+                            : verb.equals("response") ? responseEvent(req) : errorEvent(req);
                     return reply(req, api.answer(id, event));
                 }
             }
         }
         return reply(req, RuntimeApi.Reply.json(404, "NotFound", "Unknown path " + safe(path)));
+    }
+
+    /**
+     * A {@code POST /response} in {@code streaming} mode (Lambda-Runtime-Function-Response-Mode) for the invocation in
+     * flight, when its caller takes a stream: the body goes to that stream as it arrives. Anything else is read whole
+     * (a streaming function invoked through Invoke is buffered up to 6 MB, as Lambda does).
+     */
+    private HttpConnection.Streamed route(String method, String path, java.util.Map<String, String> headers) {
+        if (!method.equals("POST") || !"streaming".equalsIgnoreCase(headers.get("lambda-runtime-function-response-mode"))) {
+            return null;
+        }
+        String p = path.indexOf('?') >= 0 ? path.substring(0, path.indexOf('?')) : path;
+        String start = PREFIX + "invocation/";
+        if (!p.startsWith(start) || !p.endsWith("/response")) {
+            return null;
+        }
+        String id = p.substring(start.length(), p.length() - "/response".length());
+        ResponseStream stream = api.streamFor(id);
+        if (stream == null) {
+            return null;
+        }
+        stream.begin(headers.get("content-type"));
+        return new HttpConnection.Streamed(stream, stream.limit());
+    }
+
+    /** The answer in a /response: its body, or the runtime's mid-stream error from its trailers. */
+    private RuntimeEvent responseEvent(HttpRequest req) {
+        String errorType = req.header("lambda-runtime-function-error-type");
+        if (errorType != null) {
+            return new RuntimeEvent.Error(trailerBody(req.header("lambda-runtime-function-error-body"), errorType), errorType);
+        }
+        return new RuntimeEvent.Response(req.body());
+    }
+
+    /** The error body trailer: base64 of the error's JSON, as AWS's runtimes send it; else its text; else a minimal one. */
+    private static byte[] trailerBody(String value, String errorType) {
+        if (value == null || value.isEmpty()) {
+            return ("{\"errorType\":\"" + safe(errorType) + "\",\"errorMessage\":\"\"}").getBytes(StandardCharsets.UTF_8);
+        }
+        try {
+            return java.util.Base64.getDecoder().decode(value);
+        } catch (IllegalArgumentException e) {
+            return value.getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     private static RuntimeEvent.Error errorEvent(HttpRequest req) {
