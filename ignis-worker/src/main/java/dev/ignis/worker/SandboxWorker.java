@@ -141,6 +141,11 @@ public final class SandboxWorker implements Worker {
         return start(spec, rt, StartMode.COLD, null);
     }
 
+    /** The snapshot key of {@code spec}'s configuration on this worker (tests, diagnostics). */
+    String snapshotKey(SandboxSpec spec) {
+        return SnapshotKey.of(spec, config.runtimes().apply(spec.runtime()).orElseThrow());
+    }
+
     /** A restore that did not give a ready sandbox (the worker falls back to a cold start). */
     private static final class RestoreFailed extends RuntimeException {
         RestoreFailed(String message, Throwable cause) {

@@ -22,7 +22,18 @@ import java.util.stream.Stream;
  * (bubblewrap) see.
  */
 final class DiskImages {
+    /** Bound on one image: a runtime that shares a whole /usr (gigabytes) is booted over 9p, never snapshotted. */
+    static final long MAX_IMAGE_BYTES = 1L << 30;
     private final Path dir;
+    /** Host directories found over {@link #MAX_IMAGE_BYTES} (not walked again). */
+    private final java.util.Set<Path> tooLarge = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A directory too large to become a disk image. */
+    static final class TooLarge extends IOException {
+        TooLarge(Path dir) {
+            super(dir + " holds over " + (MAX_IMAGE_BYTES >> 20) + " MB: too large for a snapshottable VM's disk image");
+        }
+    }
 
     DiskImages(Path dir) throws IOException {
         this.dir = dir;
@@ -33,6 +44,9 @@ final class DiskImages {
     /** The share {@code s} as a disk: an image of its host directory, built now if this content has none yet. */
     synchronized QemuCommand.Drive drive(QemuCommand.Share s) throws IOException {
         Path src = s.hostPath();
+        if (tooLarge.contains(src)) {
+            throw new TooLarge(src);
+        }
         MessageDigest d;
         try {
             d = MessageDigest.getInstance("SHA-256");
@@ -48,6 +62,10 @@ final class DiskImages {
                         .getBytes(StandardCharsets.UTF_8));
                 bytes += (a.size() + 4095) / 4096 * 4096;
                 entries++;
+                if (bytes > MAX_IMAGE_BYTES) {
+                    tooLarge.add(src);
+                    throw new TooLarge(src);
+                }
             }
         }
         Path image = dir.resolve(HexFormat.of().formatHex(d.digest(), 0, 16) + ".ext4");

@@ -35,7 +35,7 @@ public record GuestImage(Path kernel, Path initramfs, String version) {
             "drivers/virtio/virtio.ko", "drivers/virtio/virtio_ring.ko", "drivers/virtio/virtio_mmio.ko",
             "drivers/char/virtio_console.ko", "fs/netfs/netfs.ko", "fs/fscache/fscache.ko", "net/9p/9pnet.ko",
             "net/9p/9pnet_virtio.ko", "fs/9p/9p.ko", "drivers/block/virtio_blk.ko", "lib/crc16.ko", "fs/mbcache.ko",
-            "fs/jbd2/jbd2.ko", "fs/ext4/ext4.ko");
+            "fs/jbd2/jbd2.ko", "crypto/crc32c_generic.ko", "fs/ext4/ext4.ko");
 
     /** The image in {@code cacheDir} if it is complete there (no side effects), or null. */
     public static GuestImage find(Path cacheDir) {

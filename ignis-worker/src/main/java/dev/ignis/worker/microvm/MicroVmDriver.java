@@ -229,6 +229,11 @@ public final class MicroVmDriver implements SandboxDriver {
         return launch(start, new Launch.Restore(s));
     }
 
+    /** The files of snapshot {@code key} ({@code state}, {@code mem}), if this driver holds it (tests, diagnostics). */
+    public java.util.Optional<List<Path>> snapshotFiles(String key) {
+        return java.util.Optional.ofNullable(snapshots.get(key)).map(s -> List.of(s.state(), s.mem()));
+    }
+
     @Override
     public void dropSnapshot(String key) {
         snapshots.drop(key);
@@ -276,16 +281,24 @@ public final class MicroVmDriver implements SandboxDriver {
             QemuCommand.Params params;
             Path mem = vmDir.resolve("mem");
             Integer kvmGid = accel.kvm() ? kvmGid() : null;
+            boolean snapshottableVm = false;
             switch (how) {
-                case Launch.Boot(boolean snapshottable) -> {
+                case Launch.Boot(boolean wanted) -> {
                     GuestFiles guest = guestFiles(start.runtime(), spec.codeDirectory());
                     List<String[]> mounts;
-                    if (snapshottable) {
-                        List<QemuCommand.Drive> d = new ArrayList<>();
-                        for (QemuCommand.Share sh : guest.shares()) {
-                            d.add(snapshots.images().drive(sh));
+                    if (wanted) {
+                        try {
+                            List<QemuCommand.Drive> d = new ArrayList<>();
+                            for (QemuCommand.Share sh : guest.shares()) {
+                                d.add(snapshots.images().drive(sh));
+                            }
+                            drives = List.copyOf(d);
+                        } catch (DiskImages.TooLarge e) {
+                            LOG.info("microVM {}: booted without a snapshot: {}", id, e.getMessage());
                         }
-                        drives = List.copyOf(d);
+                    }
+                    boolean snapshottable = !drives.isEmpty();
+                    if (snapshottable) {
                         mounts = drives.stream().map(x -> new String[] {"blk:" + x.tag(), x.guestPath()}).toList();
                     } else {
                         shares = guest.shares();
@@ -293,6 +306,7 @@ public final class MicroVmDriver implements SandboxDriver {
                     }
                     guestConfig = GuestChannel.config(start.memoryBytes(), start.ephemeralStorageBytes(), config.pidsMax(),
                             mounts, guest.binds(), start.runtime().command(), start.environment());
+                    snapshottableVm = snapshottable;
                     params = new QemuCommand.Params(group.procsFiles(), uid, kvmGid, accel, image, vmDir, guestMb, vcpus,
                             shares, drives, snapshottable ? new QemuCommand.Memory.SharedFile(mem)
                                     : new QemuCommand.Memory.Anonymous(), false, null);
@@ -310,8 +324,7 @@ public final class MicroVmDriver implements SandboxDriver {
                     .redirectOutput(vmDir.resolve("qemu.out").toFile()).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start()).get();
-            vm = new MicroVmSandbox(this, id, uid, vmDir, group, qemu, t0, guestMb, vcpus,
-                    how instanceof Launch.Boot(boolean sn) && sn, drives);
+            vm = new MicroVmSandbox(this, id, uid, vmDir, group, qemu, t0, guestMb, vcpus, snapshottableVm, drives);
             live.put(id, vm);
             SocketChannel mux = vm.connect("mux");
             SocketChannel log = vm.connect("log");

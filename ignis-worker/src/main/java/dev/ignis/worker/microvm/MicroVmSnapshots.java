@@ -182,6 +182,10 @@ final class MicroVmSnapshots {
                 off += in.transferTo(off, size - off, c);
             }
         }
+        // the stream carries the source's run state, paused (it was stopped for the snapshot): the VM stays paused
+        // once the state is in, and runs from here
+        awaitMigration(q, "query-migrate", "completed");
+        q.execute("cont");
         awaitMigration(q, "query-status", "running");
     }
 

@@ -195,8 +195,8 @@ static void block_device(const char *serial, char *dev, size_t n) {
                 ssize_t r = read(fd, v, sizeof v - 1);
                 close(fd);
                 if (r > 0 && v[r - 1] == '\n') v[r - 1] = 0;
-                if (strcmp(v, serial) == 0) {
-                    snprintf(dev, n, "/dev/%s", e->d_name);
+                snprintf(dev, n, "/dev/%s", e->d_name);
+                if (strcmp(v, serial) == 0 && access(dev, F_OK) == 0) { /* devtmpfs makes the node a moment later */
                     closedir(d);
                     return;
                 }
@@ -295,7 +295,11 @@ int main(void) {
             /* a snapshottable VM's read-only ext4 image (no journal: nothing to replay, nothing written) */
             char dev[300];
             block_device(tag + 4, dev, sizeof dev);
-            if (mount(dev, path, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, "noload") != 0) fail(path);
+            if (mount(dev, path, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, "noload") != 0) {
+                char what[600];
+                snprintf(what, sizeof what, "mount %s (%s) at %s", dev, tag + 4, path);
+                fail(what);
+            }
         } else if (mount(tag, path, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
                   "trans=virtio,version=9p2000.L,cache=loose,msize=262144") != 0) fail(path);
     }
