@@ -13,9 +13,12 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Snapshots of microVMs through the worker (docs/snapshots.md): the function's first sandbox boots, inits and is
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @Tag("microvm")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MicroVmSnapshotTest {
     static final String FUNCTION = """
             import os, random, uuid
@@ -116,6 +120,27 @@ class MicroVmSnapshotTest {
             t.worker.retire(h.sandboxId());
         }
         assertThat(sha256(files.get(1))).as("the snapshot's RAM file after a restored VM wrote 40 MB").isEqualTo(before);
+    }
+
+    /** Last: it replaces the snapshot (the others compare against the values of the first one). */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void aSnapshotThatCannotBeRestoredFallsBackToABootAndIsTakenAgain() throws Exception {
+        Path state = t.driver.snapshotFiles(key).orElseThrow().get(0);
+        byte[] b = Files.readAllBytes(state);
+        Files.write(state, java.util.Arrays.copyOf(b, b.length / 2)); // a device-state stream cut in half
+        SandboxHandle h = t.worker.createSandbox(spec);
+        try {
+            InvokeOutcome o = t.invoke(h, "{}");
+            assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            // booted, not restored: the worker logged why and dropped the snapshot; this boot took a new one
+            assertThat(TestSandboxes.tail(o)).contains("\tInit Duration: ").doesNotContain("Restore Duration");
+            assertThat(parse(o).path("init").asText()).isNotEqualTo(original.path("init").asText());
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+        List<Path> again = t.driver.snapshotFiles(key).orElseThrow();
+        assertThat(Files.size(again.get(0))).isEqualTo(b.length);
     }
 
     static JsonNode parse(InvokeOutcome o) {

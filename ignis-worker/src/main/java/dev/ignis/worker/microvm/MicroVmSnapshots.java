@@ -66,9 +66,16 @@ final class MicroVmSnapshots {
         }
     }
 
+    /**
+     * Snapshots one driver keeps ({@code -Dignis.microvm.snapshots}, default 16): each holds the RAM its guest touched
+     * (about 100 MB for python) in the driver's tmpfs, so the least recently used one goes when a new one would pass
+     * this. Garbage collection by age and the chunk store's tiers are the snapshot issue's next steps.
+     */
+    static final int MAX_SNAPSHOTS = Integer.getInteger("ignis.microvm.snapshots", 16);
     private final Path root;
     private final DiskImages images;
     private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastUsed = new ConcurrentHashMap<>();
 
     MicroVmSnapshots(Path vmRoot) throws IOException {
         this.root = vmRoot.resolve("snapshots");
@@ -86,10 +93,15 @@ final class MicroVmSnapshots {
     }
 
     Snapshot get(String key) {
-        return snapshots.get(key);
+        Snapshot s = snapshots.get(key);
+        if (s != null) {
+            lastUsed.put(key, System.nanoTime());
+        }
+        return s;
     }
 
     void drop(String key) {
+        lastUsed.remove(key);
         Snapshot s = snapshots.remove(key);
         if (s != null) {
             MicroVmDriver.deleteQuietly(s.dir());
@@ -142,6 +154,10 @@ final class MicroVmSnapshots {
                 Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 tmp = null;
                 snapshots.put(key, new Snapshot(key, dir, vm.guestMemoryMb(), vm.vcpus(), vm.drives()));
+                lastUsed.put(key, System.nanoTime());
+                while (snapshots.size() > MAX_SNAPSHOTS) {
+                    lastUsed.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey).ifPresent(this::drop);
+                }
                 LOG.info("microVM {}: snapshot {} taken in {} ms (device state {} KB in {} ms, RAM {} MB allocated of {} MB)",
                         vm.id(), key, ms(System.nanoTime() - t0), stateBytes / 1024, ms(copied - paused),
                         allocatedMb(dir.resolve("mem")), vm.guestMemoryMb());
