@@ -55,6 +55,19 @@ final class DiskImages {
         }
         long bytes = 0;
         long entries = 0;
+        // first the bound, stopping early (a whole /usr is gigabytes: no need to walk it all, nor sort it)
+        try (Stream<Path> walk = Files.walk(src)) {
+            var it = walk.iterator();
+            while (it.hasNext()) {
+                bytes += (Files.readAttributes(it.next(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size() + 4095)
+                        / 4096 * 4096;
+                if (bytes > MAX_IMAGE_BYTES) {
+                    tooLarge.add(src);
+                    throw new TooLarge(src);
+                }
+            }
+        }
+        bytes = 0;
         try (Stream<Path> walk = Files.walk(src)) {
             for (Path p : walk.sorted().toList()) {
                 BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

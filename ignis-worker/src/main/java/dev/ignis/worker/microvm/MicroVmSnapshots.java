@@ -130,7 +130,8 @@ final class MicroVmSnapshots {
                 long stateBytes;
                 try (ServerSocketChannel srv = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
                     srv.bind(UnixDomainSocketAddress.of(sock));
-                    Files.setAttribute(sock, "unix:uid", vm.uid());
+                    // the VM's directory is QEMU's (its uid owns it): never follow a link it may have put there
+                    Files.setAttribute(sock, "unix:uid", vm.uid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
                     q.execute("migrate", Map.of("uri", "unix:" + sock));
                     CompletableFuture<SocketChannel> accepted = CompletableFuture.supplyAsync(() -> {
                         try {
@@ -142,6 +143,7 @@ final class MicroVmSnapshots {
                     try (SocketChannel c = accepted.get(30, TimeUnit.SECONDS);
                          FileChannel out = FileChannel.open(tmp.resolve("state"), StandardOpenOption.CREATE_NEW,
                                  StandardOpenOption.WRITE)) {
+                        requirePeer(c, vm.uid());
                         stateBytes = copy(c, out);
                     }
                 } finally {
@@ -149,7 +151,7 @@ final class MicroVmSnapshots {
                 }
                 awaitMigration(q, "query-migrate", "completed");
                 long copied = System.nanoTime();
-                DiskImages.run("cp", "--sparse=always", vm.dir().resolve("mem").toString(), tmp.resolve("mem").toString());
+                copyRam(vm.dir().resolve("mem"), vm.uid(), vm.guestMemoryMb(), tmp.resolve("mem"));
                 Path dir = root.resolve(key);
                 Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 tmp = null;
@@ -178,10 +180,11 @@ final class MicroVmSnapshots {
 
     /** The VM's own RAM file for a restore of {@code s}: a sparse copy, owned by the VM's uid (QEMU opens it rw). */
     void materialize(Snapshot s, Path mem, int uid) throws IOException {
+        // before QEMU starts: nothing but the driver writes the VM's directory yet
         DiskImages.run("cp", "--sparse=always", s.mem().toString(), mem.toString());
         Files.setPosixFilePermissions(mem, PosixFilePermissions.fromString("rw-------"));
-        Files.setAttribute(mem, "unix:uid", uid);
-        Files.setAttribute(mem, "unix:gid", uid);
+        Files.setAttribute(mem, "unix:uid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(mem, "unix:gid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Streams {@code s}'s device state into {@code vm} (started with {@code -incoming defer}); returns once it runs. */
@@ -193,6 +196,7 @@ final class MicroVmSnapshots {
         q.execute("migrate-incoming", Map.of("uri", "unix:" + sock));
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock));
              FileChannel in = FileChannel.open(s.state(), StandardOpenOption.READ)) {
+            requirePeer(c, vm.uid()); // the socket is in QEMU's directory: stream only to QEMU itself
             long size = in.size();
             for (long off = 0; off < size; ) {
                 off += in.transferTo(off, size - off, c);
@@ -203,6 +207,69 @@ final class MicroVmSnapshots {
         awaitMigration(q, "query-migrate", "completed");
         q.execute("cont");
         awaitMigration(q, "query-status", "running");
+    }
+
+    /** Fails unless the other end of {@code c} runs as {@code uid} (the VM's QEMU, not whatever a link points at). */
+    static void requirePeer(SocketChannel c, int uid) throws IOException {
+        var peer = c.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user();
+        var vm = java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService()
+                .lookupPrincipalByName(Integer.toString(uid));
+        if (!peer.equals(vm)) {
+            throw new IOException("the migration socket's peer is " + peer.getName() + ", not the VM's uid " + uid);
+        }
+    }
+
+    /**
+     * Copies the VM's RAM file to {@code to}, sparse (all-zero 4 KiB pages stay holes). The file is in QEMU's
+     * directory, so it is opened without following links and must be a regular file of the VM's uid and the guest's
+     * RAM size: a QEMU that swapped in a link to a host file gets a refused snapshot, not that file's bytes.
+     */
+    static void copyRam(Path from, int uid, int guestMb, Path to) throws IOException {
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+             FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            var attrs = Files.readAttributes(from, java.nio.file.attribute.PosixFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            int owner = (Integer) Files.getAttribute(from, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            long size = in.size();
+            if (!attrs.isRegularFile() || owner != uid || size != guestMb * 1024L * 1024L) {
+                throw new IOException(from + " is not the VM's RAM file (regular " + attrs.isRegularFile() + ", uid "
+                        + owner + ", " + size + " bytes)");
+            }
+            ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+            long pos = 0;
+            while (pos < size) {
+                b.clear();
+                int n = in.read(b, pos);
+                if (n <= 0) {
+                    break;
+                }
+                for (int page = 0; page < n; page += 4096) {
+                    int end = Math.min(n, page + 4096);
+                    if (!zero(b, page, end)) {
+                        out.write(b.duplicate().position(page).limit(end), pos + page);
+                    }
+                }
+                pos += n;
+            }
+            if (out.size() < size) {
+                out.write(ByteBuffer.allocate(1), size - 1); // the file's full length, a hole before it
+            }
+        }
+    }
+
+    private static boolean zero(ByteBuffer b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            if (b.getLong(i) != 0) {
+                return false;
+            }
+        }
+        for (; i < to; i++) {
+            if (b.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Polls {@code query} until its status is {@code want}; a failed migration or the timeout throws. */
