@@ -342,6 +342,9 @@ public final class MicroVmDriver implements SandboxDriver {
             if (vm != null) {
                 vm.stop();
             }
+            // QEMU's own words (a device-state stream it could not load): the restore's failure line names them
+            String qemuSays = vm != null && how instanceof Launch.Restore
+                    ? " (QEMU: " + MicroVmSandbox.tail(vmDir.resolve("qemu.out")).replace('\n', ' ') + ")" : "";
             if (listening) {
                 start.runtimeApi().close();
             }
@@ -356,7 +359,7 @@ public final class MicroVmDriver implements SandboxDriver {
             }
             Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("could not " + (how instanceof Launch.Restore ? "restore" : "start")
-                    + " a microVM for " + spec.functionArn() + ": " + cause.getMessage(), cause);
+                    + " a microVM for " + spec.functionArn() + ": " + cause.getMessage() + qemuSays, cause);
         }
     }
 
