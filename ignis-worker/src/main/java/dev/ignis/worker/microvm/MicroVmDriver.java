@@ -215,9 +215,13 @@ public final class MicroVmDriver implements SandboxDriver {
         return snapshots.has(key);
     }
 
+    /** Saves {@code sandbox}; nothing when it could not be booted snapshottable (its start logged why). */
     @Override
     public void snapshot(Sandbox sandbox, String key) {
-        snapshots.take((MicroVmSandbox) sandbox, key);
+        MicroVmSandbox vm = (MicroVmSandbox) sandbox;
+        if (vm.snapshottable()) {
+            snapshots.take(vm, key);
+        }
     }
 
     @Override
