@@ -73,7 +73,9 @@ public interface SandboxDriver extends AutoCloseable {
 
     /**
      * Saves {@code sandbox} (started by {@link #startSnapshottable}, its init done: its runtime's first {@code /next}
-     * is waiting) under {@code key}; the sandbox then runs on and serves its invoke.
+     * is waiting) under {@code key}; the sandbox then runs on and serves its invoke. A driver may decline quietly for
+     * a sandbox it could not start snapshottable (it said why when it started it); {@link #hasSnapshot} then stays
+     * false and a later cold start tries again.
      *
      * @throws IllegalStateException when no snapshot could be saved (the sandbox runs on if it still can)
      */
