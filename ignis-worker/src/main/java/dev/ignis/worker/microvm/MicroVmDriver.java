@@ -317,9 +317,9 @@ public final class MicroVmDriver implements SandboxDriver {
                 }
                 case Launch.Restore(var from) -> {
                     drives = from.drives();
-                    snapshots.materialize(from, mem, uid);
+                    snapshots.materialize(from, mem, uid, group.procsFiles());
                     params = new QemuCommand.Params(group.procsFiles(), uid, kvmGid, accel, image, vmDir, guestMb, vcpus,
-                            shares, drives, new QemuCommand.Memory.PrivateFile(mem), true,
+                            shares, drives, new QemuCommand.Memory.SharedFile(mem), true,
                             MicroVmSnapshots.VMGENID ? java.util.UUID.randomUUID().toString() : null);
                 }
             }

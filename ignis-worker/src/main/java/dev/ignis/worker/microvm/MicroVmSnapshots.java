@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *       {@code -sandbox spawn=deny} forbids {@code exec:}), the RAM file is copied (sparse: only the pages the guest
  *       touched), and QMP {@code cont} lets the VM serve the invoke that is waiting: the first cold start pays the
  *       snapshot's pause, not a second boot.</li>
- *   <li><b>Restore</b>: the snapshot's RAM is copied (sparse) into the new VM's own directory and mapped
- *       {@code share=off} (MAP_PRIVATE: the guest's writes are its own pages, never written back), QEMU starts with
+ *   <li><b>Restore</b>: the snapshot's RAM is copied (sparse, in the VM's cgroups) into the new VM's own directory and
+ *       mapped from there (the guest's writes land in its own copy; no QEMU ever maps the snapshot), QEMU starts with
  *       {@code -incoming defer}, the device state is streamed into {@code migrate-incoming} over a Unix socket QEMU
  *       listens on, and the VM runs on from the pause. The mux port's host side is new: {@link GuestChannel#resumed}
  *       sends RESUME (fresh entropy); the agent reseeds and resends the runtime's pending /next.</li>
@@ -179,9 +179,14 @@ final class MicroVmSnapshots {
     }
 
     /** The VM's own RAM file for a restore of {@code s}: a sparse copy, owned by the VM's uid (QEMU opens it rw). */
-    void materialize(Snapshot s, Path mem, int uid) throws IOException {
-        // before QEMU starts: nothing but the driver writes the VM's directory yet
-        DiskImages.run("cp", "--sparse=always", s.mem().toString(), mem.toString());
+    void materialize(Snapshot s, Path mem, int uid, List<Path> cgroupProcs) throws IOException {
+        // before QEMU starts: nothing but the driver writes the VM's directory yet. The copy runs in the VM's cgroups,
+        // so its tmpfs pages (the guest's RAM from here on) count against the VM's memory limit, not the worker's
+        List<String> cmd = new java.util.ArrayList<>(List.of("/bin/sh", "-c",
+                "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"", "ignis-restore-copy"));
+        cgroupProcs.forEach(p -> cmd.add(p.toString()));
+        cmd.addAll(List.of("--", "cp", "--sparse=always", s.mem().toString(), mem.toString()));
+        DiskImages.run(cmd.toArray(String[]::new));
         Files.setPosixFilePermissions(mem, PosixFilePermissions.fromString("rw-------"));
         Files.setAttribute(mem, "unix:uid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(mem, "unix:gid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);

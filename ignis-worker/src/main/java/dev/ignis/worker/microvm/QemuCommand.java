@@ -41,11 +41,12 @@ final class QemuCommand {
         /** QEMU's own anonymous memory (a VM that is never snapshotted). */
         record Anonymous() implements Memory {}
 
-        /** A file in the VM's directory, MAP_SHARED: a VM that will be snapshotted (its RAM is then that file). */
+        /**
+         * A file of the VM's own directory, MAP_SHARED: a VM that will be snapshotted (its RAM is then that file), or a
+         * restored VM over its own copy of the snapshot's RAM (the guest's writes land in that copy, once: no
+         * copy-on-write duplicate of each written page; the snapshot itself is never mapped by any QEMU).
+         */
         record SharedFile(Path file) implements Memory {}
-
-        /** A restore: MAP_PRIVATE over the VM's own copy of a snapshot's RAM (copy-on-write; never written back). */
-        record PrivateFile(Path file) implements Memory {}
     }
 
     /**
@@ -108,11 +109,6 @@ final class QemuCommand {
             case Memory.SharedFile f -> {
                 a.addAll(List.of("-object", "memory-backend-file,id=mem,size=" + p.guestMemoryMb() + "M,mem-path=" + f.file()
                         + ",share=on"));
-                machine += ",memory-backend=mem";
-            }
-            case Memory.PrivateFile f -> {
-                a.addAll(List.of("-object", "memory-backend-file,id=mem,size=" + p.guestMemoryMb() + "M,mem-path=" + f.file()
-                        + ",share=off"));
                 machine += ",memory-backend=mem";
             }
         }
