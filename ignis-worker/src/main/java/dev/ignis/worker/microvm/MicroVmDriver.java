@@ -324,6 +324,11 @@ public final class MicroVmDriver implements SandboxDriver {
                 }
             }
             List<String> cmd = QemuCommand.of(params);
+            if (how instanceof Launch.Boot) {
+                // a boot's Init Duration starts at QEMU's spawn, as before snapshots: building a disk image is once per
+                // content, not per start. A restore's counts from the start of the launch: its RAM copy is per restore
+                t0 = System.nanoTime();
+            }
             Process qemu = owner.submit(() -> new ProcessBuilder(cmd)
                     .redirectOutput(vmDir.resolve("qemu.out").toFile()).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
