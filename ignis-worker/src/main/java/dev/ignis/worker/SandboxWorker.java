@@ -36,7 +36,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker: admission, the table of live sandboxes, each sandbox's Runtime API, invoke (deliver, deadline,
  * outcome), logs. Sandboxes themselves come from a {@link SandboxDriver} ({@link BubblewrapDriver} today), which the
- * worker owns and closes. See docs/worker.md.
+ * worker owns and closes. See docs/worker.md. On drivers that snapshot, a function's first cold start is snapshotted
+ * after its init and later ones restored (docs/snapshots.md).
+ *
+ * <p>Over 400 lines: the three ways a start goes (boot, boot and snapshot, restore with its fallback to a boot) share
+ * the start's undo path with invoke and retire (the sandbox table, the Runtime API's lifecycle, admission tickets);
+ * moving them out would spread that undo over classes.
  */
 public final class SandboxWorker implements Worker {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxWorker.class);
