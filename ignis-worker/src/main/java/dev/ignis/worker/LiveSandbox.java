@@ -28,6 +28,8 @@ final class LiveSandbox {
     /** init error body (creator thread), null when init succeeded */
     volatile byte[] initError;
     volatile String initErrorType;
+    /** restored from a snapshot: its first REPORT says Restore Duration, not Init Duration (creator thread) */
+    volatile boolean restored;
     /** true until the first invoke reported Init Duration (invoking thread) */
     volatile boolean firstInvoke = true;
     /** the exit, once the process tree ended (exit callback) */

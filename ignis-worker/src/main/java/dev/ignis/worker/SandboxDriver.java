@@ -54,8 +54,48 @@ public interface SandboxDriver extends AutoCloseable {
     /** Whether this host can run this driver's sandboxes now, and why not (no side effects; health probes call it). */
     Availability probe();
 
-    /** Whether {@link Sandbox}es of this driver can be snapshotted and restored (the snapshot issue uses it). */
+    /**
+     * Whether {@link Sandbox}es of this driver can be snapshotted and restored (docs/snapshots.md): then the worker
+     * starts a function's first sandbox with {@link #startSnapshottable}, calls {@link #snapshot} once its init is
+     * done, and starts later sandboxes of the same function configuration with {@link #restore}.
+     */
     boolean canSnapshot();
+
+    /** Whether this driver holds a snapshot under {@code key} (the worker's key of one function configuration). */
+    default boolean hasSnapshot(String key) {
+        return false;
+    }
+
+    /** As {@link #start}, in a form {@link #snapshot} can save (the same contract otherwise). */
+    default Sandbox startSnapshottable(Start start) {
+        throw new UnsupportedOperationException(name() + " cannot snapshot");
+    }
+
+    /**
+     * Saves {@code sandbox} (started by {@link #startSnapshottable}, its init done: its runtime's first {@code /next}
+     * is waiting) under {@code key}; the sandbox then runs on and serves its invoke. A driver may decline quietly for
+     * a sandbox it could not start snapshottable (it said why when it started it); {@link #hasSnapshot} then stays
+     * false and a later cold start tries again.
+     *
+     * @throws IllegalStateException when no snapshot could be saved (the sandbox runs on if it still can)
+     */
+    default void snapshot(Sandbox sandbox, String key) {
+        throw new UnsupportedOperationException(name() + " cannot snapshot");
+    }
+
+    /**
+     * Starts a sandbox by restoring the snapshot {@code key} (the same contract as {@link #start}: the Runtime API is
+     * listened on before the runtime runs on; the runtime's pending {@code /next} arrives anew once it is restored).
+     *
+     * @throws IllegalStateException when the restore failed; everything it took is given back
+     */
+    default Sandbox restore(Start start, String key) {
+        throw new UnsupportedOperationException(name() + " cannot snapshot");
+    }
+
+    /** Drops the snapshot {@code key} (a restore of it failed, or it is no longer wanted). */
+    default void dropSnapshot(String key) {
+    }
 
     /**
      * Processes and threads of all this driver's sandboxes now, kept ones included: the worker's admission refuses a

@@ -37,11 +37,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker: admission, the table of live sandboxes, each sandbox's Runtime API, invoke (deliver, deadline,
  * outcome), logs. Sandboxes themselves come from a {@link SandboxDriver} ({@link BubblewrapDriver} today), which the
- * worker owns and closes. See docs/worker.md.
+ * worker owns and closes. See docs/worker.md. On drivers that snapshot, a function's first cold start is snapshotted
+ * after its init and later ones restored (docs/snapshots.md).
  *
- * <p>Over 400 lines: an invoke's whole life (deliver, deadline, every outcome, a streamed response's end) is read
- * best in one place; the parts with a life of their own are apart ({@link Outcomes}, {@link InvokeDeadlines},
- * {@link Admission}, the Runtime API).
+ * <p>Over 400 lines: an invoke's whole life (deliver, deadline, every outcome, a streamed response's end) is read best
+ * in one place, and the three ways a start goes (boot, boot and snapshot, restore with its fallback to a boot) share
+ * the start's undo path with invoke and retire (the sandbox table, the Runtime API's lifecycle, admission tickets);
+ * the parts with a life of their own are apart ({@link Outcomes}, {@link InvokeDeadlines}, {@link Admission}, the
+ * Runtime API).
  */
 public final class SandboxWorker implements Worker {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxWorker.class);
@@ -116,16 +119,67 @@ public final class SandboxWorker implements Worker {
         }
     }
 
+    /** How one sandbox starts: from scratch, from scratch and then snapshotted, or restored from a snapshot. */
+    private enum StartMode { COLD, SNAPSHOT, RESTORE }
+
+    /** Function configurations whose snapshot a cold start is taking now (one taker per configuration). */
+    private final java.util.Set<String> snapshotsTaking = ConcurrentHashMap.newKeySet();
+
     private SandboxHandle start(SandboxSpec spec, RuntimeDefinition rt) {
+        if (!driver.canSnapshot()) {
+            return start(spec, rt, StartMode.COLD, null);
+        }
+        String key = SnapshotKey.of(spec, rt);
+        if (driver.hasSnapshot(key)) {
+            try {
+                return start(spec, rt, StartMode.RESTORE, key);
+            } catch (RestoreFailed e) {
+                LOG.warn("restore of snapshot {} of {} failed ({}); dropping the snapshot and booting a sandbox instead",
+                        key, spec.functionArn(), e.getMessage());
+                driver.dropSnapshot(key);
+            }
+        }
+        if (snapshotsTaking.add(key)) {
+            try {
+                return start(spec, rt, StartMode.SNAPSHOT, key);
+            } finally {
+                snapshotsTaking.remove(key);
+            }
+        }
+        return start(spec, rt, StartMode.COLD, null);
+    }
+
+    /** The snapshot key of {@code spec}'s configuration on this worker (tests, diagnostics). */
+    String snapshotKey(SandboxSpec spec) {
+        return SnapshotKey.of(spec, config.runtimes().apply(spec.runtime()).orElseThrow());
+    }
+
+    /** A restore that did not give a ready sandbox (the worker falls back to a cold start). */
+    private static final class RestoreFailed extends RuntimeException {
+        RestoreFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private SandboxHandle start(SandboxSpec spec, RuntimeDefinition rt, StartMode mode, String key) {
         String stream = newLogStream(spec);
         var endpoint = new LiveSandbox.Endpoint(spec.functionName(), runtimeApiBodies, config.runtimeApi().readTimeout());
         LiveSandbox sb = new LiveSandbox(spec, stream, endpoint);
+        sb.restored = mode == StartMode.RESTORE;
         Map<String, String> env = SandboxEnvironment.of(spec, rt, stream, RUNTIME_API_ADDRESS);
         SandboxDriver.Sandbox started;
         try {
-            started = driver.start(new SandboxDriver.Start(spec, rt, env, endpoint));
+            var start = new SandboxDriver.Start(spec, rt, env, endpoint);
+            started = switch (mode) {
+                case COLD -> driver.start(start);
+                case SNAPSHOT -> driver.startSnapshottable(start);
+                case RESTORE -> driver.restore(start, key);
+            };
         } catch (RuntimeException e) {
             endpoint.close();
+            if (mode == StartMode.RESTORE) {
+                throw new RestoreFailed(e.getMessage(), e);
+            }
             throw e;
         }
         sb.id = started.id();
@@ -138,14 +192,31 @@ public final class SandboxWorker implements Worker {
             }
             sb.log = new SandboxLog(logFile(spec), stream, config.clock(), started.output());
             sandboxes.put(sb.id, sb);
-            awaitInit(sb, started.runtimeStartedNanos());
+            awaitInit(sb, started.runtimeStartedNanos(), mode == StartMode.RESTORE);
+            if (mode == StartMode.RESTORE && sb.initError != null) {
+                destroy(sb, started);
+                throw new RestoreFailed("the restored sandbox did not ask for its next event: " + sb.initErrorType, null);
+            }
+            if (mode == StartMode.SNAPSHOT && sb.initError == null) {
+                try {
+                    driver.snapshot(started, key);
+                } catch (RuntimeException e) {
+                    LOG.warn("could not snapshot {} of {}: {}; it serves on without a snapshot", sb.id, spec.functionArn(),
+                            e.getMessage());
+                }
+            }
             return sb.handle;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             destroy(sb, started);
             throw new IllegalStateException("interrupted while starting a sandbox", e);
+        } catch (RestoreFailed e) {
+            throw e;
         } catch (RuntimeException e) {
             destroy(sb, started);
+            if (mode == StartMode.RESTORE) {
+                throw new RestoreFailed(e.getMessage(), e);
+            }
             throw new IllegalStateException("could not start a sandbox for " + spec.functionArn() + ": " + e.getMessage(), e);
         }
     }
@@ -156,7 +227,7 @@ public final class SandboxWorker implements Worker {
         return STREAM_DATE.format(config.clock().instant()) + "/[" + spec.version() + "]" + HexFormat.of().formatHex(b);
     }
 
-    private void awaitInit(LiveSandbox sb, long t0) throws InterruptedException {
+    private void awaitInit(LiveSandbox sb, long t0, boolean restore) throws InterruptedException {
         RuntimeEvent ev;
         try {
             ev = sb.api().init().get(config.initTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -189,6 +260,9 @@ public final class SandboxWorker implements Worker {
         }
         sb.initErrorType = type;
         sb.initError = body;
+        if (restore) {
+            return; // the caller destroys it and boots instead
+        }
         stop(sb); // AWS discards a sandbox whose init failed; the handle stays until retire()
         sb.log.platform(String.format(Locale.ROOT, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
                 initDuration.toNanos() / 1e6, type));

@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  */
 final class GuestChannel implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GuestChannel.class);
-    static final int HELLO = 1, CONFIG = 2, OPEN = 3, DATA = 4, CLOSE = 5, STARTED = 6, EXIT = 7, STATS = 8;
+    static final int HELLO = 1, CONFIG = 2, OPEN = 3, DATA = 4, CLOSE = 5, STARTED = 6, EXIT = 7, STATS = 8, RESUME = 9;
+    /** Bytes of fresh host entropy a RESUME carries (the agent adds them to the guest's pool and reseeds). */
+    static final int RESUME_ENTROPY = 64;
     static final int MAX_CONNECTIONS = 8;
     private static final int MAX_PAYLOAD = 65535;
 
@@ -62,6 +64,28 @@ final class GuestChannel implements AutoCloseable {
         this.target = target;
         this.config = config;
         Thread.ofVirtual().name("ignis-microvm-mux").start(this::readLoop);
+    }
+
+    /**
+     * The host side of a VM restored from a snapshot: the agent is past its HELLO and CONFIG, so this side speaks
+     * first: RESUME with fresh entropy, after which the agent reopens the connections whose requests were unanswered
+     * when the snapshot was taken (the runtime's first /next) and sends those requests again.
+     */
+    static GuestChannel resumed(SocketChannel mux, RelayNamespace ns, SocketAddress target) throws IOException {
+        GuestChannel c = new GuestChannel(mux, ns, target, new byte[0], true);
+        byte[] entropy = new byte[RESUME_ENTROPY];
+        new java.security.SecureRandom().nextBytes(entropy);
+        c.send(RESUME, 0, ByteBuffer.wrap(entropy));
+        Thread.ofVirtual().name("ignis-microvm-mux").start(c::readLoop);
+        return c;
+    }
+
+    private GuestChannel(SocketChannel mux, RelayNamespace ns, SocketAddress target, byte[] config, boolean resumed) {
+        this.mux = mux;
+        this.ns = ns;
+        this.target = target;
+        this.config = config;
+        this.configSent = resumed;
     }
 
     /** The CONFIG fields: NUL-terminated strings, in the order the agent reads them. */

@@ -27,11 +27,15 @@ import java.util.stream.Stream;
  */
 public record GuestImage(Path kernel, Path initramfs, String version) {
     private static final String AGENT_SOURCE = "ignis-guest-agent.c";
-    /** In load order (dependencies first): virtio transport, the serial ports, then 9p. */
+    /**
+     * In load order (dependencies first): virtio transport, the serial ports, 9p, then virtio-blk and ext4 (the
+     * read-only disk images of snapshottable VMs: QEMU cannot migrate a VM with a mounted 9p export).
+     */
     static final List<String> MODULES = List.of(
             "drivers/virtio/virtio.ko", "drivers/virtio/virtio_ring.ko", "drivers/virtio/virtio_mmio.ko",
             "drivers/char/virtio_console.ko", "fs/netfs/netfs.ko", "fs/fscache/fscache.ko", "net/9p/9pnet.ko",
-            "net/9p/9pnet_virtio.ko", "fs/9p/9p.ko");
+            "net/9p/9pnet_virtio.ko", "fs/9p/9p.ko", "drivers/block/virtio_blk.ko", "lib/crc16.ko", "fs/mbcache.ko",
+            "fs/jbd2/jbd2.ko", "crypto/crc32c_generic.ko", "fs/ext4/ext4.ko");
 
     /** The image in {@code cacheDir} if it is complete there (no side effects), or null. */
     public static GuestImage find(Path cacheDir) {

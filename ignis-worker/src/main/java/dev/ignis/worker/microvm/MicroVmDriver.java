@@ -33,7 +33,11 @@ import org.slf4j.LoggerFactory;
  * the guest agent; the runtime's host directories and the function's code reach the guest read-only over virtio-9p;
  * the runtime's {@code 127.0.0.1:9001} is relayed over a virtio-serial port ({@link GuestChannel}) to a listener in
  * the driver's own network namespace ({@link RelayNamespace}) that the worker's Runtime API server serves; stdout and
- * stderr come over a second port. QEMU runs jailed ({@link QemuCommand}).
+ * stderr come over a second port. QEMU runs jailed ({@link QemuCommand}). A function's first VM can be snapshotted once
+ * its init is done and later ones restored from it ({@link MicroVmSnapshots}, docs/snapshots.md).
+ *
+ * <p>Over 400 lines: the start sequence (jail, cgroup, relay, guest files, boot or restore) is one piece of work that
+ * undoes itself on failure; splitting it would spread that undo over several classes.
  */
 public final class MicroVmDriver implements SandboxDriver {
     private static final Logger LOG = LoggerFactory.getLogger(MicroVmDriver.class);
@@ -52,6 +56,7 @@ public final class MicroVmDriver implements SandboxDriver {
     final Cgroups cgroups;
     final RelayNamespace relayNs;
     final Path vmRoot;
+    final MicroVmSnapshots snapshots;
     private final UidRanges.Claim uids;
     private final BitSet uidsInUse = new BitSet();
     /** Every QEMU is spawned from this long-lived thread (bwrap's --die-with-parent is tied to the forking thread). */
@@ -114,6 +119,11 @@ public final class MicroVmDriver implements SandboxDriver {
         cgroups.removeStale();
         cgroups.limitAll(config.capacity().memoryMb() * 1024 * 1024, config.capacity().pids());
         this.relayNs = new RelayNamespace("ignis-mvm-" + config.workerId());
+        try {
+            this.snapshots = new MicroVmSnapshots(vmRoot);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the snapshot directories in " + vmRoot, e);
+        }
         this.uids = UidRanges.claim(config.uidBase(), config.uidCount());
         this.owner = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ignis-microvm-owner-" + config.workerId());
@@ -179,9 +189,10 @@ public final class MicroVmDriver implements SandboxDriver {
         return accel;
     }
 
+    /** Snapshots taken by this driver (docs/snapshots.md). */
     @Override
     public boolean canSnapshot() {
-        return false;
+        return true;
     }
 
     @Override
@@ -191,6 +202,55 @@ public final class MicroVmDriver implements SandboxDriver {
 
     @Override
     public Sandbox start(Start start) {
+        return launch(start, new Launch.Boot(false));
+    }
+
+    @Override
+    public Sandbox startSnapshottable(Start start) {
+        return launch(start, new Launch.Boot(true));
+    }
+
+    @Override
+    public boolean hasSnapshot(String key) {
+        return snapshots.has(key);
+    }
+
+    /** Saves {@code sandbox}; nothing when it could not be booted snapshottable (its start logged why). */
+    @Override
+    public void snapshot(Sandbox sandbox, String key) {
+        MicroVmSandbox vm = (MicroVmSandbox) sandbox;
+        if (vm.snapshottable()) {
+            snapshots.take(vm, key);
+        }
+    }
+
+    @Override
+    public Sandbox restore(Start start, String key) {
+        MicroVmSnapshots.Snapshot s = snapshots.get(key);
+        if (s == null) {
+            throw new IllegalStateException("no snapshot " + key + " on this worker");
+        }
+        return launch(start, new Launch.Restore(s));
+    }
+
+    /** The files of snapshot {@code key} ({@code state}, {@code mem}), if this driver holds it (tests, diagnostics). */
+    public java.util.Optional<List<Path>> snapshotFiles(String key) {
+        return java.util.Optional.ofNullable(snapshots.get(key)).map(s -> List.of(s.state(), s.mem()));
+    }
+
+    @Override
+    public void dropSnapshot(String key) {
+        snapshots.drop(key);
+    }
+
+    /** How a VM comes up: booted (snapshottable or not), or restored from a snapshot. */
+    sealed interface Launch {
+        record Boot(boolean snapshottable) implements Launch {}
+
+        record Restore(MicroVmSnapshots.Snapshot from) implements Launch {}
+    }
+
+    private Sandbox launch(Start start, Launch how) {
         SandboxSpec spec = start.spec();
         String id = "sb-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         int uid = allocateUid();
@@ -199,6 +259,7 @@ public final class MicroVmDriver implements SandboxDriver {
         MicroVmSandbox vm = null;
         boolean listening = false;
         try {
+            long t0 = System.nanoTime();
             Files.createDirectory(vmDir);
             Files.setPosixFilePermissions(vmDir, PosixFilePermissions.fromString("rwx------"));
             Files.setAttribute(vmDir, "unix:uid", uid);
@@ -206,6 +267,10 @@ public final class MicroVmDriver implements SandboxDriver {
             int guestMb = spec.memoryMb() + GUEST_OVERHEAD_MB;
             int vcpus = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(),
                     (spec.memoryMb() + Cgroups.MB_PER_VCPU - 1) / Cgroups.MB_PER_VCPU));
+            if (how instanceof Launch.Restore(var from)) {
+                guestMb = from.guestMemoryMb();
+                vcpus = from.vcpus();
+            }
             Cgroups.Limits vmLimits = Cgroups.Limits.forMemory(guestMb + QEMU_OVERHEAD_MB, QEMU_PIDS);
             // CPU: the VM's vCPUs in full (not the process driver's MemorySize/1769 share): the guest kernel's boot
             // is not the function's work, and under TCG every guest instruction costs tens of host ones
@@ -214,23 +279,70 @@ public final class MicroVmDriver implements SandboxDriver {
             ServerSocketChannel listener = relayNs.listen();
             start.runtimeApi().listen(listener);
             listening = true;
-            GuestFiles guest = guestFiles(start.runtime(), spec.codeDirectory());
-            List<QemuCommand.Share> shares = guest.shares();
-            List<String> cmd = QemuCommand.of(new QemuCommand.Params(group.procsFiles(), uid, accel.kvm() ? kvmGid() : null,
-                    accel, image, vmDir, guestMb, vcpus, shares));
-            List<String[]> mounts = shares.stream().map(s -> new String[] {s.tag(), s.guestPath()}).toList();
-            byte[] guestConfig = GuestChannel.config(start.memoryBytes(), start.ephemeralStorageBytes(), config.pidsMax(),
-                    mounts, guest.binds(), start.runtime().command(), start.environment());
-            long t0 = System.nanoTime();
+            List<QemuCommand.Share> shares = List.of();
+            List<QemuCommand.Drive> drives = List.of();
+            byte[] guestConfig = null;
+            QemuCommand.Params params;
+            Path mem = vmDir.resolve("mem");
+            Integer kvmGid = accel.kvm() ? kvmGid() : null;
+            boolean snapshottableVm = false;
+            switch (how) {
+                case Launch.Boot(boolean wanted) -> {
+                    GuestFiles guest = guestFiles(start.runtime(), spec.codeDirectory());
+                    List<String[]> mounts;
+                    if (wanted) {
+                        try {
+                            List<QemuCommand.Drive> d = new ArrayList<>();
+                            for (QemuCommand.Share sh : guest.shares()) {
+                                d.add(snapshots.images().drive(sh));
+                            }
+                            drives = List.copyOf(d);
+                        } catch (DiskImages.TooLarge e) {
+                            LOG.info("microVM {}: booted without a snapshot: {}", id, e.getMessage());
+                        }
+                    }
+                    boolean snapshottable = !drives.isEmpty();
+                    if (snapshottable) {
+                        mounts = drives.stream().map(x -> new String[] {"blk:" + x.tag(), x.guestPath()}).toList();
+                    } else {
+                        shares = guest.shares();
+                        mounts = shares.stream().map(x -> new String[] {x.tag(), x.guestPath()}).toList();
+                    }
+                    guestConfig = GuestChannel.config(start.memoryBytes(), start.ephemeralStorageBytes(), config.pidsMax(),
+                            mounts, guest.binds(), start.runtime().command(), start.environment());
+                    snapshottableVm = snapshottable;
+                    params = new QemuCommand.Params(group.procsFiles(), uid, kvmGid, accel, image, vmDir, guestMb, vcpus,
+                            shares, drives, snapshottable ? new QemuCommand.Memory.SharedFile(mem)
+                                    : new QemuCommand.Memory.Anonymous(), false, null);
+                }
+                case Launch.Restore(var from) -> {
+                    drives = from.drives();
+                    snapshots.materialize(from, mem, uid, group.procsFiles());
+                    params = new QemuCommand.Params(group.procsFiles(), uid, kvmGid, accel, image, vmDir, guestMb, vcpus,
+                            shares, drives, new QemuCommand.Memory.SharedFile(mem), true,
+                            MicroVmSnapshots.VMGENID ? java.util.UUID.randomUUID().toString() : null);
+                }
+            }
+            List<String> cmd = QemuCommand.of(params);
+            if (how instanceof Launch.Boot) {
+                // a boot's Init Duration starts at QEMU's spawn, as before snapshots: building a disk image is once per
+                // content, not per start. A restore's counts from the start of the launch: its RAM copy is per restore
+                t0 = System.nanoTime();
+            }
             Process qemu = owner.submit(() -> new ProcessBuilder(cmd)
                     .redirectOutput(vmDir.resolve("qemu.out").toFile()).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start()).get();
-            vm = new MicroVmSandbox(this, id, uid, vmDir, group, qemu, t0, guestMb);
+            vm = new MicroVmSandbox(this, id, uid, vmDir, group, qemu, t0, guestMb, vcpus, snapshottableVm, drives);
             live.put(id, vm);
             SocketChannel mux = vm.connect("mux");
             SocketChannel log = vm.connect("log");
-            vm.attach(new GuestChannel(mux, relayNs, listener.getLocalAddress(), guestConfig), log);
+            if (how instanceof Launch.Restore(var from)) {
+                vm.attach(GuestChannel.resumed(mux, relayNs, listener.getLocalAddress()), log);
+                snapshots.resume(vm, from);
+            } else {
+                vm.attach(new GuestChannel(mux, relayNs, listener.getLocalAddress(), guestConfig), log);
+            }
             return vm;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -239,6 +351,9 @@ public final class MicroVmDriver implements SandboxDriver {
             if (vm != null) {
                 vm.stop();
             }
+            // QEMU's own words (a device-state stream it could not load): the restore's failure line names them
+            String qemuSays = vm != null && how instanceof Launch.Restore
+                    ? " (QEMU: " + MicroVmSandbox.tail(vmDir.resolve("qemu.out")).replace('\n', ' ') + ")" : "";
             if (listening) {
                 start.runtimeApi().close();
             }
@@ -252,7 +367,8 @@ public final class MicroVmDriver implements SandboxDriver {
                 releaseUid(uid);
             }
             Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
-            throw new IllegalStateException("could not start a microVM for " + spec.functionArn() + ": " + cause.getMessage(), cause);
+            throw new IllegalStateException("could not " + (how instanceof Launch.Restore ? "restore" : "start")
+                    + " a microVM for " + spec.functionArn() + ": " + cause.getMessage() + qemuSays, cause);
         }
     }
 

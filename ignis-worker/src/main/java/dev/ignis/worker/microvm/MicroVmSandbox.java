@@ -38,10 +38,17 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
     private volatile InputStream output = InputStream.nullInputStream();
 
     private final int guestMemoryMb;
+    private final int vcpus;
+    private final boolean snapshottable;
+    private final java.util.List<QemuCommand.Drive> drives;
+    private Qmp qmp;
 
     MicroVmSandbox(MicroVmDriver driver, String id, int uid, Path dir, Cgroups.Group group, Process qemu, long started,
-                   int guestMemoryMb) {
+                   int guestMemoryMb, int vcpus, boolean snapshottable, java.util.List<QemuCommand.Drive> drives) {
         this.guestMemoryMb = guestMemoryMb;
+        this.vcpus = vcpus;
+        this.snapshottable = snapshottable;
+        this.drives = java.util.List.copyOf(drives);
         this.driver = driver;
         this.id = id;
         this.uid = uid;
@@ -72,6 +79,54 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
             }
             Thread.sleep(2);
         }
+    }
+
+    /** This VM's QMP connection (opened on first use, closed with the VM). */
+    synchronized Qmp qmp() throws IOException, InterruptedException, TimeoutException {
+        if (qmp == null) {
+            Path socket = dir.resolve("qmp");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                if (Files.exists(socket)) {
+                    try {
+                        qmp = Qmp.connect(socket);
+                        break;
+                    } catch (IOException e) {
+                        if (System.nanoTime() > deadline) {
+                            throw e;
+                        }
+                    }
+                }
+                if (!qemu.isAlive()) {
+                    throw new IOException("QEMU exited with " + qemu.exitValue() + ": " + tail(dir.resolve("qemu.out")));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new TimeoutException("QEMU did not open " + socket + " within 30 s");
+                }
+                Thread.sleep(2);
+            }
+        }
+        return qmp;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    int uid() {
+        return uid;
+    }
+
+    int vcpus() {
+        return vcpus;
+    }
+
+    boolean snapshottable() {
+        return snapshottable;
+    }
+
+    java.util.List<QemuCommand.Drive> drives() {
+        return drives;
     }
 
     void attach(GuestChannel channel, SocketChannel log) {
@@ -189,6 +244,11 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
         GuestChannel c = channel;
         if (c != null) {
             c.close();
+        }
+        synchronized (this) {
+            if (qmp != null) {
+                qmp.close();
+            }
         }
         try {
             SocketChannel l = log;

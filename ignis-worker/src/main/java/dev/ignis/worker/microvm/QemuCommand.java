@@ -29,8 +29,39 @@ final class QemuCommand {
     /** One 9p export: {@code tag} mounted read-only at {@code guestPath}, backed by {@code hostPath}. */
     record Share(String tag, String guestPath, Path hostPath) {}
 
+    /**
+     * One read-only disk: an ext4 image of a host directory, mounted by the agent at {@code guestPath}; the guest finds
+     * it by its virtio serial ({@code tag}). Snapshottable VMs use these instead of 9p shares: QEMU refuses to migrate
+     * (so to snapshot) a VM with a mounted 9p export.
+     */
+    record Drive(String tag, String guestPath, Path image) {}
+
+    /** Where guest RAM lives. */
+    sealed interface Memory {
+        /** QEMU's own anonymous memory (a VM that is never snapshotted). */
+        record Anonymous() implements Memory {}
+
+        /**
+         * A file of the VM's own directory, MAP_SHARED: a VM that will be snapshotted (its RAM is then that file), or a
+         * restored VM over its own copy of the snapshot's RAM (the guest's writes land in that copy, once: no
+         * copy-on-write duplicate of each written page; the snapshot itself is never mapped by any QEMU).
+         */
+        record SharedFile(Path file) implements Memory {}
+    }
+
+    /**
+     * @param incoming a restore: QEMU waits for {@code migrate-incoming} of the snapshot's device state
+     * @param vmgenid  the VM generation id the guest sees (a fresh one on every restore), or null for none
+     */
     record Params(List<Path> cgroupProcs, int uid, Integer kvmGid, Accel accel, GuestImage image, Path vmDir,
-                  int guestMemoryMb, int vcpus, List<Share> shares) {}
+                  int guestMemoryMb, int vcpus, List<Share> shares, List<Drive> drives, Memory memory, boolean incoming,
+                  String vmgenid) {
+        Params(List<Path> cgroupProcs, int uid, Integer kvmGid, Accel accel, GuestImage image, Path vmDir,
+               int guestMemoryMb, int vcpus, List<Share> shares) {
+            this(cgroupProcs, uid, kvmGid, accel, image, vmDir, guestMemoryMb, vcpus, shares, List.of(),
+                    new Memory.Anonymous(), false, null);
+        }
+    }
 
     private QemuCommand() {}
 
@@ -62,12 +93,26 @@ final class QemuCommand {
                 a.addAll(List.of("--ro-bind", s.hostPath().toString(), s.hostPath().toString()));
             }
         }
+        for (Drive d : p.drives()) {
+            if (bound.add(d.image())) {
+                a.addAll(List.of("--ro-bind", d.image().toString(), d.image().toString()));
+            }
+        }
         a.addAll(List.of("--bind", p.vmDir().toString(), p.vmDir().toString()));
         if (p.accel().kvm()) {
             a.addAll(List.of("--dev-bind", "/dev/kvm", "/dev/kvm"));
         }
         a.add(QEMU.toString());
-        a.addAll(List.of("-M", "microvm,x-option-roms=off,isa-serial=on,pit=on,pic=on,rtc=on"));
+        String machine = "microvm,x-option-roms=off,isa-serial=on,pit=on,pic=on,rtc=on";
+        switch (p.memory()) {
+            case Memory.Anonymous x -> { }
+            case Memory.SharedFile f -> {
+                a.addAll(List.of("-object", "memory-backend-file,id=mem,size=" + p.guestMemoryMb() + "M,mem-path=" + f.file()
+                        + ",share=on"));
+                machine += ",memory-backend=mem";
+            }
+        }
+        a.addAll(List.of("-M", machine));
         if (p.accel().kvm()) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {
@@ -90,6 +135,18 @@ final class QemuCommand {
             a.addAll(List.of("-fsdev", "local,id=fs" + i + ",path=" + s.hostPath() + ",security_model=none,readonly=on",
                     "-device", "virtio-9p-device,fsdev=fs" + i + ",mount_tag=" + s.tag()));
             i++;
+        }
+        i = 0;
+        for (Drive d : p.drives()) {
+            a.addAll(List.of("-drive", "file=" + d.image() + ",format=raw,if=none,readonly=on,id=d" + i,
+                    "-device", "virtio-blk-device,drive=d" + i + ",serial=" + d.tag()));
+            i++;
+        }
+        if (p.vmgenid() != null) {
+            a.addAll(List.of("-device", "vmgenid,guid=" + p.vmgenid()));
+        }
+        if (p.incoming()) {
+            a.addAll(List.of("-incoming", "defer"));
         }
         return a;
     }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/random.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -44,8 +45,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { F_HELLO = 1, F_CONFIG = 2, F_OPEN = 3, F_DATA = 4, F_CLOSE = 5, F_STARTED = 6, F_EXIT = 7, F_STATS = 8 };
+enum { F_HELLO = 1, F_CONFIG = 2, F_OPEN = 3, F_DATA = 4, F_CLOSE = 5, F_STARTED = 6, F_EXIT = 7, F_STATS = 8,
+       F_RESUME = 9 };
 #define MAXCONN 8
+/* What the runtime sent on one connection since the host last answered on it: replayed to a new host after a restore */
+#define REPLAY_MAX 16384
 #define RUNTIME_UID 993
 #define MAXCONFIG (1 << 20)
 
@@ -176,6 +180,50 @@ static int open_port(const char *name) {
     return -1;
 }
 
+/* /dev/vdX whose virtio serial is serial (a read-only ext4 image of a host directory); waits up to 10 s for it */
+static void block_device(const char *serial, char *dev, size_t n) {
+    for (int tries = 0; tries < 10000; tries++) {
+        DIR *d = opendir("/sys/block");
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (strncmp(e->d_name, "vd", 2) != 0) continue;
+                char p[512], v[128] = {0};
+                snprintf(p, sizeof p, "/sys/block/%s/serial", e->d_name);
+                int fd = open(p, O_RDONLY);
+                if (fd < 0) continue;
+                ssize_t r = read(fd, v, sizeof v - 1);
+                close(fd);
+                if (r > 0 && v[r - 1] == '\n') v[r - 1] = 0;
+                snprintf(dev, n, "/dev/%s", e->d_name);
+                if (strcmp(v, serial) == 0 && access(dev, F_OK) == 0) { /* devtmpfs makes the node a moment later */
+                    closedir(d);
+                    return;
+                }
+            }
+            closedir(d);
+        }
+        usleep(1000);
+    }
+    errno = ENOENT;
+    fail(serial);
+}
+
+/* After a restore: the host's fresh entropy into the pool, and the CRNG reseeded from it at once, so that clones of one
+ * snapshot draw different random numbers from here on (the kernel also reseeds on a vmgenid change where it has one). */
+static void reseed(const unsigned char *p, size_t n) {
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail("/dev/urandom");
+    struct { int entropy_count; int buf_size; unsigned char buf[256]; } info;
+    if (n > sizeof info.buf) n = sizeof info.buf;
+    info.entropy_count = (int) n * 8;
+    info.buf_size = (int) n;
+    memcpy(info.buf, p, n);
+    if (ioctl(fd, RNDADDENTROPY, &info) != 0) fail("RNDADDENTROPY");
+    if (ioctl(fd, RNDRESEEDCRNG) != 0) fail("RNDRESEEDCRNG");
+    close(fd);
+}
+
 static void loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct ifreq ifr = {0};
@@ -243,7 +291,16 @@ int main(void) {
         const char *tag = NEXT();
         const char *path = NEXT();
         mkdirs(path);
-        if (mount(tag, path, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
+        if (strncmp(tag, "blk:", 4) == 0) {
+            /* a snapshottable VM's read-only ext4 image (no journal: nothing to replay, nothing written) */
+            char dev[300];
+            block_device(tag + 4, dev, sizeof dev);
+            if (mount(dev, path, "ext4", MS_RDONLY | MS_NOSUID | MS_NODEV, "noload") != 0) {
+                char what[600];
+                snprintf(what, sizeof what, "mount %s (%s) at %s", dev, tag + 4, path);
+                fail(what);
+            }
+        } else if (mount(tag, path, "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
                   "trans=virtio,version=9p2000.L,cache=loose,msize=262144") != 0) fail(path);
     }
     /* single files (the interpreter, a CA bundle): bound read-only from the files share onto their own path */
@@ -316,6 +373,9 @@ int main(void) {
     /* A slot is free again only once both sides sent CLOSE for it, so a late CLOSE never hits its next connection. */
     int conns[MAXCONN], busy[MAXCONN], sent_close[MAXCONN];
     for (int i = 0; i < MAXCONN; i++) conns[i] = -1, busy[i] = 0, sent_close[i] = 0;
+    static char replay[MAXCONN][REPLAY_MAX];
+    size_t replay_len[MAXCONN] = {0};
+    int replay_lost[MAXCONN] = {0};
     static char buf[65535];
     unsigned char fh[4];
     size_t fhave = 0, fneed = 0; /* mux frame parsing state: header bytes, then payload */
@@ -354,6 +414,8 @@ int main(void) {
                     conns[slot] = c;
                     busy[slot] = 1;
                     sent_close[slot] = 0;
+                    replay_len[slot] = 0;
+                    replay_lost[slot] = 0;
                     send_frame(F_OPEN, slot, NULL, 0);
                 }
             }
@@ -369,6 +431,10 @@ int main(void) {
                                        read_keyed("/sys/fs/cgroup/runtime/memory.events", "oom_kill"));
                     send_frame(F_STATS, 0, st, (size_t) sn2);
                     send_frame(F_DATA, i, buf, (size_t) n);
+                    if (replay_len[i] + (size_t) n <= REPLAY_MAX) {
+                        memcpy(replay[i] + replay_len[i], buf, (size_t) n);
+                        replay_len[i] += (size_t) n;
+                    } else replay_lost[i] = 1;
                 }
                 else if (n == 0 || errno != EINTR) {
                     close(conns[i]);
@@ -397,7 +463,29 @@ int main(void) {
                     off += (ssize_t) take;
                 }
                 if (fhave == 4 && fbody_have == fneed) {
-                    if (ftype == F_DATA && conns[fconn] >= 0) {
+                    if (ftype == F_DATA) { replay_len[fconn] = 0; replay_lost[fconn] = 0; } /* the host answered */
+                    if (ftype == F_RESUME) {
+                        /* a restore: this is a new host, which knows none of our connections. Reseed first; then each
+                         * connection whose unanswered request we still hold (the runtime's /next the snapshot was taken
+                         * on) is opened anew and its request sent again, so the runtime never sees the restore; any
+                         * other connection ends. */
+                        reseed((const unsigned char *) fbody, fneed);
+                        for (int k = 0; k < MAXCONN; k++) {
+                            if (!busy[k]) continue;
+                            if (conns[k] >= 0 && !replay_lost[k]) {
+                                send_frame(F_OPEN, k, NULL, 0);
+                                for (size_t o = 0; o < replay_len[k]; o += 65535) {
+                                    size_t m = replay_len[k] - o < 65535 ? replay_len[k] - o : 65535;
+                                    send_frame(F_DATA, k, replay[k] + o, m);
+                                }
+                                sent_close[k] = 0;
+                            } else {
+                                if (conns[k] >= 0) close(conns[k]);
+                                conns[k] = -1;
+                                busy[k] = 0;
+                            }
+                        }
+                    } else if (ftype == F_DATA && conns[fconn] >= 0) {
                         const char *c = fbody;
                         size_t left = fneed;
                         while (left > 0) {
