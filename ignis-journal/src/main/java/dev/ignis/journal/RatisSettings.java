@@ -20,7 +20,7 @@ final class RatisSettings {
     static final TimeDuration SINGLE_PEER_FIRST_ELECTION_MAX = TimeDuration.valueOf(10, TimeUnit.MILLISECONDS);
 
     /** (sleep, attempts) pairs of Ratis's MultipleLinearRandomRetry, for a follower that does not answer. */
-    static final String APPENDER_RETRY_POLICY = "10ms,3, 100ms,5, 500ms,6, 2s,2147483647";
+    static final String APPENDER_RETRY_POLICY = "1ms,10, 1s,20, 5s,2147483647";
 
     private RatisSettings() {}
 
@@ -41,10 +41,13 @@ final class RatisSettings {
         // whole wait was an outage (seen in ClusterIT: an 11.4 s failover). Two election timeouts.
         RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(4 * min, TimeUnit.MILLISECONDS));
         // A member that is down (kill -9, a host being replaced) is retried by each leader's appender for as
-        // long as it is down. Ratis's default policy (10 tries 1 ms apart, 20 one second apart, then every 5 s)
-        // reconnects at once on every heartbeat-driven attempt in between; this policy backs off to one try
-        // every 2 s after a few seconds, which bounds both the connection attempts and how late a member that
-        // came back is noticed. The per-attempt warnings are replaced by one line per state change (PeerWatch).
+        // long as it is down, at the pace of this policy: 10 tries 1 ms apart (a blip), 20 one second apart
+        // (a restart), then one every 5 s for good. It is Ratis's default shape with the last step never
+        // exhausted (the default stops counting after 1,000 tries). The retry wait also holds back that
+        // follower's heartbeats, so the early steps must stay short: with 0.5–2 s steps from the first
+        // seconds, a cluster starting on a loaded machine lost its first leaders to followers that had come
+        // up but heard nothing (seen once, 2026-12-03). The per-attempt warnings are replaced by one line
+        // per state change (PeerWatch).
         RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, APPENDER_RETRY_POLICY);
         if (config.peers().size() == 1) {
             RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, SINGLE_PEER_FIRST_ELECTION_MIN);
