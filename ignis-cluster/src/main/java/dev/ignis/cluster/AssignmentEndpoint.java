@@ -14,7 +14,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
+import dev.ignis.journal.Journal;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -22,7 +22,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntFunction;
-import java.util.function.Supplier;
 
 /**
  * An assignment node's face to the frontends: acquire and release on a partition's table (a
@@ -36,9 +35,7 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
     private final String nodeId;
     private final IntFunction<Assignment> partitions;
     private final Function<String, Worker> workers;
-    private final Map<String, Supplier<Optional<String>>> leaderViews;
-    private final Map<String, java.util.function.LongSupplier> appliedViews;
-    private final java.util.function.BiConsumer<String, String> transfer;
+    private final Map<String, Journal> groups;
     private final CopyOnWriteArrayList<ServerCallStreamObserver<LeadersMsg>> watchers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("leader-push").daemon().factory());
@@ -47,20 +44,16 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
     /**
      * @param partitions  the assignment of a partition on this node (null when this node has none)
      * @param workers     worker by id (to rebuild a lease's worker on release)
-     * @param leaderViews group → the leader this node sees now (Ratis's view; empty while unknown)
-     * @param appliedViews group → the last log index this node applied
-     * @param transfer     (group, new leader): hands a group this node leads to another member
+     * @param groups     the journal groups this node is a member of, by name: their leaders are pushed,
+     *                   their applied index and silent members reported by {@code Status}, their
+     *                   leadership handed over by {@code TransferLeadership}
      */
     public AssignmentEndpoint(String nodeId, IntFunction<Assignment> partitions, Function<String, Worker> workers,
-                              Map<String, Supplier<Optional<String>>> leaderViews,
-                              Map<String, java.util.function.LongSupplier> appliedViews,
-                              java.util.function.BiConsumer<String, String> transfer) {
-        this.transfer = transfer;
-        this.appliedViews = Map.copyOf(appliedViews);
+                              Map<String, ? extends Journal> groups) {
+        this.groups = Map.copyOf(groups);
         this.nodeId = nodeId;
         this.partitions = partitions;
         this.workers = workers;
-        this.leaderViews = Map.copyOf(leaderViews);
         this.current = snapshot();
         ticker.scheduleWithFixedDelay(this::pushIfChanged, LEADER_POLL.toMillis(), LEADER_POLL.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -106,7 +99,10 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
     public void status(Empty request, StreamObserver<LeadersMsg> out) {
         Rpc.unary(out, () -> {
             var b = snapshot().toBuilder();
-            appliedViews.forEach((group, applied) -> b.putApplied(group, applied.getAsLong()));
+            groups.forEach((group, j) -> {
+                b.putApplied(group, j.lastAppliedIndex());
+                j.followerSilence().forEach((member, silent) -> b.putSilentMs(group + " " + member, silent.toMillis()));
+            });
             return b.build();
         });
     }
@@ -114,7 +110,11 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
     @Override
     public void transferLeadership(dev.ignis.cluster.rpc.TransferMsg request, StreamObserver<Empty> out) {
         Rpc.unary(out, () -> {
-            transfer.accept(request.getGroup(), request.getTo());
+            Journal j = groups.get(request.getGroup());
+            if (j == null) {
+                throw new IllegalArgumentException("node " + nodeId + " holds no group " + request.getGroup());
+            }
+            j.transferLeadership(request.getTo(), java.time.Duration.ofSeconds(10));
             return Empty.getDefaultInstance();
         });
     }
@@ -129,7 +129,7 @@ public final class AssignmentEndpoint extends AssignmentServiceGrpc.AssignmentSe
 
     private LeadersMsg snapshot() {
         Map<String, String> leaders = new TreeMap<>();
-        leaderViews.forEach((group, view) -> view.get().ifPresent(id -> leaders.put(group, id)));
+        groups.forEach((group, j) -> j.leaderId().ifPresent(id -> leaders.put(group, id)));
         return LeadersMsg.newBuilder().setNodeId(nodeId).putAllLeaders(leaders).build();
     }
 

@@ -10,7 +10,7 @@ import dev.ignis.config.ConfigStore;
 import dev.ignis.frontend.ApiRequest;
 import dev.ignis.frontend.ApiResponse;
 import dev.ignis.frontend.FrontendServer;
-import dev.ignis.journal.RatisJournal;
+import dev.ignis.journal.Journal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.LinkedHashMap;
@@ -24,14 +24,14 @@ import java.util.Map;
  */
 public final class ControlEndpoint extends ControlServiceGrpc.ControlServiceImplBase {
     private final ConfigStore config;
-    private final Map<String, RatisJournal> groups;
+    private final Map<String, Journal> groups;
     private final FrontendServer.Handler api;
 
     /**
      * @param groups the groups this node is a member of, by name ({@link Topology#CONFIG_GROUP}, {@link Topology#EVENTS_GROUP})
      * @param api    this node's Lambda API (SigV4 is verified here, on the request exactly as the client sent it)
      */
-    public ControlEndpoint(ConfigStore config, Map<String, RatisJournal> groups, FrontendServer.Handler api) {
+    public ControlEndpoint(ConfigStore config, Map<String, ? extends Journal> groups, FrontendServer.Handler api) {
         this.config = config;
         this.groups = Map.copyOf(groups);
         this.api = api;
@@ -67,7 +67,7 @@ public final class ControlEndpoint extends ControlServiceGrpc.ControlServiceImpl
     @Override
     public void forward(HttpRequestMsg request, StreamObserver<HttpResponseMsg> out) {
         Rpc.unary(out, () -> {
-            RatisJournal group = groups.get(request.getGroup());
+            Journal group = groups.get(request.getGroup());
             if (group == null) {
                 throw new IllegalArgumentException("this node holds no group " + request.getGroup());
             }

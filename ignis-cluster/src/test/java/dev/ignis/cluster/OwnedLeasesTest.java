@@ -165,7 +165,7 @@ class OwnedLeasesTest {
         var node = new Topology.Node("n1", Set.of(Topology.Role.values()), "127.0.0.1", port, 7000, 0);
         var topology = new Topology(1, Topology.Mode.IN_MEMORY, dir, List.of(node));
         var behind = new CountingAssignment(worker);
-        try (var endpoint = new AssignmentEndpoint("n1", p -> behind, id -> worker, Map.of(), Map.of(), (g, to) -> {});
+        try (var endpoint = new AssignmentEndpoint("n1", p -> behind, id -> worker, Map.of());
              var server = Rpc.serve(new InetSocketAddress("127.0.0.1", port), List.of(endpoint));
              var channels = new Rpc.Channels();
              var leaders = new LeaderWatch(List.of(node), channels)) {

@@ -31,7 +31,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** `ignis cluster up`: a whole cluster on this machine, each node its own process on loopback. */
-@Command(name = "cluster", description = "Run a local cluster (each node its own process).", subcommands = ClusterCommand.Up.class)
+@Command(name = "cluster", description = "Run a local cluster (each node its own process).", subcommands = {ClusterCommand.Up.class, ClusterStatusCommand.class})
 final class ClusterCommand {
 
     @Command(name = "up", description = "Start a local cluster: frontends, config+assignment nodes (Raft groups of three), "

@@ -24,6 +24,7 @@ import dev.ignis.frontend.Health;
 import dev.ignis.frontend.InvokePath;
 import dev.ignis.frontend.LambdaApi;
 import dev.ignis.journal.JournalConfig;
+import dev.ignis.journal.Journal;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.runtimes.RuntimeCatalog;
 import dev.ignis.worker.SandboxWorker;
@@ -40,14 +41,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,9 +133,7 @@ public final class ClusterNode implements AutoCloseable {
             checks.add(Probes.runtimes(runtimes));
         }
 
-        Map<String, Supplier<Optional<String>>> leaderViews = new LinkedHashMap<>();
-        Map<String, java.util.function.LongSupplier> appliedViews = new LinkedHashMap<>();
-        Map<String, RatisJournal> groups = new LinkedHashMap<>();
+        Map<String, Journal> groups = new LinkedHashMap<>();
         ConfigStore config = null;
         if (me.has(Role.CONFIG)) {
             Set<String> ids = new HashSet<>();
@@ -160,10 +157,6 @@ public final class ClusterNode implements AutoCloseable {
                     events, new Admin.Endpoint(config, events, metrics, Secrets.adminToken(shared)));
             services.add(new ControlEndpoint(config, Map.of(Topology.CONFIG_GROUP, configJournal.get(),
                     Topology.EVENTS_GROUP, eventsJournal.get()), api));
-            leaderViews.put(Topology.CONFIG_GROUP, configJournal.get()::leaderId);
-            leaderViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::leaderId);
-            appliedViews.put(Topology.CONFIG_GROUP, configJournal.get()::lastAppliedIndex);
-            appliedViews.put(Topology.EVENTS_GROUP, eventsJournal.get()::lastAppliedIndex);
             groups.put(Topology.CONFIG_GROUP, configJournal.get());
             groups.put(Topology.EVENTS_GROUP, eventsJournal.get());
             RatisJournal cj = configJournal.get();
@@ -183,15 +176,13 @@ public final class ClusterNode implements AutoCloseable {
                             pool::worker, clock, keepAlive));
                     members.add(member);
                     partitions.put(p, member.assignment());
-                    leaderViews.put(group, member.journal()::leaderId);
-                    appliedViews.put(group, member.journal()::lastAppliedIndex);
                     groups.put(group, member.journal());
                     checks.add(Probes.journalLeader(group, () -> member.journal().leaderId().isPresent()));
                 }
                 if (config != null) {
                     // Only a configuration that has caught up with its group can call a sandbox stale: a member
                     // still replaying (a replacement host) would see live functions as deleted or old.
-                    RatisJournal cj = (RatisJournal) config.journal();
+                    Journal cj = config.journal();
                     config.onChange(image -> {
                         java.util.function.Predicate<dev.ignis.assignment.SandboxKey> stale =
                                 cj.caughtUp() ? key -> !Platform.current(image, key) : key -> false;
@@ -219,14 +210,7 @@ public final class ClusterNode implements AutoCloseable {
         }
 
         if (me.has(Role.CONFIG) || me.has(Role.ASSIGNMENT)) {
-            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, leaderViews, appliedViews,
-                    (group, to) -> {
-                        RatisJournal j = groups.get(group);
-                        if (j == null) {
-                            throw new IllegalArgumentException("node " + me.id() + " holds no group " + group);
-                        }
-                        j.transferLeadership(to, Duration.ofSeconds(10));
-                    })));
+            services.add(closeLater(new AssignmentEndpoint(me.id(), partitions::get, pool::worker, groups)));
         }
         if (!services.isEmpty()) {
             closeLater(Rpc.serve(me.rpcAddress(), services));
@@ -294,12 +278,13 @@ public final class ClusterNode implements AutoCloseable {
                     continue;
                 }
             }
-            for (ReplicatedPartition m : members) {
+            for (int p = 0; p < members.size(); p++) {
+                ReplicatedPartition m = members.get(p);
                 if (m.assignment().isLeader()) {
                     try {
                         int n = m.assignment().reconcile(w.workerId(), live);
                         if (n > 0) {
-                            LOG.info("{}: retired {} sandboxes that worker {} no longer holds", m.journal().config().groupName(), n,
+                            LOG.info("{}: retired {} sandboxes that worker {} no longer holds", Partitioning.groupName(p), n,
                                     w.workerId());
                         }
                     } catch (RuntimeException e) {

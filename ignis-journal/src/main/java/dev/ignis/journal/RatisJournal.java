@@ -7,6 +7,8 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -66,6 +68,7 @@ public final class RatisJournal implements Journal {
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AutoCloseable peerWatch;
 
     private RatisJournal(JournalConfig config, RaftServer server, RaftGroupId groupId, RaftPeerId selfId)
             throws IOException {
@@ -74,6 +77,9 @@ public final class RatisJournal implements Journal {
         this.groupId = groupId;
         this.selfId = selfId;
         this.division = server.getDivision(groupId);
+        // down: silent for two of the longest election timeouts (a live follower answers every heartbeat)
+        this.peerWatch = PeerWatch.watch(config.groupName() + " on " + config.selfId(), this::followerSilence,
+                config.electionTimeout().multipliedBy(4).plusMillis(500));
     }
 
     /**
@@ -220,6 +226,7 @@ public final class RatisJournal implements Journal {
     }
 
     /** The id of the leader this member currently knows, if any. */
+    @Override
     public Optional<String> leaderId() {
         return Optional.ofNullable(division.getInfo().getLeaderId()).map(RaftPeerId::toString);
     }
@@ -228,6 +235,7 @@ public final class RatisJournal implements Journal {
      * Waits until this member is a leader ready to take appends (its first entry of the term applied);
      * false on timeout. {@code Duration.ZERO} checks once without waiting.
      */
+    @Override
     public boolean awaitLeader(Duration timeout) {
         final long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -247,6 +255,7 @@ public final class RatisJournal implements Journal {
     }
 
     /** Index of the last entry applied to this member's state machine. */
+    @Override
     public long lastAppliedIndex() {
         return division.getInfo().getLastAppliedIndex();
     }
@@ -255,9 +264,26 @@ public final class RatisJournal implements Journal {
      * Whether this member has applied everything it knows to be committed, and knows a leader: false
      * while a new or restarted member is still catching up with its group.
      */
+    @Override
     public boolean caughtUp() {
         return !closed.get() && division.getInfo().getLeaderId() != null
                 && lastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
+    }
+
+    @Override
+    public Map<String, Duration> followerSilence() {
+        if (closed.get() || !division.getInfo().isLeader()) {
+            return Map.of();
+        }
+        var role = division.getInfo().getRoleInfoProto();
+        if (!role.hasLeaderInfo()) {
+            return Map.of();
+        }
+        Map<String, Duration> out = new TreeMap<>();
+        for (var f : role.getLeaderInfo().getFollowerInfoList()) {
+            out.put(f.getId().getId().toStringUtf8(), Duration.ofMillis(f.getLastRpcElapsedTimeMs()));
+        }
+        return out;
     }
 
     /** The configuration this member was opened with. */
@@ -269,6 +295,7 @@ public final class RatisJournal implements Journal {
      * Hands leadership to another member (on the leader; e.g. to drain this node before maintenance).
      * Returns once the target leads, or throws when it did not within the timeout.
      */
+    @Override
     public void transferLeadership(String newLeader, Duration timeout) {
         if (closed.get()) {
             throw new IllegalStateException("journal is closed");
@@ -313,6 +340,11 @@ public final class RatisJournal implements Journal {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            try {
+                peerWatch.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
             try {
                 server.close();
             } catch (IOException e) {

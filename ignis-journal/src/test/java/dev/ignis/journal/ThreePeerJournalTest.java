@@ -59,12 +59,26 @@ class ThreePeerJournalTest {
             // The figure is printed, not asserted (SPECIFICATION.md: durations belong to benchmarks;
             // FailoverBenchmarkTest measures it). Typically 0.4-0.8 s here.
 
+            // The new leader sees the closed member go silent (what PeerWatch logs and `ignis cluster status`
+            // shows), while the live follower keeps answering; a follower reports nobody.
+            final String other = cluster.peers.keySet().stream().filter(id -> !id.equals(leader) && !id.equals(next))
+                    .findFirst().orElseThrow();
+            TestCluster.await(WAIT, () -> cluster.journals.get(next).followerSilence().getOrDefault(leader, Duration.ZERO)
+                    .compareTo(Duration.ofSeconds(2)) >= 0, "the closed member silent for 2 s");
+            assertThat(cluster.journals.get(next).followerSilence()).containsOnlyKeys(leader, other);
+            assertThat(cluster.journals.get(next).followerSilence().get(other))
+                    .isLessThan(cluster.journals.get(next).followerSilence().get(leader));
+            assertThat(cluster.journals.get(other).followerSilence()).isEmpty();
+            assertThat(((Journal) cluster.journals.get(other)).leaderId()).contains(next);
+
             for (int i = 30; i < 60; i++) {
                 cluster.journals.get(next).append(("x" + i).getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
             }
             // The old leader comes back with an empty image and rebuilds it from its own log plus what it missed.
             cluster.open(leader);
             TestCluster.await(WAIT, () -> cluster.machines.get(leader).size() == 60, "old leader catches up");
+            TestCluster.await(WAIT, () -> cluster.journals.get(next).followerSilence().getOrDefault(leader, Duration.ZERO)
+                    .compareTo(Duration.ofSeconds(1)) < 0, "the returned member answers its leader again");
             final List<RecordingStateMachine.Entry> expected = cluster.machines.get(next).entries();
             for (String id : cluster.peers.keySet()) {
                 TestCluster.await(WAIT, () -> cluster.machines.get(id).size() == 60, id + " applies 60");

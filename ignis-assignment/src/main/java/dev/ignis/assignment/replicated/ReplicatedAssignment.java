@@ -15,7 +15,6 @@ import dev.ignis.assignment.replicated.SandboxTable.Sandbox;
 import dev.ignis.assignment.replicated.SandboxTable.State;
 import dev.ignis.journal.Journal;
 import dev.ignis.journal.NotLeaderException;
-import dev.ignis.journal.RatisJournal;
 import dev.ignis.worker.SandboxHandle;
 import dev.ignis.worker.SandboxSpec;
 import dev.ignis.worker.Worker;
@@ -120,7 +119,7 @@ public final class ReplicatedAssignment implements Assignment {
             throw new IllegalArgumentException("keepAlive and maxLease must be positive, maxConcurrentCreates >= 1");
         }
         this.creations = new Semaphore(maxConcurrentCreates, true);
-        this.leaderHint = journal instanceof RatisJournal r ? r::leaderId : Optional::empty;
+        this.leaderHint = journal::leaderId;
         this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("assignment-events").daemon().factory());
         this.ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("assignment-ticker").daemon().factory());
         long period = Math.max(100, Math.min(Math.min(keepAlive.toMillis(), maxLease.toMillis()) / 4, 10_000));

@@ -1,6 +1,7 @@
 package dev.ignis.assignment.replicated;
 
 import dev.ignis.assignment.Placement;
+import dev.ignis.journal.Journal;
 import dev.ignis.journal.JournalConfig;
 import dev.ignis.journal.RatisJournal;
 import dev.ignis.worker.Worker;
@@ -13,7 +14,7 @@ import java.util.function.Function;
  * {@link ReplicatedAssignment}. {@link #close()} stops the assignment, then the journal (sandboxes are
  * not retired: the partition's other members keep using them).
  */
-public record ReplicatedPartition(RatisJournal journal, SandboxStateMachine stateMachine, ReplicatedAssignment assignment)
+public record ReplicatedPartition(Journal journal, SandboxStateMachine stateMachine, ReplicatedAssignment assignment)
         implements AutoCloseable {
 
     /** Opens (creating or recovering) this member; it serves acquires once it is the ready leader. */
