@@ -421,7 +421,15 @@ abstract class SandboxContract {
         assertThat(probe(h, "{\"probe\":\"read\",\"path\":\"/etc/passwd\"}")).isEqualTo("\"DENIED: ENOENT\"");
         assertThat(probe(h, "{\"probe\":\"list\",\"path\":\"" + t.base.resolve("data") + "\"}")).isEqualTo("\"DENIED: ENOENT\"");
         assertThat(probe(h, "{\"probe\":\"list\",\"path\":\"/root\"}")).startsWith("\"DENIED");
-        System.out.println(boundary() + ": / of the sandbox: " + probe(h, "{\"probe\":\"list\",\"path\":\"/\"}"));
+        // the sandbox's root: the runtime's few host paths and mount points; no /etc, /home, /root or /work of the host
+        String root = probe(h, "{\"probe\":\"list\",\"path\":\"/\"}");
+        switch (boundary()) {
+            case PROCESS -> assertThat(root).isEqualTo("\"ALLOWED: ['.ignis-await', 'bin', 'dev', 'lib', 'lib64', 'opt', 'proc', 'sbin', 'tmp', 'usr', 'var']\"");
+            case GVISOR -> assertThat(root).isEqualTo("\"ALLOWED: ['.ignis-await', 'bin', 'dev', 'lib', 'lib64', 'opt', 'proc', 'sbin', 'sys', 'tmp', 'usr', 'var']\"");
+            // the guest's initramfs (agent as /init, modules, mount points) and the runtime's read-only 9p shares; its
+            // /root is the initramfs' own empty directory
+            case MICROVM -> assertThat(root).isEqualTo("\"ALLOWED: ['bin', 'dev', 'ignis', 'init', 'lib', 'lib64', 'proc', 'root', 'sbin', 'sys', 'tmp', 'usr', 'var']\"");
+        }
         for (String path : List.of("/var/task/x", "/var/runtime/x", "/usr/x", "/x")) {
             // read-only everywhere; the errno is the boundary's: gVisor answers EACCES to the sandbox's uid where a
             // read-only bind mount (process) says EROFS, and a microVM's read-only 9p share may say either
