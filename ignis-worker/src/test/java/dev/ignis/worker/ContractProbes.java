@@ -56,6 +56,9 @@ final class ContractProbes {
                 if p == "connect": return attempt(lambda: connect(event["host"], event["port"]))
                 if p == "pids": return sorted(int(d) for d in os.listdir("/proc") if d.isdigit())
                 if p == "procs": return [[pid, comm(pid)] for pid in sorted(int(d) for d in os.listdir("/proc") if d.isdigit()) if comm(pid)]
+                if p == "stdio":
+                    import fcntl
+                    return [bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK) for fd in (1, 2)]
                 if p == "tmpsize": return os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize
                 if p == "ifaces": return sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:])
                 if p == "listeners": return [l.split()[1] for l in open("/proc/net/tcp").read().splitlines()[1:] if l.split()[3] == "0A"]
