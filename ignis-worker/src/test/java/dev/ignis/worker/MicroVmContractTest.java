@@ -47,7 +47,8 @@ class MicroVmContractTest extends SandboxContract {
         long pid = driver().info(h.sandboxId()).orElseThrow().qemuPid();
         assertThat(ProcessHandle.of(pid)).as("QEMU's process").isPresent();
         return () -> {
-            // the whole VM is gone, not just the runtime
+            // the whole VM is gone, not just the runtime (QEMU inside its bwrap is reaped a moment after the outer process)
+            ProcessHandle.of(pid).ifPresent(p -> p.onExit().completeOnTimeout(p, 5, java.util.concurrent.TimeUnit.SECONDS).join());
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("QEMU alive").isFalse();
             assertThat(driver().info(h.sandboxId())).isEmpty();
         };

@@ -230,8 +230,8 @@ abstract class SandboxContract {
     }
 
     /**
-     * Taken before an invoke that must stop the sandbox; run after it, checks what a driver can see beyond the worker
-     * (a microVM's QEMU process is gone, not just the runtime). Nothing more by default.
+     * Taken before an invoke that must stop the sandbox; run after the sandbox's retirement, checks what a driver can see
+     * beyond the worker (a microVM's QEMU process is gone, not just the runtime). Nothing more by default.
      */
     Runnable stopCheck(SandboxHandle h) {
         return () -> {};
@@ -242,8 +242,8 @@ abstract class SandboxContract {
         int timeout = timeoutSeconds();
         Path code = t.code(Map.of("function.py", "import time\ndef handler(event):\n    print('sleeping')\n    time.sleep(30)\n    return 1\n"));
         SandboxHandle h = t.worker.createSandbox(TestSandboxes.spec("python3.11", code, 256, timeout, 64, Map.of()));
+        Runnable stopped = stopCheck(h);
         try {
-            Runnable stopped = stopCheck(h);
             long t0 = System.nanoTime();
             InvokeOutcome o = t.invoke(h, "{}");
             long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -256,18 +256,18 @@ abstract class SandboxContract {
             var duration = java.util.regex.Pattern.compile("\tDuration: (\\d+)\\.\\d{2} ms\t").matcher(tail(o));
             assertThat(duration.find()).as("REPORT has a Duration").isTrue();
             assertThat(Long.parseLong(duration.group(1))).isGreaterThanOrEqualTo(timeout * 1000L).isLessThan(30_000L);
-            stopped.run();
         } finally {
             t.worker.retire(h.sandboxId());
         }
+        stopped.run();
         aNewSandboxStillWorks(); // the timed-out sandbox is replaced by a new one
     }
 
     @Test
     void outOfMemoryIsRuntimeOutOfMemory() {
         SandboxHandle h = t.python("def handler(event):\n    hog = []\n    while True:\n        hog.append(b'x' * (8 << 20))\n", 128, 60, 64);
+        Runnable stopped = stopCheck(h);
         try {
-            Runnable stopped = stopCheck(h);
             InvokeOutcome o = t.invoke(h, "{}");
             assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
             // AWS: {"errorMessage":"RequestId: … Error: Runtime exited with error: signal: killed","errorType":"Runtime.OutOfMemory"}
@@ -275,10 +275,10 @@ abstract class SandboxContract {
                     "out of memory"); // and Ignis' hint: "(out of memory: the function exceeded its MemorySize)"
             assertThat(o.sandboxReusable()).isFalse();
             assertThat(tail(o)).contains("Runtime.OutOfMemory", "Max Memory Used: 128 MB");
-            stopped.run();
         } finally {
             t.worker.retire(h.sandboxId());
         }
+        stopped.run();
         aNewSandboxStillWorks();
     }
 
@@ -316,6 +316,54 @@ abstract class SandboxContract {
             t.worker.retire(h.sandboxId());
         }
         aNewSandboxStillWorks();
+    }
+
+    @Test
+    void aHandlerPrintingWithoutPauseTimesOutOnTime() throws Exception {
+        int timeout = timeoutSeconds() + 1;
+        SandboxHandle h = t.python("import os\ndef handler(event):\n    lines = (b'y' * 1000 + b'\\n') * 64\n    while True:\n        os.write(1, lines)\n",
+                256, timeout, 64);
+        try {
+            long t0 = System.nanoTime();
+            InvokeOutcome o = java.util.concurrent.CompletableFuture.supplyAsync(() -> t.invoke(h, "{}")).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.TIMEOUT);
+            // the log channel's backlog must not hold the invoke past its timeout (by more than the kill's own cost)
+            assertThat(ms).isBetween(timeout * 1000L - 10, timeout * 1000L + 3000);
+            String frame = tail(o).lines().filter(l -> !l.matches("y{100,}")).collect(java.util.stream.Collectors.joining("\n"));
+            assertThat(frame).contains("Task timed out after " + timeout + ".00 seconds",
+                    "LOGS_DROPPED", "REPORT RequestId: ");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
+        aNewSandboxStillWorks();
+    }
+
+    @Test
+    void stdoutAndStderrBlockAsOnLambda() {
+        // a runtime's writes to its log wait for the reader; non-blocking, a burst of output failed with EAGAIN
+        assertThat(probe(hostile(), "{\"probe\":\"stdio\"}")).isEqualTo("[false, false]");
+    }
+
+    @Test
+    void payloadsUpToLambdasLimitsPassBothWaysAndAnOversizedResponseIsRefused() {
+        SandboxHandle h = t.python("def handler(event):\n    return event if isinstance(event, str) else 'z' * event['n']\n", 512, 20, 64);
+        try {
+            String big = "a".repeat(1 << 20);
+            InvokeOutcome echo = t.invoke(h, "\"" + big + "\"");
+            assertThat(echo.status()).as(tail(echo)).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            assertThat(text(echo)).isEqualTo("\"" + big + "\"");
+            // Lambda's synchronous response limit is 6 MB; the worker allows 100 bytes of slack: a JSON string of 6 MB + 100 B
+            // is 102 bytes past 6 MB
+            InvokeOutcome tooLarge = t.invoke(h, "{\"n\": " + (6 * 1024 * 1024 + 100) + "}");
+            assertThat(tooLarge.status()).as("%d bytes", tooLarge.payload().length).isEqualTo(InvokeOutcome.Status.RESPONSE_TOO_LARGE);
+            assertThat(text(tooLarge)).contains("\"errorType\":\"Function.ResponseSizeTooLarge\"");
+            InvokeOutcome after = t.invoke(h, "\"small\"");
+            assertThat(after.status()).as(text(after)).isEqualTo(InvokeOutcome.Status.SUCCESS);
+            assertThat(text(after)).isEqualTo("\"small\"");
+        } finally {
+            t.worker.retire(h.sandboxId());
+        }
     }
 
     @Test
