@@ -309,8 +309,8 @@ int main(void) {
         struct rlimit nofile = { 1024, 1024 }, core = { 0, 0 };
         if (setrlimit(RLIMIT_NOFILE, &nofile) != 0 || setrlimit(RLIMIT_CORE, &core) != 0) fail("setrlimit");
         for (int c = 0; c < 64; c++) prctl(PR_CAPBSET_DROP, c, 0, 0, 0); /* EINVAL past the kernel's last: ignored */
-        gid_t g = RUNTIME_UID;
-        if (setgroups(1, &g) != 0 || setresgid(RUNTIME_UID, RUNTIME_UID, RUNTIME_UID) != 0
+        /* no supplementary group, as the other drivers' runtimes */
+        if (setgroups(0, NULL) != 0 || setresgid(RUNTIME_UID, RUNTIME_UID, RUNTIME_UID) != 0
             || setresuid(RUNTIME_UID, RUNTIME_UID, RUNTIME_UID) != 0) fail("drop to the runtime's uid");
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         execve(argv[0], argv, envp);
