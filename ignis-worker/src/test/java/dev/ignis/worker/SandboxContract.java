@@ -290,6 +290,7 @@ abstract class SandboxContract {
                 echo "about to crash"
                 exit 3
                 """, 128, 10);
+        Runnable stopped = stopCheck(h);
         try {
             InvokeOutcome o = t.invoke(h, "{}");
             assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
@@ -300,12 +301,14 @@ abstract class SandboxContract {
         } finally {
             t.worker.retire(h.sandboxId());
         }
+        stopped.run();
         aNewSandboxStillWorks();
     }
 
     @Test
     void aCrashBySignalIsExitErrorNamingTheSignal() {
         SandboxHandle h = t.python("import os, signal\ndef handler(event):\n    print('crashing')\n    os.kill(os.getpid(), signal.SIGSEGV)\n", 128, 10, 64);
+        Runnable stopped = stopCheck(h);
         try {
             InvokeOutcome o = t.invoke(h, "{}");
             assertThat(o.status()).as(text(o)).isEqualTo(InvokeOutcome.Status.EXIT_ERROR);
@@ -315,6 +318,7 @@ abstract class SandboxContract {
         } finally {
             t.worker.retire(h.sandboxId());
         }
+        stopped.run();
         aNewSandboxStillWorks();
     }
 
