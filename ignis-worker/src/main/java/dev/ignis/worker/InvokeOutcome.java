@@ -26,7 +26,7 @@ public record InvokeOutcome(
         FUNCTION_ERROR,
         /** killed at the deadline: errorType Sandbox.Timeout, message "Task timed out after N.NN seconds". */
         TIMEOUT,
-        /** the runtime process exited or was OOM-killed: Runtime.ExitError. */
+        /** the runtime process exited (Runtime.ExitError) or was OOM-killed (Runtime.OutOfMemory). */
         EXIT_ERROR,
         /** response over 6 MB: Function.ResponseSizeTooLarge. */
         RESPONSE_TOO_LARGE,

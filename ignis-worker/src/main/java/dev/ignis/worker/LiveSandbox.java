@@ -65,6 +65,11 @@ final class LiveSandbox {
         return exit.get() != null;
     }
 
+    /** AWS's error type for a runtime that exited: Runtime.OutOfMemory when its memory limit killed it, else Runtime.ExitError. */
+    static String exitErrorType(RuntimeEvent.Exited e) {
+        return e.outOfMemory() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+    }
+
     /** Go-style wording AWS uses: "exit status 1", "signal: killed". */
     static String describeExit(RuntimeEvent.Exited e) {
         int v = e.exitValue();

@@ -249,7 +249,7 @@ public final class SandboxWorker implements Worker {
                 body = Outcomes.errorBody(err, type);
             }
             case RuntimeEvent.Exited ex -> {
-                type = "Runtime.ExitError";
+                type = LiveSandbox.exitErrorType(ex);
                 body = Outcomes.error("Runtime exited with error: " + LiveSandbox.describeExit(ex), type);
             }
             case null, default -> {
@@ -375,12 +375,13 @@ public final class SandboxWorker implements Worker {
             }
             case RuntimeEvent.Exited ex -> {
                 String msg = "RequestId: " + req.requestId() + " Error: Runtime exited with error: " + LiveSandbox.describeExit(ex);
+                String type = LiveSandbox.exitErrorType(ex);
                 sb.log.platform(msg);
-                sb.log.platform("Runtime.ExitError");
+                sb.log.platform(type);
                 if (ex.outOfMemory()) {
                     LOG.info("sandbox {} of {} was OOM-killed at {} MB", sb.id, sb.spec.functionArn(), sb.spec.memoryMb());
                 }
-                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.EXIT_ERROR, Outcomes.error(msg, "Runtime.ExitError"), false);
+                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.EXIT_ERROR, Outcomes.error(msg, type), false);
             }
             case RuntimeEvent.Ready ready -> throw new IllegalStateException("unexpected " + ready);
             case RuntimeEvent.TimedOut t -> throw new IllegalStateException("unreachable: handled above");

@@ -133,7 +133,9 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
         this.channel = channel;
         this.log = log;
         this.output = Channels.newInputStream(log);
-        channel.exit.thenRun(this::kill); // the runtime ended: the VM's work is done
+        // the runtime ended: the VM's work is done, once QEMU has passed on what the runtime wrote last (its log port and
+        // the mux are two queues: killed at EXIT, a crashing runtime's last lines were lost — SandboxContract found it)
+        channel.exit.thenRun(() -> CompletableFuture.delayedExecutor(LOG_GRACE_MS, TimeUnit.MILLISECONDS).execute(this::kill));
         channel.ended.thenAccept(why -> {
             if (!exit.isDone() && !why.equals("closed") && !killed) {
                 boolean died = qemu.onExit().completeOnTimeout(null, 1, TimeUnit.SECONDS).join() != null;
@@ -167,6 +169,9 @@ final class MicroVmSandbox implements SandboxDriver.Sandbox {
             // already closed
         }
     }
+
+    /** How long QEMU may run on after the runtime's EXIT, to hand over the log port's last bytes. */
+    static final long LOG_GRACE_MS = 250;
 
     private volatile boolean killed;
 

@@ -36,6 +36,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -336,6 +337,10 @@ int main(void) {
     write_file("/sys/fs/cgroup/runtime/memory.swap.max", "0");
     write_file("/sys/fs/cgroup/runtime/pids.max", pids);
     write_file("/proc/sys/vm/overcommit_memory", "0");
+    /* As the other drivers: no user namespace for the runtime (in one it would hold every capability of the guest
+       kernel's), and the initramfs root (tmpfs, mode 1777 by default) not writable: nothing stored outside /tmp's cap. */
+    write_file("/proc/sys/user/max_user_namespaces", "0");
+    if (chmod("/", 0755) != 0) fail("chmod /");
     loopback_up();
 
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -357,8 +362,12 @@ int main(void) {
         dup2(logfd, 1);
         dup2(logfd, 2);
         if (chdir("/var/task") != 0) fail("/var/task");
-        gid_t g = RUNTIME_UID;
-        if (setgroups(1, &g) != 0 || setresgid(RUNTIME_UID, RUNTIME_UID, RUNTIME_UID) != 0
+        /* Lambda's quota: 1,024 descriptors and no core files, soft and hard; and an empty capability bounding set */
+        struct rlimit nofile = { 1024, 1024 }, core = { 0, 0 };
+        if (setrlimit(RLIMIT_NOFILE, &nofile) != 0 || setrlimit(RLIMIT_CORE, &core) != 0) fail("setrlimit");
+        for (int c = 0; c < 64; c++) prctl(PR_CAPBSET_DROP, c, 0, 0, 0); /* EINVAL past the kernel's last: ignored */
+        /* no supplementary group, as the other drivers' runtimes */
+        if (setgroups(0, NULL) != 0 || setresgid(RUNTIME_UID, RUNTIME_UID, RUNTIME_UID) != 0
             || setresuid(RUNTIME_UID, RUNTIME_UID, RUNTIME_UID) != 0) fail("drop to the runtime's uid");
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         execve(argv[0], argv, envp);

@@ -173,6 +173,14 @@ int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--await") == 0) {
         read_instructions(&argc, &argv, &envp, 1);
         stdin_to_devnull();
+        /* stdout and stderr block, as on Lambda: gVisor imports the log pipe non-blocking, and a runtime writing
+           faster than the worker reads then failed with EAGAIN (python: BlockingIOError) instead of waiting */
+        for (int fd = 1; fd <= 2; fd++) {
+            int fl = fcntl(fd, F_GETFL);
+            if (fl >= 0 && (fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+                die("cannot make blocking", fd == 1 ? "stdout" : "stderr");
+            }
+        }
         if (chdir("/var/task") != 0) {
             die("cannot enter", "/var/task");
         }
