@@ -93,7 +93,8 @@ class ClusterMetricsIT {
             JsonNode key = ClusterCommand.admin(topology.shared(), endpoint, "account-create", "tenant");
             try (LambdaClient lambda = LambdaClient.builder().endpointOverride(URI.create(endpoint)).region(Region.US_EAST_1)
                     .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build())
-                    .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(90)))
+                    .overrideConfiguration(c -> c.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry())
+                            .apiCallTimeout(Duration.ofSeconds(90)))
                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
                             key.get("accessKeyId").asText(), key.get("secretAccessKey").asText())))
                     .build()) {

@@ -67,6 +67,7 @@ class StreamingInvokeTest {
                 (c, n, r, id) -> ApiResponse.empty(501), null, null));
         try (var lambda = LambdaClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + server.port())).region(Region.US_EAST_1)
                 .httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(c -> c.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key.accessKeyId(), key.secretAccessKey())))
                 .build()) {
             lambda.createFunction(b -> b.functionName("f").runtime(Runtime.PYTHON3_11).handler("app.handler")

@@ -21,13 +21,23 @@ final class Outcomes {
     /** Ends the log frame and assembles the outcome. */
     InvokeOutcome finish(LiveSandbox sb, dev.ignis.worker.InvokeRequest req, long startNanos, InvokeOutcome.Status status,
                          byte[] payload, boolean reusable) {
+        return finish(sb, req, startNanos, status, payload, reusable, false);
+    }
+
+    /**
+     * {@code outOfMemory}: the memory limit killed the runtime, so it used all of MemorySize, and REPORT says so as
+     * Lambda's does ({@code Max Memory Used} = {@code Memory Size}) whatever a lagging peak read says (the microVM's
+     * peak comes from the guest's last report, which can be a few MB short of the kill).
+     */
+    InvokeOutcome finish(LiveSandbox sb, dev.ignis.worker.InvokeRequest req, long startNanos, InvokeOutcome.Status status,
+                         byte[] payload, boolean reusable, boolean outOfMemory) {
         long nanos = System.nanoTime() - startNanos;
         if (status == InvokeOutcome.Status.TIMEOUT) {
             nanos = Math.max(nanos, sb.spec.timeoutSeconds() * 1_000_000_000L);
         }
         double ms = nanos / 1e6;
         long billed = Math.max(1, (long) Math.ceil(ms));
-        long maxUsedMb = (sb.started.stats().peakMemoryBytes() + MB - 1) / MB;
+        long maxUsedMb = outOfMemory ? sb.spec.memoryMb() : (sb.started.stats().peakMemoryBytes() + MB - 1) / MB;
         // formatted by hand: String.format was a tenth of the worker's CPU per invoke
         StringBuilder report = new StringBuilder(200).append("REPORT RequestId: ").append(req.requestId()).append("\tDuration: ");
         millis(report, ms).append(" ms\tBilled Duration: ").append(billed).append(" ms\tMemory Size: ").append(sb.spec.memoryMb())

@@ -381,7 +381,7 @@ public final class SandboxWorker implements Worker {
                 if (ex.outOfMemory()) {
                     LOG.info("sandbox {} of {} was OOM-killed at {} MB", sb.id, sb.spec.functionArn(), sb.spec.memoryMb());
                 }
-                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.EXIT_ERROR, Outcomes.error(msg, type), false);
+                yield outcomes.finish(sb, req, start, InvokeOutcome.Status.EXIT_ERROR, Outcomes.error(msg, type), false, ex.outOfMemory());
             }
             case RuntimeEvent.Ready ready -> throw new IllegalStateException("unexpected " + ready);
             case RuntimeEvent.TimedOut t -> throw new IllegalStateException("unreachable: handled above");
