@@ -17,9 +17,15 @@ import java.util.stream.Stream;
  * Read-only ext4 images of host directories, the disks of snapshottable VMs: QEMU refuses to migrate a VM whose
  * guest mounted a 9p export ("Migration is disabled when VirtFS export path ... is mounted"), so a VM that will be
  * snapshotted gets each of its shares as a {@code virtio-blk} disk instead. An image is built once per directory
- * content ({@code mkfs.ext4 -d}: no journal, no mount on the host) and named by the hash of its tree's paths, sizes
- * and mtimes; images are world-readable files in a directory of this worker's that only the QEMUs it is bound into
+ * content ({@code mkfs.ext4 -d}: no journal, no mount on the host; it copies links as links) and named by the hash of
+ * the host directory's path and of its tree: each entry's relative path, kind, and content (a file's bytes, a link's
+ * target). Images are world-readable files in a directory of this worker's that only the QEMUs it is bound into
  * (bubblewrap) see.
+ *
+ * <p>Design note (hostile packages): names, sizes and mtimes are all the uploader's to choose (a zip carries its own
+ * mtimes), so a key made of them let one tenant's package name another tenant's image of the same shape and boot with
+ * that tenant's code, and let an updated package keep its old image. The key therefore holds the source directory (each
+ * function's code has its own) and every byte; hashing costs one read of the tree, once per snapshottable boot.
  */
 final class DiskImages {
     /** Bound on one image: a runtime that shares a whole /usr (gigabytes) is booted over 9p, never snapshotted. */
@@ -68,11 +74,21 @@ final class DiskImages {
             }
         }
         bytes = 0;
+        d.update((src.toAbsolutePath().normalize() + "\0").getBytes(StandardCharsets.UTF_8));
+        byte[] buf = new byte[64 * 1024];
         try (Stream<Path> walk = Files.walk(src)) {
             for (Path p : walk.sorted().toList()) {
                 BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                d.update((src.relativize(p) + "\0" + a.size() + "\0" + a.lastModifiedTime().toMillis() + "\0")
-                        .getBytes(StandardCharsets.UTF_8));
+                d.update((src.relativize(p) + "\0" + kind(a) + "\0" + a.size() + "\0").getBytes(StandardCharsets.UTF_8));
+                if (a.isSymbolicLink()) {
+                    d.update((Files.readSymbolicLink(p) + "\0").getBytes(StandardCharsets.UTF_8));
+                } else if (a.isRegularFile()) {
+                    try (var in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                        for (int r; (r = in.read(buf)) > 0; ) {
+                            d.update(buf, 0, r);
+                        }
+                    }
+                }
                 bytes += (a.size() + 4095) / 4096 * 4096;
                 entries++;
                 if (bytes > MAX_IMAGE_BYTES) {
@@ -96,6 +112,10 @@ final class DiskImages {
             Files.deleteIfExists(tmp);
         }
         return new QemuCommand.Drive(s.tag(), s.guestPath(), image);
+    }
+
+    private static char kind(BasicFileAttributes a) {
+        return a.isSymbolicLink() ? 'l' : a.isDirectory() ? 'd' : a.isRegularFile() ? 'f' : 'o';
     }
 
     static void run(String... cmd) throws IOException {
