@@ -33,6 +33,11 @@ import java.util.function.Predicate;
  */
 final class HeadlessChromium implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(20);
+    /**
+     * How long the browser may take to start: a first start with a new profile took over 20 s once on a loaded CI
+     * box (its output then held only the launcher's first line); the start is not what these tests judge.
+     */
+    static final Duration START = Duration.ofSeconds(90);
     private final Process process;
     private final Path profile;
     private final WebSocket socket;
@@ -65,7 +70,7 @@ final class HeadlessChromium implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
         try {
             Path active = profile.resolve("DevToolsActivePort");
-            long deadline = System.nanoTime() + WAIT.toNanos();
+            long deadline = System.nanoTime() + START.toNanos();
             while (!Files.exists(active) || Files.readAllLines(active).size() < 2) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
                     throw new IllegalStateException("chromium did not open its DevTools port; its output: "
